@@ -1,0 +1,16 @@
+# Post-build step for the Wasm module: copy it where the shim imports it, and print its size.
+# Run as: cmake -DMODULE=<wasm> -DOUTPUT_DIR=<dir> -DLABEL=<name> -P report_module.cmake
+get_filename_component(name "${MODULE}" NAME)
+if(LABEL STREQUAL "emscripten")
+  set(name "edge_cache.emscripten.wasm")
+endif()
+file(MAKE_DIRECTORY "${OUTPUT_DIR}")
+file(COPY_FILE "${MODULE}" "${OUTPUT_DIR}/${name}")
+file(SIZE "${MODULE}" raw_size)
+set(gz "${CMAKE_CURRENT_BINARY_DIR}/${name}.gz")
+file(ARCHIVE_CREATE OUTPUT "${gz}" PATHS "${MODULE}" FORMAT raw COMPRESSION GZip COMPRESSION_LEVEL 9)
+file(SIZE "${gz}" gz_size)
+file(REMOVE "${gz}")
+math(EXPR raw_kb "${raw_size} / 1024")
+math(EXPR gz_kb "${gz_size} / 1024")
+message(STATUS "wasm module (${LABEL}): ${raw_size} bytes raw (${raw_kb} KiB), ${gz_size} bytes gzip (${gz_kb} KiB) -> ${OUTPUT_DIR}/${name}")
