@@ -1,0 +1,108 @@
+#pragma once
+// NYSE trading calendar in America/New_York, computed by rule (no OS tz database, no clock).
+// Holidays and DST are derived for any year; the rules match NYSE/US practice for 1990–2200.
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace edge_cache::market {
+
+// A proleptic-Gregorian calendar date; ordering is chronological (year, month, day).
+struct CivilDate {
+  int year;
+  int month;
+  int day;
+  auto operator<=>(const CivilDate&) const = default;
+};
+
+// Days since 1970-01-01 (Howard Hinnant's days_from_civil); does not validate the date.
+int64_t daysFromCivil(CivilDate d);
+CivilDate civilFromDays(int64_t days);
+// 0=Sunday .. 6=Saturday.
+int weekday(CivilDate d);
+bool isLeapYear(int year);
+// 0 for a month outside 1..12.
+int daysInMonth(int year, int month);
+// Strict "YYYY-MM-DD" (exactly 10 chars, 4-digit year); rejects month/day out of range incl. Feb 29 in non-leap years.
+std::optional<CivilDate> tryParseIsoDate(std::string_view s);
+
+// New York wall time of an instant. secondOfDay is in [0, 86400); sub-second precision is floored.
+struct NewYorkTime {
+  CivilDate date;
+  int secondOfDay;
+  int utcOffsetMinutes;  // -300 (EST) or -240 (EDT)
+  bool dst;
+};
+
+// US DST rules: from 2007 2nd Sunday of March → 1st Sunday of November; 1987–2006 1st Sunday of April →
+// last Sunday of October; before 1987 the 1967–1986 rule (last Sunday of April → last Sunday of October,
+// ignoring the 1974/75 emergency years). Switches happen at 02:00 local. Input is clamped to the JS Date
+// range (±8.64e15 ms) so arithmetic cannot overflow.
+NewYorkTime toNewYork(int64_t unixMs);
+// New York wall time → Unix ms. secondOfDay may lie outside [0, 86400) and rolls over into adjacent days.
+// A nonexistent spring-forward time (02:00–02:59:59) is read with the EST offset, i.e. shifted forward an hour
+// (02:30 → 03:30 EDT). A repeated fall-back time (01:00–01:59:59) resolves to its first, EDT occurrence.
+int64_t fromNewYork(CivilDate date, int secondOfDay);
+// The NY calendar date of the instant: the market's "today".
+CivilDate marketDate(int64_t unixMs);
+
+enum class Holiday {
+  None,
+  NewYearsDay,
+  MartinLutherKingJrDay,
+  WashingtonsBirthday,
+  GoodFriday,
+  MemorialDay,
+  Juneteenth,
+  IndependenceDay,
+  LaborDay,
+  Thanksgiving,
+  Christmas,
+  SpecialClosure
+};
+
+// The full-day NYSE closure observed on d, after moving weekend holidays to their weekday observance
+// (Sat → Fri before, Sun → Mon after; but a Saturday New Year's Day is not observed). Saturdays and
+// Sundays always give None: the market is closed for the weekend, not for a holiday.
+Holiday holidayOn(CivilDate d);
+// Stable kebab-case: "none", "new-years-day", "martin-luther-king-jr-day", "washingtons-birthday",
+// "good-friday", "memorial-day", "juneteenth", "independence-day", "labor-day", "thanksgiving",
+// "christmas", "special-closure".
+std::string_view holidayName(Holiday h);
+// Monday–Friday and not a holiday.
+bool isTradingDay(CivilDate d);
+// A trading day closing at 13:00: the day after Thanksgiving, and Jul 3 / Dec 24 when Monday–Thursday.
+bool isEarlyClose(CivilDate d);
+// The first trading day strictly after d.
+CivilDate nextTradingDay(CivilDate d);
+
+// Session boundaries in NY seconds of day.
+inline constexpr int kPreMarketOpenS = 4 * 3600;
+inline constexpr int kRegularOpenS = 9 * 3600 + 30 * 60;
+inline constexpr int kRegularCloseS = 16 * 3600;
+inline constexpr int kEarlyRegularCloseS = 13 * 3600;
+inline constexpr int kAfterHoursCloseS = 20 * 3600;
+inline constexpr int kEarlyAfterHoursCloseS = 17 * 3600;
+// Regular close (16:00 or 13:00) and extended close (20:00 or 17:00) for a trading day.
+int regularCloseSecond(CivilDate d);
+int extendedCloseSecond(CivilDate d);
+
+// Classified by the NY calendar date: Weekend on Sat/Sun, Holiday on a holiday; on a trading day, by time,
+// with Overnight before 04:00 and after the extended close (so Friday 21:00 is Overnight, not Weekend).
+enum class Session { PreMarket, Regular, AfterHours, Overnight, Weekend, Holiday };
+// "pre-market", "regular", "after-hours", "overnight", "weekend", "holiday".
+std::string_view sessionName(Session s);
+
+struct MarketState {
+  Session session;
+  CivilDate marketDate;
+  bool regularOpen;           // inside 09:30–regular close of a trading day
+  bool extendedOpen;          // inside 04:00–extended close of a trading day
+  int64_t nextRegularOpenMs;  // first 09:30 ET of a trading day strictly after now
+  int64_t nextExtendedOpenMs; // first 04:00 ET of a trading day strictly after now (after the current session if open)
+  int64_t currentCloseMs;     // end of the current extended session (20:00 or 17:00 ET), or 0 when not extendedOpen
+};
+MarketState marketStateAt(int64_t unixMs);
+
+}  // namespace edge_cache::market

@@ -1,0 +1,474 @@
+#include "market_calendar.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace edge_cache::market;
+
+namespace {
+
+std::string iso(CivilDate d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+constexpr int hms(int h, int m, int s = 0) { return h * 3600 + m * 60 + s; }
+
+// Expected UTC instants below were taken from Python's zoneinfo (America/New_York), not from this code.
+constexpr int64_t kHourMs = 3'600'000;
+
+}  // namespace
+
+TEST_CASE("daysFromCivil / civilFromDays / weekday match known dates") {
+  struct Case {
+    CivilDate date;
+    int64_t days;
+    int weekday;
+  };
+  const Case cases[] = {
+      {{1970, 1, 1}, 0, 4},        {{1969, 12, 31}, -1, 3},     {{2000, 1, 1}, 10957, 6},
+      {{2024, 2, 29}, 19782, 4},   {{1900, 3, 1}, -25508, 4},   {{2200, 12, 31}, 84370, 3},
+      {{1600, 2, 29}, -135081, 2},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(iso(c.date));
+    CHECK(daysFromCivil(c.date) == c.days);
+    CHECK(civilFromDays(c.days) == c.date);
+    CHECK(weekday(c.date) == c.weekday);
+  }
+  // Every day from 1900 to 2201 round-trips and advances the weekday by one.
+  int prevWd = weekday({1899, 12, 31});
+  for (int64_t z = daysFromCivil({1900, 1, 1}); z <= daysFromCivil({2201, 1, 1}); ++z) {
+    const CivilDate d = civilFromDays(z);
+    const bool ok = daysFromCivil(d) == z && d.day >= 1 && d.day <= daysInMonth(d.year, d.month) &&
+                    weekday(d) == (prevWd + 1) % 7;
+    prevWd = weekday(d);
+    if (!ok) {
+      CAPTURE(z);
+      CHECK(ok);
+      break;
+    }
+  }
+  CHECK(prevWd == weekday({2201, 1, 1}));
+}
+
+TEST_CASE("tryParseIsoDate accepts only strict valid YYYY-MM-DD") {
+  struct Case {
+    std::string_view input;
+    std::optional<CivilDate> expected;
+  };
+  const Case cases[] = {
+      {"2024-02-29", CivilDate{2024, 2, 29}},
+      {"2000-02-29", CivilDate{2000, 2, 29}},
+      {"2024-12-31", CivilDate{2024, 12, 31}},
+      {"1990-01-01", CivilDate{1990, 1, 1}},
+      {"2023-02-29", std::nullopt},
+      {"1900-02-29", std::nullopt},
+      {"2024-04-31", std::nullopt},
+      {"2024-13-01", std::nullopt},
+      {"2024-00-10", std::nullopt},
+      {"2024-01-00", std::nullopt},
+      {"2024-1-05", std::nullopt},
+      {"2024-01-5", std::nullopt},
+      {"24-01-05", std::nullopt},
+      {"2024-01-05x", std::nullopt},
+      {"2024-01-05 ", std::nullopt},
+      {" 2024-01-05", std::nullopt},
+      {"2024/01/05", std::nullopt},
+      {"2024-+1-05", std::nullopt},
+      {"-024-01-05", std::nullopt},
+      {"2024-01-0a", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.input);
+    CHECK(tryParseIsoDate(c.input) == c.expected);
+  }
+}
+
+TEST_CASE("toNewYork applies US DST rules, new and pre-2007") {
+  struct Case {
+    std::string label;
+    int64_t unixMs;
+    CivilDate date;
+    int secondOfDay;
+    int offset;
+  };
+  const Case cases[] = {
+      {"2024 last EST second", 1710053999000, {2024, 3, 10}, hms(1, 59, 59), -300},
+      {"2024 first EDT second", 1710054000000, {2024, 3, 10}, hms(3, 0), -240},
+      {"2024 last EDT second", 1730613599000, {2024, 11, 3}, hms(1, 59, 59), -240},
+      {"2024 first EST after fall-back", 1730613600000, {2024, 11, 3}, hms(1, 0), -300},
+      {"2005 last EST second (1st Sun Apr)", 1112511599000, {2005, 4, 3}, hms(1, 59, 59), -300},
+      {"2005 first EDT second", 1112511600000, {2005, 4, 3}, hms(3, 0), -240},
+      {"2005 last EDT second (last Sun Oct)", 1130651999000, {2005, 10, 30}, hms(1, 59, 59), -240},
+      {"2005 first EST after fall-back", 1130652000000, {2005, 10, 30}, hms(1, 0), -300},
+      {"2005-03-20 is EST under old rules", 1111320000000, {2005, 3, 20}, hms(7, 0), -300},
+      {"summer evening is previous NY day", 1751328000000, {2025, 6, 30}, hms(20, 0), -240},
+      {"UTC new year is NY Dec 31", 946702799000, {1999, 12, 31}, hms(23, 59, 59), -300},
+      {"epoch", 0, {1969, 12, 31}, hms(19, 0), -300},
+      {"sub-second floors", 1710054000999, {2024, 3, 10}, hms(3, 0), -240},
+      {"negative sub-second floors", -1, {1969, 12, 31}, hms(18, 59, 59), -300},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    const NewYorkTime t = toNewYork(c.unixMs);
+    CHECK(iso(t.date) == iso(c.date));
+    CHECK(t.secondOfDay == c.secondOfDay);
+    CHECK(t.utcOffsetMinutes == c.offset);
+    CHECK(t.dst == (c.offset == -240));
+    CHECK(marketDate(c.unixMs) == c.date);
+  }
+}
+
+TEST_CASE("fromNewYork resolves gaps forward and overlaps to the first (EDT) occurrence") {
+  struct Case {
+    std::string label;
+    CivilDate date;
+    int secondOfDay;
+    int64_t unixMs;
+  };
+  const Case cases[] = {
+      {"regular open, summer", {2024, 6, 10}, hms(9, 30), 1718026200000},
+      {"regular open, winter", {2024, 1, 8}, hms(9, 30), 1704724200000},
+      {"just before spring gap", {2024, 3, 10}, hms(1, 59, 59), 1710053999000},
+      {"02:00 nonexistent -> 03:00 EDT", {2024, 3, 10}, hms(2, 0), 1710054000000},
+      {"02:30 nonexistent -> 03:30 EDT", {2024, 3, 10}, hms(2, 30), 1710054000000 + kHourMs / 2},
+      {"03:00 EDT", {2024, 3, 10}, hms(3, 0), 1710054000000},
+      {"01:00 repeated -> EDT", {2024, 11, 3}, hms(1, 0), 1730613600000 - kHourMs},
+      {"01:59:59 repeated -> EDT", {2024, 11, 3}, hms(1, 59, 59), 1730613599000},
+      {"02:00 after fall-back is EST", {2024, 11, 3}, hms(2, 0), 1730613600000 + kHourMs},
+      {"2005 old-rule gap", {2005, 4, 3}, hms(2, 15), 1112511600000 + kHourMs / 4},
+      {"2005 old-rule overlap", {2005, 10, 30}, hms(1, 30), 1130651999000 + 1000 - kHourMs / 2},
+      {"seconds past midnight roll over", {2024, 6, 9}, hms(24 + 9, 30), 1718026200000},
+      {"negative seconds roll back", {2024, 6, 11}, hms(9, 30) - 86400, 1718026200000},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    CHECK(fromNewYork(c.date, c.secondOfDay) == c.unixMs);
+  }
+}
+
+TEST_CASE("fromNewYork(toNewYork(x)) round-trips except in the second occurrence of a repeated hour") {
+  struct Range {
+    int64_t fromMs;
+    int64_t toMs;
+    int64_t stepMs;
+  };
+  // A coarse sweep of 1990–2200, then fine sweeps across transitions under both rule sets.
+  const Range ranges[] = {
+      {631152000000, 7258118400000, 7 * kHourMs + 1234567},     // 1990 .. 2200, ~8h steps
+      {1710040000000, 1710070000000, 59'000},                   // 2024 spring-forward
+      {1730600000000, 1730630000000, 59'000},                   // 2024 fall-back
+      {1112500000000, 1112530000000, 61'000},                   // 2005 spring-forward
+      {1130640000000, 1130670000000, 61'000},                   // 2005 fall-back
+      {-86'400'000 * 3, 86'400'000 * 3, 997'000},               // around the epoch, negative instants
+  };
+  int checked = 0, secondOccurrences = 0;
+  bool allOk = true;
+  for (const auto& r : ranges) {
+    for (int64_t x = r.fromMs; x <= r.toMs; x += r.stepMs) {
+      const NewYorkTime t = toNewYork(x);
+      const int64_t floored = x - ((x % 1000) + 1000) % 1000;
+      const bool second = !t.dst && toNewYork(x - kHourMs).dst;
+      const int64_t expected = second ? floored - kHourMs : floored;
+      secondOccurrences += second;
+      ++checked;
+      if (fromNewYork(t.date, t.secondOfDay) != expected) {
+        CAPTURE(x);
+        CHECK(fromNewYork(t.date, t.secondOfDay) == expected);
+        allOk = false;
+        break;
+      }
+    }
+  }
+  CHECK(allOk);
+  CHECK(checked > 200000);
+  CHECK(secondOccurrences > 100);
+}
+
+TEST_CASE("full NYSE holiday lists 2021-2027") {
+  struct Entry {
+    CivilDate date;
+    Holiday holiday;
+  };
+  struct YearCase {
+    int year;
+    std::vector<Entry> holidays;
+  };
+  using H = Holiday;
+  const YearCase cases[] = {
+      {2021,
+       {{{2021, 1, 1}, H::NewYearsDay}, {{2021, 1, 18}, H::MartinLutherKingJrDay},
+        {{2021, 2, 15}, H::WashingtonsBirthday}, {{2021, 4, 2}, H::GoodFriday}, {{2021, 5, 31}, H::MemorialDay},
+        {{2021, 7, 5}, H::IndependenceDay}, {{2021, 9, 6}, H::LaborDay}, {{2021, 11, 25}, H::Thanksgiving},
+        {{2021, 12, 24}, H::Christmas}}},
+      {2022,
+       {{{2022, 1, 17}, H::MartinLutherKingJrDay}, {{2022, 2, 21}, H::WashingtonsBirthday},
+        {{2022, 4, 15}, H::GoodFriday}, {{2022, 5, 30}, H::MemorialDay}, {{2022, 6, 20}, H::Juneteenth},
+        {{2022, 7, 4}, H::IndependenceDay}, {{2022, 9, 5}, H::LaborDay}, {{2022, 11, 24}, H::Thanksgiving},
+        {{2022, 12, 26}, H::Christmas}}},
+      {2023,
+       {{{2023, 1, 2}, H::NewYearsDay}, {{2023, 1, 16}, H::MartinLutherKingJrDay},
+        {{2023, 2, 20}, H::WashingtonsBirthday}, {{2023, 4, 7}, H::GoodFriday}, {{2023, 5, 29}, H::MemorialDay},
+        {{2023, 6, 19}, H::Juneteenth}, {{2023, 7, 4}, H::IndependenceDay}, {{2023, 9, 4}, H::LaborDay},
+        {{2023, 11, 23}, H::Thanksgiving}, {{2023, 12, 25}, H::Christmas}}},
+      {2024,
+       {{{2024, 1, 1}, H::NewYearsDay}, {{2024, 1, 15}, H::MartinLutherKingJrDay},
+        {{2024, 2, 19}, H::WashingtonsBirthday}, {{2024, 3, 29}, H::GoodFriday}, {{2024, 5, 27}, H::MemorialDay},
+        {{2024, 6, 19}, H::Juneteenth}, {{2024, 7, 4}, H::IndependenceDay}, {{2024, 9, 2}, H::LaborDay},
+        {{2024, 11, 28}, H::Thanksgiving}, {{2024, 12, 25}, H::Christmas}}},
+      {2025,
+       {{{2025, 1, 1}, H::NewYearsDay}, {{2025, 1, 9}, H::SpecialClosure},
+        {{2025, 1, 20}, H::MartinLutherKingJrDay}, {{2025, 2, 17}, H::WashingtonsBirthday},
+        {{2025, 4, 18}, H::GoodFriday}, {{2025, 5, 26}, H::MemorialDay}, {{2025, 6, 19}, H::Juneteenth},
+        {{2025, 7, 4}, H::IndependenceDay}, {{2025, 9, 1}, H::LaborDay}, {{2025, 11, 27}, H::Thanksgiving},
+        {{2025, 12, 25}, H::Christmas}}},
+      {2026,
+       {{{2026, 1, 1}, H::NewYearsDay}, {{2026, 1, 19}, H::MartinLutherKingJrDay},
+        {{2026, 2, 16}, H::WashingtonsBirthday}, {{2026, 4, 3}, H::GoodFriday}, {{2026, 5, 25}, H::MemorialDay},
+        {{2026, 6, 19}, H::Juneteenth}, {{2026, 7, 3}, H::IndependenceDay}, {{2026, 9, 7}, H::LaborDay},
+        {{2026, 11, 26}, H::Thanksgiving}, {{2026, 12, 25}, H::Christmas}}},
+      {2027,
+       {{{2027, 1, 1}, H::NewYearsDay}, {{2027, 1, 18}, H::MartinLutherKingJrDay},
+        {{2027, 2, 15}, H::WashingtonsBirthday}, {{2027, 3, 26}, H::GoodFriday}, {{2027, 5, 31}, H::MemorialDay},
+        {{2027, 6, 18}, H::Juneteenth}, {{2027, 7, 5}, H::IndependenceDay}, {{2027, 9, 6}, H::LaborDay},
+        {{2027, 11, 25}, H::Thanksgiving}, {{2027, 12, 24}, H::Christmas}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.year);
+    std::vector<std::string> actual, expected;
+    int tradingDays = 0;
+    for (int64_t z = daysFromCivil({c.year, 1, 1}); z < daysFromCivil({c.year + 1, 1, 1}); ++z) {
+      const CivilDate d = civilFromDays(z);
+      const Holiday h = holidayOn(d);
+      if (h != Holiday::None) actual.push_back(iso(d) + " " + std::string(holidayName(h)));
+      const int wd = weekday(d);
+      CHECK(isTradingDay(d) == (wd != 0 && wd != 6 && h == Holiday::None));
+      tradingDays += isTradingDay(d);
+    }
+    for (const auto& e : c.holidays) expected.push_back(iso(e.date) + " " + std::string(holidayName(e.holiday)));
+    CHECK(actual == expected);
+    CHECK(tradingDays >= 248);
+    CHECK(tradingDays <= 253);
+  }
+}
+
+TEST_CASE("holiday edge cases: weekend observance, rule start years, special closures") {
+  struct Case {
+    CivilDate date;
+    Holiday holiday;
+    bool trading;
+  };
+  using H = Holiday;
+  const Case cases[] = {
+      {{2021, 12, 31}, H::None, true},              // Sat 2022-01-01 is not observed on Friday
+      {{2022, 1, 1}, H::None, false},               // Saturday
+      {{2022, 1, 3}, H::None, true},
+      {{2010, 12, 31}, H::None, true},              // Sat 2011-01-01 not observed either
+      {{2017, 1, 2}, H::NewYearsDay, false},        // Sunday Jan 1 → Monday
+      {{2023, 1, 1}, H::None, false},               // the Sunday itself is a weekend
+      {{2022, 12, 25}, H::None, false},
+      {{2022, 12, 26}, H::Christmas, false},
+      {{2021, 12, 24}, H::Christmas, false},
+      {{2020, 7, 3}, H::IndependenceDay, false},    // Sat Jul 4 → Fri
+      {{2021, 6, 18}, H::None, true},               // Juneteenth not yet a market holiday
+      {{2021, 6, 21}, H::None, true},
+      {{2028, 6, 19}, H::Juneteenth, false},        // Monday
+      {{2033, 6, 20}, H::Juneteenth, false},        // Sun Jun 19 → Mon
+      {{1997, 1, 20}, H::None, true},               // MLK observed by NYSE only from 1998
+      {{1998, 1, 19}, H::MartinLutherKingJrDay, false},
+      {{1994, 4, 27}, H::SpecialClosure, false},    // Nixon
+      {{2001, 9, 10}, H::None, true},
+      {{2001, 9, 11}, H::SpecialClosure, false},
+      {{2001, 9, 14}, H::SpecialClosure, false},
+      {{2001, 9, 17}, H::None, true},
+      {{2004, 6, 11}, H::SpecialClosure, false},
+      {{2007, 1, 2}, H::SpecialClosure, false},
+      {{2007, 1, 1}, H::NewYearsDay, false},
+      {{2012, 10, 29}, H::SpecialClosure, false},
+      {{2012, 10, 30}, H::SpecialClosure, false},
+      {{2012, 10, 31}, H::None, true},
+      {{2018, 12, 5}, H::SpecialClosure, false},
+      {{2025, 1, 9}, H::SpecialClosure, false},
+      // Good Friday via computus (Easter dates cross-checked with dateutil.easter).
+      {{2008, 3, 21}, H::GoodFriday, false},        // early Easter
+      {{2011, 4, 22}, H::GoodFriday, false},
+      {{2038, 4, 23}, H::GoodFriday, false},        // latest possible Easter
+      {{2100, 3, 26}, H::GoodFriday, false},
+      {{2200, 4, 4}, H::GoodFriday, false},
+      {{2200, 12, 25}, H::Christmas, false},
+      {{2024, 3, 28}, H::None, true},               // Thursday before Good Friday
+  };
+  for (const auto& c : cases) {
+    CAPTURE(iso(c.date));
+    CHECK(holidayName(holidayOn(c.date)) == holidayName(c.holiday));
+    CHECK(isTradingDay(c.date) == c.trading);
+  }
+}
+
+TEST_CASE("early closes at 13:00") {
+  struct Case {
+    CivilDate date;
+    bool early;
+  };
+  const Case cases[] = {
+      {{2023, 7, 3}, true},    // Monday
+      {{2024, 7, 3}, true},    // Wednesday
+      {{2025, 7, 3}, true},    // Thursday
+      {{2026, 7, 3}, false},   // Friday: observed Independence Day
+      {{2020, 7, 3}, false},   // Friday: observed holiday
+      {{2022, 7, 3}, false},   // Sunday
+      {{2024, 12, 24}, true},  // Tuesday
+      {{2025, 12, 24}, true},  // Wednesday
+      {{2020, 12, 24}, true},  // Thursday
+      {{2021, 12, 24}, false}, // Friday: observed Christmas
+      {{2023, 12, 24}, false}, // Sunday
+      {{2025, 11, 28}, true},  // day after Thanksgiving
+      {{2024, 11, 29}, true},
+      {{2023, 11, 24}, true},
+      {{2024, 11, 28}, false}, // Thanksgiving itself
+      {{2024, 12, 31}, false},
+      {{2024, 7, 5}, false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(iso(c.date));
+    CHECK(isEarlyClose(c.date) == c.early);
+    CHECK(regularCloseSecond(c.date) == (c.early ? hms(13, 0) : hms(16, 0)));
+    CHECK(extendedCloseSecond(c.date) == (c.early ? hms(17, 0) : hms(20, 0)));
+  }
+}
+
+TEST_CASE("stable names") {
+  CHECK(holidayName(Holiday::None) == "none");
+  CHECK(holidayName(Holiday::NewYearsDay) == "new-years-day");
+  CHECK(holidayName(Holiday::MartinLutherKingJrDay) == "martin-luther-king-jr-day");
+  CHECK(holidayName(Holiday::WashingtonsBirthday) == "washingtons-birthday");
+  CHECK(holidayName(Holiday::GoodFriday) == "good-friday");
+  CHECK(holidayName(Holiday::MemorialDay) == "memorial-day");
+  CHECK(holidayName(Holiday::Juneteenth) == "juneteenth");
+  CHECK(holidayName(Holiday::IndependenceDay) == "independence-day");
+  CHECK(holidayName(Holiday::LaborDay) == "labor-day");
+  CHECK(holidayName(Holiday::Thanksgiving) == "thanksgiving");
+  CHECK(holidayName(Holiday::Christmas) == "christmas");
+  CHECK(holidayName(Holiday::SpecialClosure) == "special-closure");
+  CHECK(sessionName(Session::PreMarket) == "pre-market");
+  CHECK(sessionName(Session::Regular) == "regular");
+  CHECK(sessionName(Session::AfterHours) == "after-hours");
+  CHECK(sessionName(Session::Overnight) == "overnight");
+  CHECK(sessionName(Session::Weekend) == "weekend");
+  CHECK(sessionName(Session::Holiday) == "holiday");
+}
+
+TEST_CASE("marketStateAt") {
+  struct At {
+    CivilDate date;
+    int second;
+  };
+  struct Case {
+    std::string label;
+    At now;
+    Session session;
+    bool regularOpen;
+    bool extendedOpen;
+    At nextRegular;
+    At nextExtended;
+    std::optional<At> close;
+  };
+  using S = Session;
+  const CivilDate mon{2024, 6, 10}, tue{2024, 6, 11}, sat{2024, 6, 8}, fri{2024, 6, 14}, nextMon{2024, 6, 17};
+  const Case cases[] = {
+      {"Mon 09:29:59", {mon, hms(9, 29, 59)}, S::PreMarket, false, true, {mon, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 09:30:00", {mon, hms(9, 30)}, S::Regular, true, true, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 15:59:59", {mon, hms(15, 59, 59)}, S::Regular, true, true, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 16:00:00", {mon, hms(16, 0)}, S::AfterHours, false, true, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 19:59:59", {mon, hms(19, 59, 59)}, S::AfterHours, false, true, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 20:00:00", {mon, hms(20, 0)}, S::Overnight, false, false, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       std::nullopt},
+      {"Mon 04:00:00", {mon, hms(4, 0)}, S::PreMarket, false, true, {mon, hms(9, 30)}, {tue, hms(4, 0)},
+       At{mon, hms(20, 0)}},
+      {"Mon 03:59:59", {mon, hms(3, 59, 59)}, S::Overnight, false, false, {mon, hms(9, 30)}, {mon, hms(4, 0)},
+       std::nullopt},
+      {"Tue 02:00 overnight", {tue, hms(2, 0)}, S::Overnight, false, false, {tue, hms(9, 30)}, {tue, hms(4, 0)},
+       std::nullopt},
+      {"Saturday noon", {sat, hms(12, 0)}, S::Weekend, false, false, {mon, hms(9, 30)}, {mon, hms(4, 0)},
+       std::nullopt},
+      {"Friday 20:00", {fri, hms(20, 0)}, S::Overnight, false, false, {nextMon, hms(9, 30)}, {nextMon, hms(4, 0)},
+       std::nullopt},
+      {"Friday 20:00 before Memorial Day", {{2024, 5, 24}, hms(20, 0)}, S::Overnight, false, false,
+       {{2024, 5, 28}, hms(9, 30)}, {{2024, 5, 28}, hms(4, 0)}, std::nullopt},
+      {"Independence Day 10:00", {{2024, 7, 4}, hms(10, 0)}, S::Holiday, false, false, {{2024, 7, 5}, hms(9, 30)},
+       {{2024, 7, 5}, hms(4, 0)}, std::nullopt},
+      {"early close 12:59:59", {{2024, 7, 3}, hms(12, 59, 59)}, S::Regular, true, true, {{2024, 7, 5}, hms(9, 30)},
+       {{2024, 7, 5}, hms(4, 0)}, At{{2024, 7, 3}, hms(17, 0)}},
+      {"early close 13:00", {{2024, 7, 3}, hms(13, 0)}, S::AfterHours, false, true, {{2024, 7, 5}, hms(9, 30)},
+       {{2024, 7, 5}, hms(4, 0)}, At{{2024, 7, 3}, hms(17, 0)}},
+      {"early close 17:00", {{2024, 7, 3}, hms(17, 0)}, S::Overnight, false, false, {{2024, 7, 5}, hms(9, 30)},
+       {{2024, 7, 5}, hms(4, 0)}, std::nullopt},
+      {"day after Thanksgiving 13:00", {{2025, 11, 28}, hms(13, 0)}, S::AfterHours, false, true,
+       {{2025, 12, 1}, hms(9, 30)}, {{2025, 12, 1}, hms(4, 0)}, At{{2025, 11, 28}, hms(17, 0)}},
+      {"Thursday evening before Good Friday", {{2024, 3, 28}, hms(18, 0)}, S::AfterHours, false, true,
+       {{2024, 4, 1}, hms(9, 30)}, {{2024, 4, 1}, hms(4, 0)}, At{{2024, 3, 28}, hms(20, 0)}},
+      {"Thursday 21:00 before Good Friday", {{2024, 3, 28}, hms(21, 0)}, S::Overnight, false, false,
+       {{2024, 4, 1}, hms(9, 30)}, {{2024, 4, 1}, hms(4, 0)}, std::nullopt},
+      {"Good Friday", {{2024, 3, 29}, hms(9, 30)}, S::Holiday, false, false, {{2024, 4, 1}, hms(9, 30)},
+       {{2024, 4, 1}, hms(4, 0)}, std::nullopt},
+      {"Sunday of spring-forward", {{2024, 3, 10}, hms(3, 0)}, S::Weekend, false, false,
+       {{2024, 3, 11}, hms(9, 30)}, {{2024, 3, 11}, hms(4, 0)}, std::nullopt},
+      {"Monday before 9/11 closures", {{2001, 9, 10}, hms(20, 0)}, S::Overnight, false, false,
+       {{2001, 9, 17}, hms(9, 30)}, {{2001, 9, 17}, hms(4, 0)}, std::nullopt},
+      {"Christmas Eve Friday 2021 is the holiday", {{2021, 12, 23}, hms(20, 30)}, S::Overnight, false, false,
+       {{2021, 12, 27}, hms(9, 30)}, {{2021, 12, 27}, hms(4, 0)}, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    const int64_t now = fromNewYork(c.now.date, c.now.second);
+    const MarketState st = marketStateAt(now);
+    CHECK(sessionName(st.session) == sessionName(c.session));
+    CHECK(iso(st.marketDate) == iso(c.now.date));
+    CHECK(st.regularOpen == c.regularOpen);
+    CHECK(st.extendedOpen == c.extendedOpen);
+    CHECK(st.nextRegularOpenMs == fromNewYork(c.nextRegular.date, c.nextRegular.second));
+    CHECK(st.nextExtendedOpenMs == fromNewYork(c.nextExtended.date, c.nextExtended.second));
+    CHECK(st.currentCloseMs == (c.close ? fromNewYork(c.close->date, c.close->second) : 0));
+    CHECK(st.nextRegularOpenMs > now);
+    CHECK(st.nextExtendedOpenMs > now);
+  }
+}
+
+TEST_CASE("marketStateAt with literal instants and sub-second precision") {
+  // Mon 2024-06-10 09:30:00 EDT = 1718026200000.
+  const MarketState before = marketStateAt(1718026200000 - 1);
+  CHECK(before.session == Session::PreMarket);
+  CHECK(before.nextRegularOpenMs == 1718026200000);
+  CHECK(before.currentCloseMs == 1718026200000 + 10 * kHourMs + kHourMs / 2);  // 20:00 EDT
+  const MarketState at = marketStateAt(1718026200000);
+  CHECK(at.session == Session::Regular);
+  CHECK(at.nextRegularOpenMs == 1718026200000 + 24 * kHourMs);
+  // Mon 2024-01-08 09:30 EST = 1704724200000; the previous Friday 20:00 EST is 3 days minus 13.5h earlier.
+  const MarketState fri = marketStateAt(1704724200000 - 3 * 24 * kHourMs + 10 * kHourMs + kHourMs / 2);
+  CHECK(fri.session == Session::Overnight);
+  CHECK(fri.nextRegularOpenMs == 1704724200000);
+}
+
+TEST_CASE("extreme inputs do not trap") {
+  const int64_t extremes[] = {INT64_MIN, INT64_MIN + 1, -8'640'000'000'000'001, 8'640'000'000'000'001, INT64_MAX};
+  for (int64_t x : extremes) {
+    CAPTURE(x);
+    const MarketState st = marketStateAt(x);
+    const NewYorkTime t = toNewYork(x);
+    CHECK(t.secondOfDay >= 0);
+    CHECK(t.secondOfDay < 86400);
+    CHECK(st.marketDate == t.date);
+  }
+}
