@@ -1,0 +1,141 @@
+#include "http_date.h"
+
+#include <algorithm>
+
+namespace edge_cache {
+namespace {
+
+constexpr std::string_view kShortDays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::string_view kLongDays[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                           "Thursday", "Friday", "Saturday"};
+constexpr std::string_view kMonths[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr int64_t kSecondsPerDay = 86400;
+constexpr int64_t kMinSeconds = -62167219200;  // 0000-01-01T00:00:00Z
+constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+
+bool isLeap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+int daysInMonth(int64_t y, int m) {
+  constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && isLeap(y) ? 29 : kDays[m - 1];
+}
+
+// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+int64_t daysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+struct Civil { int64_t year; int month, day; };
+
+Civil civilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  return {yoe + era * 400 + (month <= 2), month, static_cast<int>(doy - (153 * mp + 2) / 5 + 1)};
+}
+
+// Strict left-to-right reader; every method fails without moving past the end of the input.
+struct Reader {
+  std::string_view s;
+  size_t i = 0;
+
+  bool lit(std::string_view t) {
+    if (s.substr(i).substr(0, t.size()) != t) return false;
+    i += t.size();
+    return true;
+  }
+  bool digits(size_t count, int& out) {
+    if (s.size() - i < count) return false;
+    out = 0;
+    for (size_t k = 0; k < count; ++k, ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  }
+  bool month(int& out) {
+    for (int m = 0; m < 12; ++m)
+      if (lit(kMonths[m])) { out = m + 1; return true; }
+    return false;
+  }
+  bool time(int& h, int& m, int& sec) {
+    return digits(2, h) && lit(":") && digits(2, m) && lit(":") && digits(2, sec);
+  }
+};
+
+template <size_t N>
+bool isOneOf(std::string_view name, const std::string_view (&names)[N]) {
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
+std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void appendPadded(std::string& out, int64_t v, int width) {
+  char buf[4];
+  for (int k = width - 1; k >= 0; --k, v /= 10) buf[k] = static_cast<char>('0' + v % 10);
+  out.append(buf, static_cast<size_t>(width));
+}
+
+}  // namespace
+
+std::optional<int64_t> tryParseHttpDate(std::string_view value) {
+  Reader r{trimOws(value)};
+  while (r.i < r.s.size() && ((r.s[r.i] >= 'A' && r.s[r.i] <= 'Z') || (r.s[r.i] >= 'a' && r.s[r.i] <= 'z'))) ++r.i;
+  const std::string_view dayName = r.s.substr(0, r.i);
+  int year = 0, month = 0, day = 0, h = 0, m = 0, sec = 0;
+  bool ok = false;
+  if (isOneOf(dayName, kShortDays) && r.lit(", ")) {  // IMF-fixdate
+    ok = r.digits(2, day) && r.lit(" ") && r.month(month) && r.lit(" ") && r.digits(4, year) && r.lit(" ") &&
+         r.time(h, m, sec) && r.lit(" GMT");
+  } else if (isOneOf(dayName, kLongDays) && r.lit(", ")) {  // RFC 850
+    ok = r.digits(2, day) && r.lit("-") && r.month(month) && r.lit("-") && r.digits(2, year) && r.lit(" ") &&
+         r.time(h, m, sec) && r.lit(" GMT");
+    year += year >= 70 ? 1900 : 2000;
+  } else if (isOneOf(dayName, kShortDays) && r.lit(" ")) {  // asctime
+    ok = r.month(month) && r.lit(" ") && (r.lit(" ") ? r.digits(1, day) : r.digits(2, day)) && r.lit(" ") &&
+         r.time(h, m, sec) && r.lit(" ") && r.digits(4, year);
+  }
+  if (!ok || r.i != r.s.size()) return std::nullopt;
+  if (day < 1 || day > daysInMonth(year, month) || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  return daysFromCivil(year, month, day) * kSecondsPerDay + h * 3600 + m * 60 + sec;
+}
+
+std::string formatHttpDate(int64_t unixSeconds) {
+  const int64_t t = std::clamp(unixSeconds, kMinSeconds, kMaxSeconds);
+  const int64_t days = (t >= 0 ? t : t - (kSecondsPerDay - 1)) / kSecondsPerDay;  // floor division
+  const int64_t secOfDay = t - days * kSecondsPerDay;
+  const Civil c = civilFromDays(days);
+  std::string out;
+  out.reserve(29);
+  out += kShortDays[((days % 7) + 11) % 7];  // 1970-01-01 was a Thursday (index 4)
+  out += ", ";
+  appendPadded(out, c.day, 2);
+  out += ' ';
+  out += kMonths[c.month - 1];
+  out += ' ';
+  appendPadded(out, c.year, 4);
+  out += ' ';
+  appendPadded(out, secOfDay / 3600, 2);
+  out += ':';
+  appendPadded(out, secOfDay / 60 % 60, 2);
+  out += ':';
+  appendPadded(out, secOfDay % 60, 2);
+  out += " GMT";
+  return out;
+}
+
+}  // namespace edge_cache
