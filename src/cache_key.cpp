@@ -1,0 +1,52 @@
+#include "cache_key.h"
+
+#include "sha256.h"
+
+namespace edge_cache {
+namespace {
+
+std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes) {
+  size_t size = parts.originBase.size() + parts.path.size() + (parts.keyQuery.empty() ? 0 : 1 + parts.keyQuery.size());
+  for (const auto& [name, value] : parts.varyValues) size += 2 + name.size() + value.size();
+  CacheKey out;
+  out.key.reserve(size);
+  out.key.append(parts.originBase).append(parts.path);
+  if (!parts.keyQuery.empty()) out.key.append(1, '?').append(parts.keyQuery);
+  for (const auto& [name, value] : parts.varyValues) {
+    out.key.append(1, '\n').append(name).append(1, ':').append(trimOws(value));
+  }
+  if (out.key.size() <= maxBytes) return out;
+
+  std::string digest = sha256Hex(out.key);
+  size_t cut = maxBytes > kHashedKeySuffixBytes ? maxBytes - kHashedKeySuffixBytes : 0;
+  // Never split a multi-byte character: back up while the first dropped byte is a continuation byte.
+  while (cut > 0 && (uint8_t(out.key[cut]) & 0xC0) == 0x80) --cut;
+  out.key.resize(cut);
+  out.key.append("#sha256=").append(digest);
+  out.hashed = true;
+  return out;
+}
+
+// FNV-1a's low bits depend only on the low bits of each byte, so `% n` for a power-of-two n would put
+// keys differing in one letter (sym=A, sym=I, sym=Q) on one shard. A 64-bit finaliser (MurmurHash3's
+// fmix64) spreads every input bit over the result first.
+uint32_t shardForKey(std::string_view key, uint32_t shardCount) {
+  if (shardCount <= 1) return 0;
+  uint64_t h = fnv1a64(key);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return uint32_t(h % shardCount);
+}
+
+}  // namespace edge_cache

@@ -1,0 +1,274 @@
+#include "url_normalizer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace edge_cache {
+namespace {
+
+// How a raw byte is treated inside a path segment or query element.
+enum Raw : uint8_t { kCopy, kEncode, kControl, kSpecial /* '%' or >= 0x80 */ };
+
+constexpr auto kRawTable = [] {
+  std::array<Raw, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c < 0x20 || c == 0x7F ? kControl : c >= 0x80 ? kSpecial : kCopy;
+  for (unsigned char c : std::string_view(" \"<>\\^`{|}")) t[c] = kEncode;
+  t['%'] = kSpecial;
+  return t;
+}();
+
+constexpr bool isUnreserved(uint8_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+constexpr int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Decodes the escape at s[i] == '%'; -1 when it is not '%' followed by two hex digits.
+int decodeEscape(std::string_view s, size_t i) {
+  if (i + 2 >= s.size()) return -1;
+  int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+  return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+}
+
+char* writeEscaped(char* w, uint8_t b) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  w[0] = '%', w[1] = kHex[b >> 4], w[2] = kHex[b & 0xF];
+  return w + 3;
+}
+
+struct Written {
+  char* end;       // one past the last byte written
+  size_t pos;      // index of the `stop` byte in the input, or its size
+  UrlError error;
+};
+
+// Writes the percent-normalised form of one path segment or query element, `in` from `i` up to the next `stop` byte
+// ('/' or '&') or the end, at `w` (at most 3 bytes per input byte). Bytes >= 0x80, raw or escaped, must form complete,
+// strict UTF-8 sequences (no overlongs, surrogates or > U+10FFFF) within the element.
+// Output goes through a raw pointer into a pre-sized buffer (per-byte std::string appends are slow in Wasm), and
+// cursors are passed by value: through references, every char store could alias them and force reloads.
+Written writeNormalized(char* w, std::string_view in, size_t i, char stop) {
+  int pending = 0;                  // continuation bytes still expected
+  uint8_t low = 0x80, high = 0xBF;  // allowed range of the next continuation byte
+  for (; i < in.size() && in[i] != stop; ++i) {
+    uint8_t b = uint8_t(in[i]);
+    Raw kind = kRawTable[b];
+    if (kind == kCopy && pending == 0) {
+      *w++ = char(b);
+      continue;
+    }
+    bool escaped = b == '%';
+    if (escaped) {
+      int v = decodeEscape(in, i);
+      if (v < 0) return {w, i, UrlError::BadPercentEncoding};
+      b = uint8_t(v);
+      i += 2;
+    }
+    if (b >= 0x80) {
+      if (pending > 0) {
+        if (b < low || b > high) return {w, i, UrlError::InvalidUtf8};
+        --pending;
+        low = 0x80, high = 0xBF;
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        pending = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        pending = 2;
+        if (b == 0xE0) low = 0xA0;   // overlong
+        if (b == 0xED) high = 0x9F;  // surrogates
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        pending = 3;
+        if (b == 0xF0) low = 0x90;   // overlong
+        if (b == 0xF4) high = 0x8F;  // > U+10FFFF
+      } else {
+        return {w, i, UrlError::InvalidUtf8};
+      }
+      w = writeEscaped(w, b);
+      continue;
+    }
+    if (pending > 0) return {w, i, UrlError::InvalidUtf8};
+    if (b < 0x20 || b == 0x7F) return {w, i, UrlError::ControlCharacter};
+    if (escaped ? isUnreserved(b) : kind == kCopy) {
+      *w++ = char(b);
+    } else {
+      w = writeEscaped(w, b);
+    }
+  }
+  return {w, i, pending > 0 ? UrlError::InvalidUtf8 : UrlError::None};
+}
+
+constexpr char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+  return true;
+}
+
+bool isTruthy(std::string_view v) {
+  return v.empty() || v == "1" || equalsIgnoreCase(v, "true") || equalsIgnoreCase(v, "yes");
+}
+
+bool isIgnored(std::string_view name, std::span<const std::string> ignored) {
+  for (std::string_view entry : ignored) {
+    if (!entry.empty() && entry.back() == '*' ? name.starts_with(entry.substr(0, entry.size() - 1)) : name == entry)
+      return true;
+  }
+  return false;
+}
+
+bool isCredential(std::string_view name, std::span<const std::string> credentials) {
+  for (std::string_view entry : credentials)
+    if (equalsIgnoreCase(name, entry)) return true;
+  return false;
+}
+
+UrlError normalizePath(std::string_view raw, std::string& path) {
+  path.resize(raw.size() * 3);  // worst case: every byte escaped
+  char* const base = path.data();
+  char* w = base;
+  for (size_t pos = 1;; ++pos) {  // raw[0] == '/'
+    char* seg = w;
+    *w++ = '/';
+    Written r = writeNormalized(w, raw, pos, '/');
+    if (r.error != UrlError::None) return r.error;
+    w = r.end, pos = r.pos;
+    bool last = pos == raw.size();
+    // RFC 3986 §5.2.4, checked after unreserved decoding so "%2e%2e" cannot slip through.
+    bool dot = w - seg == 2 && seg[1] == '.';
+    bool dotDot = w - seg == 3 && seg[1] == '.' && seg[2] == '.';
+    if (dot || dotDot) {
+      w = seg;
+      if (dotDot) {
+        if (w == base) return UrlError::PathTraversal;
+        do --w; while (*w != '/');  // back to the previous segment's '/' (base[0] is one)
+      }
+      if (last) *w++ = '/';
+    }
+    if (last) break;
+  }
+  path.resize(size_t(w - base));
+  return UrlError::None;
+}
+
+// A keyed query element, as offsets into NormalizedUrl::originQuery (which holds every element but the bypass one).
+struct KeyedParam {
+  uint32_t start, nameLen, len;
+  std::string_view name(const char* q) const { return {q + start, nameLen}; }
+  std::string_view value(const char* q) const {
+    return nameLen < len ? std::string_view(q + start + nameLen + 1, len - nameLen - 1) : std::string_view();
+  }
+};
+
+UrlError normalizeQuery(std::string_view raw, const UrlOptions& opts, NormalizedUrl& url) {
+  url.originQuery.resize(raw.size() * 3);  // worst case: every byte escaped
+  char* const base = url.originQuery.data();
+  char* w = base;
+  // Up to 16 params without a heap allocation (elements <= separators + 1).
+  KeyedParam local[16];
+  std::vector<KeyedParam> heap;
+  KeyedParam* keyed = local;
+  if (size_t maxParams = size_t(std::count(raw.begin(), raw.end(), '&')) + 1; maxParams > std::size(local)) {
+    heap.resize(maxParams);
+    keyed = heap.data();
+  }
+  size_t count = 0;
+  for (size_t pos = 0; pos < raw.size(); ++pos) {
+    if (raw[pos] == '&') continue;  // empty elements are dropped
+    char* sep = w;
+    if (w != base) *w++ = '&';
+    char* start = w;
+    Written r = writeNormalized(w, raw, pos, '&');
+    if (r.error != UrlError::None) return r.error;
+    w = r.end, pos = r.pos;
+    std::string_view elem(start, size_t(w - start));
+    size_t eq = std::min(elem.find('='), elem.size());
+    std::string_view name = elem.substr(0, eq);
+    if (!opts.bypassParam.empty() && name == opts.bypassParam) {
+      url.bypassRequested |= isTruthy(eq < elem.size() ? elem.substr(eq + 1) : std::string_view());
+      w = sep;
+    } else if (isCredential(name, opts.credentialParams)) {
+      url.hasCredentialParam = true;
+    } else if (!isIgnored(name, opts.ignoredParams)) {
+      keyed[count++] = {uint32_t(start - base), uint32_t(eq), uint32_t(elem.size())};
+    }
+  }
+  url.originQuery.resize(size_t(w - base));
+  if (count == 0) return UrlError::None;
+
+  const char* q = url.originQuery.data();
+  // Name, then value, then "a" before "a=": a total order, so the key does not depend on the request's order.
+  std::sort(keyed, keyed + count, [q](const KeyedParam& a, const KeyedParam& b) {
+    if (int c = a.name(q).compare(b.name(q)); c != 0) return c < 0;
+    if (int c = a.value(q).compare(b.value(q)); c != 0) return c < 0;
+    return a.len < b.len;
+  });
+  size_t total = count - 1;
+  for (size_t i = 0; i < count; ++i) total += keyed[i].len;
+  url.keyQuery.resize(total);
+  char* k = url.keyQuery.data();
+  url.params.reserve(count);
+  for (const KeyedParam& p : std::span(keyed, count)) {
+    if (k != url.keyQuery.data()) *k++ = '&';
+    k = std::copy_n(q + p.start, p.len, k);
+    url.params.emplace_back(p.name(q), p.value(q));
+  }
+  return UrlError::None;
+}
+
+}  // namespace
+
+std::string_view urlErrorName(UrlError e) {
+  switch (e) {
+    case UrlError::None: return "url:none";
+    case UrlError::Empty: return "url:empty";
+    case UrlError::NotOriginForm: return "url:not-origin-form";
+    case UrlError::TooLong: return "url:too-long";
+    case UrlError::BadPercentEncoding: return "url:bad-percent-encoding";
+    case UrlError::ControlCharacter: return "url:control-character";
+    case UrlError::InvalidUtf8: return "url:invalid-utf8";
+    case UrlError::PathTraversal: return "url:path-traversal";
+    case UrlError::Fragment: return "url:fragment";
+  }
+  return "url:unknown";
+}
+
+UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts) {
+  UrlError error = target.empty()                              ? UrlError::Empty
+                   : target.size() > opts.maxUrlBytes          ? UrlError::TooLong
+                   : target.front() != '/'                     ? UrlError::NotOriginForm
+                   : target.find('#') != std::string_view::npos ? UrlError::Fragment
+                                                                : UrlError::None;
+  if (error != UrlError::None) return {std::nullopt, error};
+  size_t qm = std::min(target.find('?'), target.size());
+  NormalizedUrl url;
+  error = normalizePath(target.substr(0, qm), url.path);
+  if (error == UrlError::None && qm < target.size()) error = normalizeQuery(target.substr(qm + 1), opts, url);
+  if (error != UrlError::None) return {std::nullopt, error};
+  return {std::move(url), UrlError::None};
+}
+
+std::optional<std::string> tryPercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    int v = decodeEscape(s, i);
+    if (v < 0) return std::nullopt;
+    out += char(v);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace edge_cache

@@ -1,0 +1,68 @@
+#pragma once
+// Request-target (origin-form "path?query") normalisation per RFC 3986 §6.2.2, so that equivalent URLs share one
+// cache key, while hostile targets (traversal, control characters, malformed encodings) are rejected, not repaired.
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace edge_cache {
+
+enum class UrlError {
+  None,
+  Empty,
+  NotOriginForm,  // must start with '/'
+  TooLong,
+  BadPercentEncoding,
+  ControlCharacter,  // raw or %00-%1F, %7F
+  InvalidUtf8,
+  PathTraversal,  // '..' would climb above root
+  Fragment,       // '#' present
+};
+
+// Stable reason strings: "url:none", "url:empty", "url:not-origin-form", "url:too-long",
+// "url:bad-percent-encoding", "url:control-character", "url:invalid-utf8", "url:path-traversal", "url:fragment".
+std::string_view urlErrorName(UrlError e);
+
+// Parameter names are matched against their normalised form (so "%61piKey" is "apiKey").
+struct UrlOptions {
+  // Removed from key and origin query; bypassRequested when its value is "", "1", "true" or "yes"
+  // (value compared case-insensitively; the NAME match is exact and case-sensitive). Empty disables it.
+  std::string_view bypassParam = "nocache";
+  // Removed from the key only (tracking). Exact, case-sensitive names; an entry ending with '*' is a prefix ("utm_*").
+  std::span<const std::string> ignoredParams;
+  // Removed from the key (never keyed), kept for the origin; names compared case-insensitively (ASCII).
+  std::span<const std::string> credentialParams;
+  size_t maxUrlBytes = 8192;
+};
+
+struct NormalizedUrl {
+  // Normalised path; always starts with '/'.
+  std::string path;
+  // Sorted, filtered query for the cache key ("" when none), no leading '?'.
+  std::string keyQuery;
+  // Query forwarded to the origin: the original params in original order, minus the bypass param (and empty
+  // elements), each percent-normalised; no leading '?'.
+  std::string originQuery;
+  bool bypassRequested = false;
+  bool hasCredentialParam = false;
+  // The key query's (name, value) pairs, still percent-encoded (normalised), in keyQuery order; used for rule
+  // matching. A param without '=' has value "".
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+struct UrlResult {
+  std::optional<NormalizedUrl> url;
+  UrlError error = UrlError::None;
+};
+
+UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts);
+
+// Percent-decodes a single path segment or query value for reading (e.g. a ticker or a date); nullopt on bad
+// encoding. '+' is kept as is; no UTF-8 or control-character checks (normalised input has already passed them).
+std::optional<std::string> tryPercentDecode(std::string_view s);
+
+}  // namespace edge_cache
