@@ -1,0 +1,203 @@
+#pragma once
+// The binary contract between the Wasm core and the JS shim: the one place where its layout is written.
+// scripts/gen-abi-js.mjs turns every `inline constexpr uint32_t kX = N;` and every
+// `enum class X : uint32_t { A = N, ... };` below into js-shim/generated/abi_layout.js, so the two sides
+// cannot drift; the shim also checks ec_abi_version() against kAbiVersion at start-up.
+//
+// Why binary: a JSON round trip across the boundary costs ~8 µs per call in workerd, against a budget of
+// ~1 µs per decision. Per-request calls exchange fixed little-endian slots and packed UTF-8 strings in
+// two reusable regions owned by the module (no allocation per call):
+//   scratch (ec_scratch_ptr, kScratchBytes): written by JS, read by the core
+//   result  (ec_result_ptr,  kResultBytes):  written by the core, read by JS
+// Offsets are in bytes from the start of the region; u32 and f64 slots are naturally aligned.
+// A string table is "lengths in fixed slots + bytes packed in slot order from a strings offset";
+// an absent optional string has length kAbsent.
+//
+// Calls (all exports are in src/abi/wasm_exports.cpp):
+//   ec_abi_version() -> u32
+//   ec_scratch_ptr() / ec_result_ptr() -> pointer
+//   ec_alloc(n) -> pointer, ec_free(p)            for inputs larger than scratch (rules, entry bodies)
+//   ec_configure(ptr, len) -> ConfigureStatus     JSON config (once per instance); JSON report in result
+//   ec_report() -> u32 length                     JSON health/rules report written to result
+//   ec_decide_request() -> Action                 RequestFacts in scratch → Decision in result
+//   ec_decide_response() -> u32 storable (0|1)    ResponseFacts in scratch → StoreDecision in result
+//   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
+//   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
+//   ec_decode_entry(ptr, len) -> u32 error        envelope bytes → DecodedEntry in result
+//   ec_selftest_trap()                            traps on purpose (tests of the shim's recovery)
+#include <cstdint>
+
+namespace edge_cache::abi {
+
+inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbsent = 0xFFFFFFFF;
+inline constexpr uint32_t kNone = 0xFFFFFFFF;
+inline constexpr uint32_t kScratchBytes = 65536;
+inline constexpr uint32_t kResultBytes = 65536;
+
+// ---- ec_configure ------------------------------------------------------------------------------
+enum class ConfigureStatus : uint32_t {
+  Ok = 0,
+  RulesOverrideInvalid = 1,  // the CACHE_RULES override was rejected; the embedded rules are in force
+  Fatal = 2,                 // the embedded rules themselves are invalid (a build error, caught by tests)
+};
+
+// ---- ec_decide_request: RequestFacts (scratch) ------------------------------------------------
+inline constexpr uint32_t kReqNowMs = 0;          // f64 Unix ms
+inline constexpr uint32_t kReqMethod = 8;         // u32 Method
+inline constexpr uint32_t kReqUrlLength = 12;     // u32 bytes of the raw request-target (path?query)
+inline constexpr uint32_t kReqHeaderLengths = 16; // u32[kReqHeaderSlots], kAbsent when not sent
+inline constexpr uint32_t kReqHeaderSlots = 24;   // fixed ids below, then the extra (vary) headers
+inline constexpr uint32_t kReqTotalHeaderBytes = 112;  // u32 size of all request headers (names+values)
+inline constexpr uint32_t kReqStrings = 128;      // url bytes, then present header values in slot order
+
+enum class Method : uint32_t { Other = 0, Get = 1, Head = 2, Post = 4, Put = 8, Patch = 16, Delete = 32, Options = 64 };
+
+// Request headers the core may look at. Which extra headers follow (from the rules' varyHeaders) is
+// listed in the configure report ("extraRequestHeaders"), in slot order from kReqHeaderFirstExtra.
+enum class RequestHeader : uint32_t {
+  CacheControl = 0,
+  Pragma = 1,
+  Authorization = 2,
+  Cookie = 3,
+  IfNoneMatch = 4,
+  IfModifiedSince = 5,
+  Range = 6,
+  Origin = 7,
+  AccessControlRequestMethod = 8,
+  Accept = 9,
+};
+inline constexpr uint32_t kReqHeaderFirstExtra = 10;
+
+// ---- Decision (result) -------------------------------------------------------------------------
+enum class Action : uint32_t {
+  Lookup = 1,      // read the tiers in plan order; on a miss fetch the origin and maybe store
+  Refresh = 2,     // skip the read (nocache), fetch the origin, store the result
+  Bypass = 3,      // pass through to the origin untouched; never stored
+  Reject = 4,      // answer kDecHttpStatus with a JSON error naming the reason
+  ServeLocal = 5,  // the worker answers itself: kDecLocalRoute says which endpoint
+};
+enum class LocalRoute : uint32_t { None = 0, Health = 1, Preflight = 2, CacheHealth = 3, CacheMetrics = 4, CachePurge = 5 };
+
+inline constexpr uint32_t kDecAction = 0;
+inline constexpr uint32_t kDecReason = 4;          // Reason (see decision_reason.h; names in the report)
+inline constexpr uint32_t kDecHttpStatus = 8;      // for Reject
+inline constexpr uint32_t kDecLocalRoute = 12;
+inline constexpr uint32_t kDecClass = 16;          // TTL class index, kNone when uncached
+inline constexpr uint32_t kDecRule = 20;           // rule index, kNone when unmatched
+inline constexpr uint32_t kDecTtlS = 24;
+inline constexpr uint32_t kDecStaleWhileRevalidateS = 28;
+inline constexpr uint32_t kDecStaleIfErrorS = 32;
+inline constexpr uint32_t kDecNegativeTtlS = 36;
+inline constexpr uint32_t kDecTiers = 40;          // TierBit mask
+inline constexpr uint32_t kDecFlags = 44;          // DecisionFlag bits
+inline constexpr uint32_t kDecShard = 48;
+inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
+inline constexpr uint32_t kDecKeyLength = 56;
+inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
+inline constexpr uint32_t kDecTagsLength = 64;     // purge tags, '\n'-separated
+inline constexpr uint32_t kDecStrings = 128;       // key, origin target, tags
+
+enum class DecisionFlag : uint32_t {
+  FollowOrigin = 1,        // TTL comes from the origin's Cache-Control
+  BypassParam = 2,         // ?nocache was present (removed from the origin target)
+  Credentials = 4,         // Authorization/Cookie or a credential query param: auth rules apply
+  ClientNoCache = 8,       // the client asked for revalidation (Cache-Control/Pragma no-cache, max-age=0)
+  MarketClosedTtl = 16,    // REALTIME entry fresh until the next session opens
+  KeyHashed = 32,          // the key was too long and carries a hash
+  Head = 64,               // served from GET entries
+  Conditional = 128,       // the client sent If-None-Match / If-Modified-Since
+  PastDate = 256,          // a rule's past-date condition chose the class
+};
+
+enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };
+
+// ---- ec_decide_response: ResponseFacts (scratch) ----------------------------------------------
+inline constexpr uint32_t kResNowMs = 0;             // f64
+inline constexpr uint32_t kResStatus = 8;
+inline constexpr uint32_t kResClass = 12;            // from the Decision
+inline constexpr uint32_t kResRule = 16;
+inline constexpr uint32_t kResDecisionFlags = 20;
+inline constexpr uint32_t kResTtlS = 24;             // from the Decision
+inline constexpr uint32_t kResStaleWhileRevalidateS = 28;
+inline constexpr uint32_t kResStaleIfErrorS = 32;
+inline constexpr uint32_t kResNegativeTtlS = 36;
+inline constexpr uint32_t kResTiers = 40;
+inline constexpr uint32_t kResBodyLength = 44;       // kAbsent when unknown (streamed)
+inline constexpr uint32_t kResHeaderLengths = 48;    // u32[kResHeaderSlots]
+inline constexpr uint32_t kResHeaderSlots = 12;
+inline constexpr uint32_t kResStrings = 128;
+
+enum class ResponseHeader : uint32_t {
+  CacheControl = 0,
+  CdnCacheControl = 1,
+  CloudflareCdnCacheControl = 2,
+  Expires = 3,
+  Date = 4,
+  Age = 5,
+  ETag = 6,
+  LastModified = 7,
+  Vary = 8,
+  SetCookie = 9,
+  Pragma = 10,
+  ContentRange = 11,
+};
+
+// StoreDecision (result)
+inline constexpr uint32_t kStoreStorable = 0;
+inline constexpr uint32_t kStoreReason = 4;
+inline constexpr uint32_t kStoreTtlS = 8;
+inline constexpr uint32_t kStoreStaleWhileRevalidateS = 12;
+inline constexpr uint32_t kStoreStaleIfErrorS = 16;
+inline constexpr uint32_t kStoreTiers = 20;
+inline constexpr uint32_t kStoreAgeS = 24;           // age the response already had at the origin (Age header)
+
+// ---- ec_evaluate_entry: EntryFacts (scratch) → Evaluation (result) -----------------------------
+inline constexpr uint32_t kEntNowMs = 0;             // f64
+inline constexpr uint32_t kEntStoredAtMs = 8;        // f64
+inline constexpr uint32_t kEntTtlS = 16;
+inline constexpr uint32_t kEntStaleWhileRevalidateS = 20;
+inline constexpr uint32_t kEntStaleIfErrorS = 24;
+inline constexpr uint32_t kEntDecisionFlags = 28;    // flags of the current request's Decision
+inline constexpr uint32_t kEntCurrentTtlS = 32;      // the current Decision's TTL (kNone: follow the entry)
+
+enum class Freshness : uint32_t {
+  Fresh = 1,              // serve as is
+  StaleRevalidate = 2,    // serve now, refresh in the background
+  StaleIfErrorOnly = 3,   // fetch the origin; serve this only if the origin fails
+  Expired = 4,            // unusable: fetch the origin (conditionally, when validators exist)
+};
+inline constexpr uint32_t kEvalFreshness = 0;
+inline constexpr uint32_t kEvalAgeS = 4;
+inline constexpr uint32_t kEvalReason = 8;
+inline constexpr uint32_t kEvalRemainingS = 12;      // seconds of freshness left (0 when stale)
+
+// ---- ec_encode_entry: EncodeFacts (scratch) → envelope in result or an allocation ---------------
+inline constexpr uint32_t kEncStoredAtMs = 0;        // f64
+inline constexpr uint32_t kEncStatus = 8;
+inline constexpr uint32_t kEncTtlS = 12;
+inline constexpr uint32_t kEncStaleWhileRevalidateS = 16;
+inline constexpr uint32_t kEncStaleIfErrorS = 20;
+inline constexpr uint32_t kEncClass = 24;
+inline constexpr uint32_t kEncStringCount = 28;      // number of u32-length-prefixed strings that follow
+inline constexpr uint32_t kEncStrings = 32;          // key, etag, lastModified, tags ('\n'-joined), then
+                                                     // header name/value pairs
+// Encoded (result): where the envelope bytes are. They stay valid until the next ec_encode_entry.
+inline constexpr uint32_t kEncodedPtr = 0;
+inline constexpr uint32_t kEncodedLength = 4;
+
+// ---- ec_decode_entry: DecodedEntry (result) ----------------------------------------------------
+inline constexpr uint32_t kDecodedError = 0;         // EnvelopeError (0 = none)
+inline constexpr uint32_t kDecodedVersion = 4;
+inline constexpr uint32_t kDecodedStoredAtMs = 8;    // f64
+inline constexpr uint32_t kDecodedStatus = 16;
+inline constexpr uint32_t kDecodedTtlS = 20;
+inline constexpr uint32_t kDecodedStaleWhileRevalidateS = 24;
+inline constexpr uint32_t kDecodedStaleIfErrorS = 28;
+inline constexpr uint32_t kDecodedClass = 32;
+inline constexpr uint32_t kDecodedBodyOffset = 36;   // into the bytes passed in
+inline constexpr uint32_t kDecodedBodyLength = 40;
+inline constexpr uint32_t kDecodedStringCount = 44;
+inline constexpr uint32_t kDecodedStrings = 48;      // same order as EncodeFacts strings
+
+}  // namespace edge_cache::abi

@@ -1,0 +1,65 @@
+#pragma once
+// Why the core decided what it did. Every decision, store verdict and freshness evaluation carries one,
+// so an operator can read the reason in the x-cache-reason debug header, in logs and in `explain`.
+// Codes cross the ABI as u32; the names are stable strings (the shim receives the table once, in the
+// configure report), e.g. "origin:no-store", "market:closed-until-open".
+#include <cstdint>
+#include <string_view>
+
+namespace edge_cache {
+
+enum class Reason : uint32_t {
+  None = 0,
+  // Request decision
+  RuleClass,               // a rule assigned the TTL class
+  RulePastDate,            // a rule's past-date condition chose its pastDate class
+  RuleNotCached,           // the rule's class is not cached (NONE)
+  DefaultFollowOrigin,     // no rule matched: the origin's Cache-Control decides
+  DefaultNotCached,        // no rule matched and the default class is not cached
+  MarketOpen,              // market-aware class, session trading: short TTL
+  MarketClosedUntilOpen,   // market-aware class, market closed: fresh until the next session opens
+  MarketClosedCapped,      // ... capped by the class's closedMaxTtl
+  BypassParam,             // ?nocache: skip the read, refresh from the origin
+  MethodNotCacheable,      // POST/PUT/PATCH/DELETE: passed through
+  MethodUnsupported,       // TRACE/CONNECT/unknown: rejected
+  RangeRequest,            // Range requests are passed through, never stored
+  LocalHealth,
+  LocalPreflight,
+  LocalAdmin,
+  UrlEmpty,
+  UrlNotOriginForm,
+  UrlTooLong,
+  UrlBadPercentEncoding,
+  UrlControlCharacter,
+  UrlInvalidUtf8,
+  UrlPathTraversal,
+  UrlFragment,
+  HeadersTooLarge,
+  // Response verdict
+  StoreRuleTtl,            // stored with the rule's TTL
+  StoreOriginTtl,          // stored with the origin's freshness lifetime
+  StoreNegative,           // 404/410 stored with the class's negative TTL
+  OriginNoStore,
+  OriginPrivate,
+  OriginSetCookie,
+  OriginVaryStar,
+  OriginVaryUnkeyed,       // Vary names a request header the rule does not key on
+  OriginNoCache,
+  OriginNoFreshness,       // follow-origin and the origin gave no lifetime
+  OriginAlreadyStale,      // Age ≥ lifetime
+  StatusNotCacheable,      // 5xx, 206, 3xx other than permanent, ...
+  NegativeNotCached,       // 404 and the class has no negative TTL
+  ClassNotCached,
+  PartialContent,
+  BodyTooLarge,
+  // Entry freshness
+  EntryFresh,
+  EntryStaleWhileRevalidate,
+  EntryStaleIfError,
+  EntryExpired,
+  Count
+};
+
+std::string_view reasonName(Reason r);
+
+}  // namespace edge_cache

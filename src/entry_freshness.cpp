@@ -1,0 +1,28 @@
+#include "entry_freshness.h"
+
+#include <algorithm>
+
+namespace edge_cache {
+
+Evaluation evaluateEntry(const EntryFacts& f) {
+  Evaluation e;
+  // A clock that went backwards (another isolate's stamp a little ahead) counts as age 0.
+  const int64_t ageMs = std::max<int64_t>(0, f.nowMs - f.storedAtMs);
+  const int64_t age = ageMs / 1000;
+  e.ageS = static_cast<uint32_t>(std::min<int64_t>(age, UINT32_MAX));
+  const int64_t ttl = f.currentTtlS == abi::kNone ? f.ttlS : std::min(f.ttlS, f.currentTtlS);
+  if (ageMs < ttl * 1000) {
+    e.freshness = abi::Freshness::Fresh;
+    e.reason = Reason::EntryFresh;
+    e.remainingS = static_cast<uint32_t>(ttl - age);
+  } else if (ageMs < (ttl + f.staleWhileRevalidateS) * 1000) {
+    e.freshness = abi::Freshness::StaleRevalidate;
+    e.reason = Reason::EntryStaleWhileRevalidate;
+  } else if (ageMs < (ttl + f.staleIfErrorS) * 1000) {
+    e.freshness = abi::Freshness::StaleIfErrorOnly;
+    e.reason = Reason::EntryStaleIfError;
+  }
+  return e;
+}
+
+}  // namespace edge_cache

@@ -1,0 +1,40 @@
+#include "policy_context.h"
+
+#include <algorithm>
+
+#include "abi/abi_layout.h"
+
+namespace edge_cache {
+
+bool assignVarySlots(PolicyContext& ctx, std::string* problem) {
+  ctx.extraRequestHeaders.clear();
+  ctx.ruleVarySlots.assign(ctx.rules.rules.size(), {});
+  // Headers the ABI already carries in fixed slots are reused rather than sent twice.
+  auto fixedSlot = [](const std::string& name) -> uint32_t {
+    if (name == "accept") return static_cast<uint32_t>(abi::RequestHeader::Accept);
+    if (name == "origin") return static_cast<uint32_t>(abi::RequestHeader::Origin);
+    return abi::kNone;
+  };
+  for (size_t r = 0; r < ctx.rules.rules.size(); ++r) {
+    for (const std::string& name : ctx.rules.rules[r].varyHeaders) {
+      uint32_t slot = fixedSlot(name);
+      if (slot == abi::kNone) {
+        auto it = std::find(ctx.extraRequestHeaders.begin(), ctx.extraRequestHeaders.end(), name);
+        if (it == ctx.extraRequestHeaders.end()) {
+          if (abi::kReqHeaderFirstExtra + ctx.extraRequestHeaders.size() >= abi::kReqHeaderSlots) {
+            if (problem) *problem = "too many distinct varyHeaders (at most " +
+                                    std::to_string(abi::kReqHeaderSlots - abi::kReqHeaderFirstExtra) + ")";
+            return false;
+          }
+          ctx.extraRequestHeaders.push_back(name);
+          it = ctx.extraRequestHeaders.end() - 1;
+        }
+        slot = abi::kReqHeaderFirstExtra + static_cast<uint32_t>(it - ctx.extraRequestHeaders.begin());
+      }
+      ctx.ruleVarySlots[r].push_back(slot);
+    }
+  }
+  return true;
+}
+
+}  // namespace edge_cache

@@ -1,0 +1,28 @@
+#pragma once
+// Everything the policy needs that is fixed for the life of an instance: the rules in force, the
+// origin the keys are built for, the shard count. Built once by policy_setup, read per request.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rules.h"
+
+namespace edge_cache {
+
+struct PolicyContext {
+  RulesConfig rules;
+  // scheme://host[:port] of the origin: part of every key, so two deployments in front of different
+  // origins never share entries, and the request's Host header never enters a key.
+  std::string originBase;
+  uint32_t shardCount = 1;
+  // Request headers named by rules' varyHeaders, in ABI slot order from abi::kReqHeaderFirstExtra.
+  std::vector<std::string> extraRequestHeaders;
+  // Per rule, the ABI slot of each of its varyHeaders (parallel to Rule::varyHeaders).
+  std::vector<std::vector<uint32_t>> ruleVarySlots;
+};
+
+// Fills extraRequestHeaders/ruleVarySlots from ctx.rules. Returns false (and names the header) when the
+// rules vary on more headers than the ABI has slots for.
+bool assignVarySlots(PolicyContext& ctx, std::string* problem);
+
+}  // namespace edge_cache

@@ -1,0 +1,258 @@
+#include "request_policy.h"
+
+#include <charconv>
+
+#include "cache_control.h"
+#include "cache_key.h"
+#include "market_calendar.h"
+#include "market_ttl.h"
+#include "rules_loader.h"
+#include "url_normalizer.h"
+
+namespace edge_cache {
+namespace {
+
+using abi::Action;
+using abi::DecisionFlag;
+using abi::LocalRoute;
+using abi::Method;
+using abi::RequestHeader;
+
+constexpr uint32_t bit(Method m) { return static_cast<uint32_t>(m); }
+
+Reason reasonForUrlError(UrlError e) {
+  switch (e) {
+    case UrlError::Empty: return Reason::UrlEmpty;
+    case UrlError::NotOriginForm: return Reason::UrlNotOriginForm;
+    case UrlError::TooLong: return Reason::UrlTooLong;
+    case UrlError::BadPercentEncoding: return Reason::UrlBadPercentEncoding;
+    case UrlError::ControlCharacter: return Reason::UrlControlCharacter;
+    case UrlError::InvalidUtf8: return Reason::UrlInvalidUtf8;
+    case UrlError::PathTraversal: return Reason::UrlPathTraversal;
+    case UrlError::Fragment: return Reason::UrlFragment;
+    case UrlError::None: break;
+  }
+  return Reason::UrlEmpty;
+}
+
+void reject(Decision& out, uint32_t status, Reason reason) {
+  out.action = Action::Reject;
+  out.httpStatus = status;
+  out.reason = reason;
+}
+
+// Built-in endpoints answered by the worker itself. They shadow the same paths on the origin.
+bool decideLocalRoute(std::string_view path, uint32_t method, Decision& out) {
+  struct Route { std::string_view path; LocalRoute route; uint32_t methods; Reason reason; };
+  static constexpr Route kRoutes[] = {
+      {"/health", LocalRoute::Health, bit(Method::Get) | bit(Method::Head), Reason::LocalHealth},
+      {"/api/v1/cache/health", LocalRoute::CacheHealth, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
+      {"/api/v1/cache/metrics", LocalRoute::CacheMetrics, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
+      {"/api/v1/cache/purge", LocalRoute::CachePurge, bit(Method::Post), Reason::LocalAdmin},
+  };
+  for (const Route& r : kRoutes) {
+    if (path != r.path) continue;
+    if ((method & r.methods) == 0) {
+      reject(out, 405, Reason::MethodNotCacheable);
+      out.localRoute = r.route;
+      return true;
+    }
+    out.action = Action::ServeLocal;
+    out.localRoute = r.route;
+    out.reason = r.reason;
+    out.httpStatus = 200;
+    return true;
+  }
+  return false;
+}
+
+// A rule's past-date parameter: "YYYY-MM-DD", or all digits = epoch milliseconds (Polygon accepts both).
+std::optional<market::CivilDate> tryParseDateParam(std::string_view value) {
+  if (auto d = market::tryParseIsoDate(value)) return d;
+  if (value.empty() || value.size() > 15) return std::nullopt;
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (ec != std::errc() || p != value.data() + value.size() || ms < 0) return std::nullopt;
+  return market::marketDate(ms);
+}
+
+// Client revalidation requests (no-cache, max-age=0) are noted but do not force an origin fetch: that
+// would let any client defeat the cache. `?nocache=true` is the explicit, rate-limited way.
+bool clientAsksNoCache(const RequestFacts& facts) {
+  if (facts.has(RequestHeader::CacheControl)) {
+    CacheControl cc = parseCacheControl(facts.header(RequestHeader::CacheControl));
+    if (cc.noCache || (cc.maxAge && *cc.maxAge == 0)) return true;
+  }
+  return facts.has(RequestHeader::Pragma) && facts.header(RequestHeader::Pragma).find("no-cache") != std::string_view::npos;
+}
+
+void expandTags(const Rule& rule, const Captures& captures, std::string& out) {
+  out.clear();
+  for (const std::string& tmpl : rule.tags) {
+    if (!out.empty()) out.push_back('\n');
+    size_t i = 0;
+    while (i < tmpl.size()) {
+      if (tmpl[i] == '{') {
+        size_t close = tmpl.find('}', i);
+        if (close != std::string::npos) {
+          out.append(captures.get(std::string_view(tmpl).substr(i + 1, close - i - 1)));
+          i = close + 1;
+          continue;
+        }
+      }
+      out.push_back(tmpl[i++]);
+    }
+  }
+}
+
+void applyClass(const TtlClass& cls, uint32_t classIndex, Decision& out) {
+  out.classIndex = classIndex;
+  out.ttlS = cls.ttlS;
+  out.staleWhileRevalidateS = cls.staleWhileRevalidateS;
+  out.staleIfErrorS = cls.staleIfErrorS;
+  out.negativeTtlS = cls.negativeTtlS;
+  out.tiers = cls.tiers;
+}
+
+}  // namespace
+
+uint32_t methodFromName(std::string_view name) {
+  if (name == "GET") return bit(Method::Get);
+  if (name == "HEAD") return bit(Method::Head);
+  if (name == "POST") return bit(Method::Post);
+  if (name == "PUT") return bit(Method::Put);
+  if (name == "PATCH") return bit(Method::Patch);
+  if (name == "DELETE") return bit(Method::Delete);
+  if (name == "OPTIONS") return bit(Method::Options);
+  return 0;
+}
+
+void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision& out) {
+  out.action = Action::Bypass;
+  out.reason = Reason::None;
+  out.httpStatus = 0;
+  out.localRoute = LocalRoute::None;
+  out.classIndex = abi::kNone;
+  out.ruleIndex = abi::kNone;
+  out.ttlS = out.staleWhileRevalidateS = out.staleIfErrorS = out.negativeTtlS = 0;
+  out.tiers = 0;
+  out.flags = 0;
+  out.shard = 0;
+  out.marketSession = 0;
+  out.key.clear();
+  out.originTarget.clear();
+  out.tags.clear();
+
+  const RulesConfig& rules = ctx.rules;
+  if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);
+  if (facts.method == 0) return reject(out, 405, Reason::MethodUnsupported);
+
+  UrlOptions opts;
+  opts.bypassParam = rules.keys.bypassParam;
+  opts.ignoredParams = rules.keys.ignoredParams;
+  opts.credentialParams = rules.keys.credentialParams;
+  opts.maxUrlBytes = rules.limits.maxUrlBytes;
+  UrlResult url = normalizeRequestTarget(facts.target, opts);
+  if (!url.url) {
+    return reject(out, url.error == UrlError::TooLong ? 414 : 400, reasonForUrlError(url.error));
+  }
+  const NormalizedUrl& u = *url.url;
+  out.originTarget = u.path;
+  if (!u.originQuery.empty()) {
+    out.originTarget.push_back('?');
+    out.originTarget.append(u.originQuery);
+  }
+  if (u.bypassRequested) out.setFlag(DecisionFlag::BypassParam);
+  if (u.hasCredentialParam || facts.has(RequestHeader::Authorization) || facts.has(RequestHeader::Cookie)) {
+    out.setFlag(DecisionFlag::Credentials);
+  }
+  if (facts.has(RequestHeader::IfNoneMatch) || facts.has(RequestHeader::IfModifiedSince)) {
+    out.setFlag(DecisionFlag::Conditional);
+  }
+  if (clientAsksNoCache(facts)) out.setFlag(DecisionFlag::ClientNoCache);
+
+  if (facts.method == bit(Method::Options) && facts.has(RequestHeader::Origin) &&
+      facts.has(RequestHeader::AccessControlRequestMethod)) {
+    out.action = Action::ServeLocal;
+    out.localRoute = LocalRoute::Preflight;
+    out.reason = Reason::LocalPreflight;
+    out.httpStatus = 204;
+    return;
+  }
+  if (decideLocalRoute(u.path, facts.method, out)) return;
+
+  const bool isGet = facts.method == bit(Method::Get);
+  const bool isHead = facts.method == bit(Method::Head);
+  if (!isGet && !isHead) {
+    out.reason = Reason::MethodNotCacheable;
+    return;
+  }
+  if (isHead) out.setFlag(DecisionFlag::Head);
+  if (facts.has(RequestHeader::Range)) {
+    out.reason = Reason::RangeRequest;
+    return;
+  }
+
+  // Rules are matched as GET: HEAD is answered from GET entries.
+  Captures captures;
+  const Rule* rule = matchRule(rules, bit(Method::Get), u.path, captures);
+  uint32_t classIndex = rules.defaultClassIndex;
+  Reason reason = Reason::DefaultFollowOrigin;
+  if (rule) {
+    out.ruleIndex = static_cast<uint32_t>(rule - rules.rules.data());
+    classIndex = rule->classIndex;
+    reason = Reason::RuleClass;
+    if (!rule->pastDateParam.empty()) {
+      auto decoded = tryPercentDecode(captures.get(rule->pastDateParam));
+      auto date = decoded ? tryParseDateParam(*decoded) : std::nullopt;
+      if (date && *date < market::marketDate(facts.nowMs)) {
+        classIndex = rule->pastClassIndex;
+        reason = Reason::RulePastDate;
+        out.setFlag(DecisionFlag::PastDate);
+      }
+    }
+  }
+  if (classIndex >= rules.classes.size()) {
+    out.reason = Reason::DefaultNotCached;
+    return;
+  }
+  const TtlClass& cls = rules.classes[classIndex];
+  applyClass(cls, classIndex, out);
+  if (cls.ttlS == 0 && !cls.followOrigin) {
+    out.reason = rule ? Reason::RuleNotCached : Reason::DefaultNotCached;
+    return;
+  }
+  if (!rule) reason = cls.followOrigin ? Reason::DefaultFollowOrigin : Reason::RuleClass;
+  if (cls.followOrigin) out.setFlag(DecisionFlag::FollowOrigin);
+
+  if (cls.marketAware) {
+    MarketTtl mt = marketAwareTtl(facts.nowMs, cls.ttlS, cls.closedMaxTtlS, rules.market.extendedHours);
+    out.ttlS = mt.ttlS;
+    out.marketSession = static_cast<uint32_t>(mt.session) + 1;
+    if (mt.reason != Reason::MarketOpen) out.setFlag(DecisionFlag::MarketClosedTtl);
+    reason = mt.reason;
+  }
+  out.reason = reason;
+
+  // The key: the origin (never the request's Host), the normalised path and filtered query, and the
+  // values of the request headers this rule varies on. Nothing else a client sends can change it.
+  std::array<std::pair<std::string_view, std::string_view>, abi::kReqHeaderSlots> vary{};
+  size_t varyCount = 0;
+  if (rule) {
+    const auto& slots = ctx.ruleVarySlots[out.ruleIndex];
+    for (size_t i = 0; i < slots.size() && varyCount < vary.size(); ++i) {
+      vary[varyCount++] = {rule->varyHeaders[i], facts.headerValues[slots[i]]};
+    }
+  }
+  KeyParts parts{ctx.originBase, u.path, u.keyQuery, std::span(vary.data(), varyCount)};
+  CacheKey key = buildCacheKey(parts, rules.keys.maxKeyBytes);
+  out.key = std::move(key.key);
+  if (key.hashed) out.setFlag(DecisionFlag::KeyHashed);
+  out.shard = shardForKey(out.key, ctx.shardCount);
+  if (rule) expandTags(*rule, captures, out.tags);
+
+  out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;
+  if (u.bypassRequested) out.reason = Reason::BypassParam;
+}
+
+}  // namespace edge_cache

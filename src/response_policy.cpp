@@ -1,0 +1,141 @@
+#include "response_policy.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "cache_control.h"
+#include "header_list.h"
+#include "http_date.h"
+
+namespace edge_cache {
+namespace {
+
+using abi::ResponseHeader;
+
+StoreDecision refuse(Reason r) {
+  StoreDecision d;
+  d.reason = r;
+  return d;
+}
+
+// Statuses that may be stored with the rule's TTL; 404/410 take the negative TTL; everything else
+// (5xx, 206, redirects that may change, 304 — a revalidation answer, not an entry) is never stored.
+enum class StatusKind { Positive, Negative, Never };
+StatusKind statusKind(uint32_t status) {
+  switch (status) {
+    case 200: case 203: case 204: case 300: case 301: case 308: return StatusKind::Positive;
+    case 404: case 410: return StatusKind::Negative;
+    default: return StatusKind::Never;
+  }
+}
+
+uint32_t parseAgeS(std::string_view v) {
+  v = trimOws(v);
+  uint32_t age = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), age);
+  return (ec == std::errc() && p == v.data() + v.size()) ? age : 0;
+}
+
+// RFC 9213: a CDN-targeted field, when present, replaces Cache-Control for freshness at this cache.
+// Cloudflare-CDN-Cache-Control is the most specific target, then CDN-Cache-Control.
+CacheControl targetedCacheControl(const ResponseFacts& f, bool& targeted) {
+  targeted = true;
+  if (f.has(ResponseHeader::CloudflareCdnCacheControl)) {
+    CacheControl cc = parseCacheControl(f.header(ResponseHeader::CloudflareCdnCacheControl));
+    if (cc.present) return cc;
+  }
+  if (f.has(ResponseHeader::CdnCacheControl)) {
+    CacheControl cc = parseCacheControl(f.header(ResponseHeader::CdnCacheControl));
+    if (cc.present) return cc;
+  }
+  targeted = false;
+  return parseCacheControl(f.header(ResponseHeader::CacheControl));
+}
+
+}  // namespace
+
+StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, uint32_t maxBodyBytes) {
+  if (f.classIndex >= ctx.rules.classes.size()) return refuse(Reason::ClassNotCached);
+  const TtlClass& cls = ctx.rules.classes[f.classIndex];
+  const bool followOrigin = (f.decisionFlags & static_cast<uint32_t>(abi::DecisionFlag::FollowOrigin)) != 0;
+  if (!followOrigin && f.ttlS == 0) return refuse(Reason::ClassNotCached);
+
+  const StatusKind kind = statusKind(f.status);
+  if (f.status == 206 || f.has(ResponseHeader::ContentRange)) return refuse(Reason::PartialContent);
+  if (kind == StatusKind::Never) return refuse(Reason::StatusNotCacheable);
+
+  // Privacy first, whatever the rules say: these are never stored.
+  const CacheControl cc = parseCacheControl(f.header(ResponseHeader::CacheControl));
+  bool targeted = false;
+  const CacheControl tcc = targetedCacheControl(f, targeted);
+  if (cc.noStore || tcc.noStore) return refuse(Reason::OriginNoStore);
+  if (cc.isPrivate || tcc.isPrivate) return refuse(Reason::OriginPrivate);
+  if (f.has(ResponseHeader::SetCookie)) return refuse(Reason::OriginSetCookie);
+  if (f.has(ResponseHeader::Pragma) && f.header(ResponseHeader::Pragma).find("no-cache") != std::string_view::npos &&
+      !cc.present) {
+    return refuse(Reason::OriginNoCache);
+  }
+
+  // Vary: the response differs by request headers. Storable only if every one of them is part of the
+  // key for this rule; Accept-Encoding is handled by the runtime (bodies are stored decoded).
+  if (f.has(ResponseHeader::Vary)) {
+    HeaderList vary = parseHeaderList(f.header(ResponseHeader::Vary));
+    if (vary.wildcard) return refuse(Reason::OriginVaryStar);
+    for (const std::string& name : vary.names) {
+      if (name == "accept-encoding") continue;
+      bool keyed = false;
+      if (f.ruleIndex < ctx.rules.rules.size()) {
+        const auto& keyedNames = ctx.rules.rules[f.ruleIndex].varyHeaders;
+        keyed = std::find(keyedNames.begin(), keyedNames.end(), name) != keyedNames.end();
+      }
+      if (!keyed) return refuse(Reason::OriginVaryUnkeyed);
+    }
+  }
+  if (maxBodyBytes > 0 && f.bodyLength != abi::kAbsent && f.bodyLength > maxBodyBytes) {
+    return refuse(Reason::BodyTooLarge);
+  }
+
+  StoreDecision d;
+  d.tiers = f.tiers ? f.tiers : cls.tiers;
+  d.ageS = f.has(ResponseHeader::Age) ? parseAgeS(f.header(ResponseHeader::Age)) : 0;
+
+  if (!followOrigin) {
+    if (kind == StatusKind::Negative) {
+      if (f.negativeTtlS == 0) return refuse(Reason::NegativeNotCached);
+      d.ttlS = f.negativeTtlS;
+      d.reason = Reason::StoreNegative;
+    } else {
+      d.ttlS = f.ttlS;
+      d.reason = Reason::StoreRuleTtl;
+    }
+    d.staleWhileRevalidateS = f.staleWhileRevalidateS;
+    d.staleIfErrorS = f.staleIfErrorS;
+    d.storable = true;
+    return d;
+  }
+
+  // Follow the origin (RFC 9111 §4.2.1): s-maxage, then max-age, then Expires − Date.
+  if (tcc.noCache || (!targeted && cc.noCache)) return refuse(Reason::OriginNoCache);
+  // A shared cache prefers s-maxage; a CDN-targeted field, when present, is the only source.
+  std::optional<uint32_t> lifetime = tcc.sMaxAge ? tcc.sMaxAge : tcc.maxAge;
+  if (!lifetime && !targeted && f.has(ResponseHeader::Expires)) {
+    auto expires = tryParseHttpDate(f.header(ResponseHeader::Expires));
+    auto date = f.has(ResponseHeader::Date) ? tryParseHttpDate(f.header(ResponseHeader::Date)) : std::nullopt;
+    const int64_t base = date ? *date : f.nowMs / 1000;
+    // An invalid Expires means "already expired" (RFC 9111 §5.3).
+    lifetime = expires && *expires > base ? static_cast<uint32_t>(std::min<int64_t>(*expires - base, UINT32_MAX)) : 0;
+  }
+  if (!lifetime) return refuse(Reason::OriginNoFreshness);
+  if (*lifetime <= d.ageS) return refuse(Reason::OriginAlreadyStale);
+  if (kind == StatusKind::Negative && cls.negativeTtlS > 0) lifetime = std::min(*lifetime, cls.negativeTtlS);
+  d.ttlS = *lifetime - d.ageS;
+  const CacheControl& windows = targeted ? tcc : cc;
+  const bool mustRevalidate = windows.mustRevalidate || windows.proxyRevalidate || cc.mustRevalidate || cc.proxyRevalidate;
+  d.staleWhileRevalidateS = mustRevalidate ? 0 : windows.staleWhileRevalidate.value_or(cls.staleWhileRevalidateS);
+  d.staleIfErrorS = mustRevalidate ? 0 : windows.staleIfError.value_or(cls.staleIfErrorS);
+  d.reason = Reason::StoreOriginTtl;
+  d.storable = true;
+  return d;
+}
+
+}  // namespace edge_cache
