@@ -1,0 +1,376 @@
+// The serving path: asks the core for a decision, then moves bytes accordingly — memory tier, slower
+// tiers, the origin (coalesced, conditional when validators exist), stale serving — and assembles the
+// response. Every choice (key, TTL, tiers, freshness, storability) comes from the core.
+import { ABI, withCore } from "./core_bridge.js";
+import { applyCors, preflightResponse } from "./cors.js";
+import { metrics } from "./metrics.js";
+import {
+  CACHE_STATUS, isForwardableResponseHeader, jsonError, logEvent, stampWorkerHeaders, storedHeaderPairs,
+} from "./responses.js";
+import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
+import { lookupSlowTiers, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
+import { handleLocalRoute } from "./local_routes.js";
+
+// Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
+// per key at a time.
+const originFlights = new SingleFlight();
+const refreshFlights = new SingleFlight();
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+// The request-target exactly as received (origin-form), so the core sees what the client sent —
+// including dot segments and odd encodings it must reject — rather than a URL parser's repair of it.
+export function rawTarget(requestUrl) {
+  const pathStart = requestUrl.indexOf("/", requestUrl.indexOf("//") + 2);
+  if (pathStart < 0) return "/";
+  const hash = requestUrl.indexOf("#", pathStart);
+  return hash < 0 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, hash);
+}
+
+function headerBytes(headers) {
+  let total = 0;
+  for (const [n, v] of headers) total += n.length + v.length + 4;
+  return total;
+}
+
+class RequestContext {
+  constructor(request, env, ctx, cfg, core, now) {
+    this.request = request;
+    this.env = env;
+    this.ctx = ctx;
+    this.cfg = cfg;
+    this.core = core;
+    this.now = now;
+    this.isHead = request.method === "HEAD";
+  }
+  log(level, event, fields) {
+    logEvent(level, event, fields);
+  }
+  stamp(headers) {
+    stampWorkerHeaders(headers, this.cfg);
+    applyCors(this.request, headers, this.cfg);
+  }
+  error(status, message, extra) {
+    const res = jsonError(status, message, this.cfg, extra);
+    applyCors(this.request, res.headers, this.cfg);
+    return res;
+  }
+}
+
+function debugHeaders(rc, headers, decision) {
+  if (!rc.cfg.debugHeaders) return;
+  const report = rc.core.report;
+  const parts = [report.reasons[decision.reason] || String(decision.reason)];
+  if (decision.classIndex !== ABI.kNone) parts.push(`class=${report.classes[decision.classIndex]}`);
+  if (decision.ruleIndex !== ABI.kNone) parts.push(`rule=${report.ruleNames[decision.ruleIndex]}`);
+  if (decision.ttlS) parts.push(`ttl=${decision.ttlS}`);
+  if (decision.marketSession) parts.push(`market=${report.sessions[decision.marketSession]}`);
+  headers.set("x-cache-reason", parts.join("; "));
+  if (decision.key) headers.set("x-cache-key", decision.key);
+}
+
+// ---- responses from entries ----------------------------------------------------------------------
+
+function clientConditionalMatches(request, entry) {
+  const inm = request.headers.get("if-none-match");
+  if (inm !== null) {
+    if (!entry.etag) return false;
+    const weak = (t) => t.trim().replace(/^W\//, "");
+    const want = weak(entry.etag);
+    return inm.trim() === "*" || inm.split(",").some((t) => weak(t) === want);
+  }
+  const ims = request.headers.get("if-modified-since");
+  if (ims !== null && entry.lastModified) {
+    const since = Date.parse(ims);
+    const modified = Date.parse(entry.lastModified);
+    return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+  }
+  return false;
+}
+
+function responseFromEntry(rc, entry, decision, cacheStatus, { tier, ageS }) {
+  const headers = new Headers(entry.headers);
+  headers.set("cache-status", cacheStatus);
+  if (ageS !== undefined) {
+    headers.set("cache-age", String(ageS));
+    headers.set("age", String(ageS));
+  }
+  if (tier) headers.set("x-cache-tier", tier);
+  rc.stamp(headers);
+  debugHeaders(rc, headers, decision);
+  if (entry.status >= 200 && entry.status < 300 && clientConditionalMatches(rc.request, entry)) {
+    return new Response(null, { status: 304, headers });
+  }
+  const body = rc.isHead || NULL_BODY_STATUSES.has(entry.status) ? null : entry.body;
+  if (body !== null) headers.set("content-length", String(entry.body.byteLength));
+  return new Response(body, { status: entry.status, headers });
+}
+
+// ---- the origin ----------------------------------------------------------------------------------
+
+function entryFromOrigin(rc, decision, result, verdict) {
+  return {
+    key: decision.key,
+    status: result.status,
+    headers: storedHeaderPairs(result.headers),
+    body: result.body,
+    storedAtMs: rc.now,
+    ttlS: verdict.ttlS,
+    staleWhileRevalidateS: verdict.staleWhileRevalidateS,
+    staleIfErrorS: verdict.staleIfErrorS,
+    classIndex: decision.classIndex,
+    etag: result.headers.get("etag") || "",
+    lastModified: result.headers.get("last-modified") || "",
+    tags: decision.tags ? decision.tags.split("\n") : [],
+  };
+}
+
+// Fetches the key from the origin (GET, even for HEAD, so the result can be stored), decides
+// storability with the core, stores, and returns a shareable result:
+//   {kind: "response", status, headers (Headers, forwardable), body (Uint8Array), entry|null, shareable}
+//   {kind: "stream", response}      too large to buffer: passed through, not stored
+//   {kind: "revalidated", entry}    304 on a conditional refresh: the old entry renewed
+// Throws OriginError on network failure / timeout.
+async function fetchFromOrigin(rc, decision, tiers, staleEntry) {
+  const url = originUrl(rc.cfg, decision.originTarget);
+  const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
+    ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
+  const headers = upstreamHeaders(rc.request, { cacheable: true, validators });
+  const started = Date.now();
+  let res;
+  try {
+    res = await fetchOrigin(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
+  } catch (err) {
+    metrics.origin(Date.now() - started, false);
+    throw err;
+  }
+  metrics.origin(Date.now() - started, res.status < 500);
+
+  if (res.status === 304 && staleEntry) {
+    metrics.revalidated();
+    // RFC 9111 §4.3.4: the stored headers are updated with those of the 304.
+    const merged = new Headers(staleEntry.headers);
+    for (const [n, v] of res.headers) if (isForwardableResponseHeader(n)) merged.set(n, v);
+    const verdict = rc.core.decideResponse(decision, { status: staleEntry.status, headers: merged }, Date.now(), staleEntry.body.byteLength);
+    if (!verdict.storable) return { kind: "response", status: staleEntry.status, headers: merged, body: staleEntry.body, entry: null, shareable: false };
+    const renewed = {
+      ...staleEntry, headers: storedHeaderPairs(merged), storedAtMs: Date.now(), ttlS: verdict.ttlS,
+      staleWhileRevalidateS: verdict.staleWhileRevalidateS, staleIfErrorS: verdict.staleIfErrorS,
+    };
+    storeInTiers(tiers, decision, renewed, verdict.tiers, rc.ctx, rc.log);
+    return { kind: "revalidated", entry: renewed };
+  }
+
+  const buffered = await bufferBody(res, rc.cfg.maxCacheBodyBytes, rc.cfg.originTimeoutMs);
+  if (buffered.stream) return { kind: "stream", response: res, stream: buffered.stream };
+  const forwardable = new Headers();
+  for (const [n, v] of res.headers) if (isForwardableResponseHeader(n)) forwardable.append(n, v);
+  const result = { kind: "response", status: res.status, headers: forwardable, body: buffered.body, entry: null, shareable: false };
+  const verdict = rc.core.decideResponse(decision, res, Date.now(), buffered.body.byteLength);
+  if (verdict.storable) {
+    result.entry = entryFromOrigin(rc, decision, result, verdict);
+    storeInTiers(tiers, decision, result.entry, verdict.tiers, rc.ctx, rc.log);
+  }
+  // Concurrent requests for this key may share the result only if it is the same for everyone:
+  // a stored entry, or a server error without per-client state.
+  const privateish = res.headers.has("set-cookie") || /private/i.test(res.headers.get("cache-control") || "");
+  result.shareable = verdict.storable || (res.status >= 500 && !privateish);
+  result.verdict = verdict;
+  return result;
+}
+
+function responseFromResult(rc, decision, result, cacheStatus) {
+  if (result.kind === "revalidated") return responseFromEntry(rc, result.entry, decision, cacheStatus, { ageS: 0 });
+  if (result.kind === "stream") {
+    const headers = new Headers();
+    for (const [n, v] of result.response.headers) if (isForwardableResponseHeader(n)) headers.append(n, v);
+    headers.set("cache-status", CACHE_STATUS.BYPASS);
+    rc.stamp(headers);
+    debugHeaders(rc, headers, decision);
+    return new Response(rc.isHead ? null : result.stream, { status: result.response.status, headers });
+  }
+  const headers = new Headers(result.headers);
+  headers.set("cache-status", cacheStatus);
+  rc.stamp(headers);
+  debugHeaders(rc, headers, decision);
+  if (result.verdict && rc.cfg.debugHeaders) headers.set("x-cache-store", rc.core.report.reasons[result.verdict.reason] || "");
+  const body = rc.isHead || NULL_BODY_STATUSES.has(result.status) ? null : result.body;
+  return new Response(body, { status: result.status, headers });
+}
+
+// Coalesced origin fetch: concurrent misses for one key share the leader's result when it is
+// shareable; otherwise each follower fetches for itself.
+async function coalescedFetch(rc, decision, tiers, staleEntry) {
+  const flight = originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry));
+  if (flight.leader) return flight.promise;
+  metrics.coalesced();
+  // A failed origin is failed for the followers too (the await rethrows): no retry storm.
+  const result = await flight.promise;
+  if (result.kind === "revalidated" || (result.kind === "response" && result.shareable)) return result;
+  return fetchFromOrigin(rc, decision, tiers, staleEntry);
+}
+
+function originErrorResponse(rc, err) {
+  if (err instanceof OriginError) {
+    metrics.miss();
+    rc.log("warn", "origin_error", { kind: err.kind, message: err.message });
+    const res = rc.error(err.status, err.kind === "config" ? "the worker's BACKEND_URL is not configured correctly" : err.message);
+    return res;
+  }
+  throw err;
+}
+
+// stale-while-revalidate: one background refresh per key at a time.
+function refreshInBackground(rc, decision, tiers, staleEntry) {
+  const flight = refreshFlights.run(decision.key, async () => {
+    try {
+      await fetchFromOrigin(rc, decision, tiers, staleEntry);
+    } catch (err) {
+      rc.log("warn", "background_refresh_failed", { message: String(err?.message || err) });
+    }
+  });
+  if (flight.leader) rc.ctx.waitUntil(flight.promise);
+}
+
+// ---- actions -------------------------------------------------------------------------------------
+
+async function lookup(rc, decision) {
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  let found = null;
+  if (tierAllowed(tiers, "memory", decision.tiers)) {
+    const entry = tiers.memory.get(decision.key);
+    if (entry) found = { entry, tier: "memory" };
+  }
+  if (!found) found = await lookupSlowTiers(tiers, decision, rc.ctx, rc.log);
+
+  let staleForError = null;
+  let staleForValidators = null;
+  if (found) {
+    const evaluation = rc.core.evaluateEntry(found.entry, decision, rc.now);
+    switch (evaluation.freshness) {
+      case ABI.Freshness.Fresh:
+        metrics.hit(found.tier);
+        return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.HIT, { tier: found.tier, ageS: evaluation.ageS });
+      case ABI.Freshness.StaleRevalidate:
+        metrics.stale();
+        refreshInBackground(rc, decision, tiers, found.entry);
+        return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.STALE, { tier: found.tier, ageS: evaluation.ageS });
+      case ABI.Freshness.StaleIfErrorOnly:
+        staleForError = { entry: found.entry, tier: found.tier, ageS: evaluation.ageS };
+        staleForValidators = found.entry;
+        break;
+      default:
+        staleForValidators = found.entry;
+    }
+  }
+
+  let result;
+  try {
+    result = await coalescedFetch(rc, decision, tiers, staleForValidators);
+  } catch (err) {
+    if (staleForError && err instanceof OriginError) {
+      metrics.stale();
+      rc.log("warn", "served_stale_on_error", { kind: err.kind, key: decision.key });
+      return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
+    }
+    return originErrorResponse(rc, err);
+  }
+  if (staleForError && result.kind === "response" && result.status >= 500) {
+    metrics.stale();
+    return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
+  }
+  metrics.miss();
+  return responseFromResult(rc, decision, result, CACHE_STATUS.MISS);
+}
+
+async function refresh(rc, decision) {
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  metrics.bypass();
+  try {
+    const result = await fetchFromOrigin(rc, decision, tiers, null);
+    return responseFromResult(rc, decision, result, CACHE_STATUS.BYPASS);
+  } catch (err) {
+    return originErrorResponse(rc, err);
+  }
+}
+
+// Pass-through: the request goes to the origin as the client sent it (method, body, end-to-end
+// headers), and the response comes back untouched apart from our headers. Never stored.
+async function passThrough(rc, decision, { markBypass }) {
+  metrics.bypass();
+  const target = decision.originTarget || rawTarget(rc.request.url);
+  let url;
+  try {
+    url = originUrl(rc.cfg, target);
+  } catch (err) {
+    return originErrorResponse(rc, err);
+  }
+  const init = { method: rc.request.method, headers: upstreamHeaders(rc.request, { cacheable: false }) };
+  if (rc.request.method !== "GET" && rc.request.method !== "HEAD") init.body = rc.request.body;
+  const started = Date.now();
+  let res;
+  try {
+    res = await fetchOrigin(url, init, rc.cfg.originTimeoutMs);
+    metrics.origin(Date.now() - started, res.status < 500);
+  } catch (err) {
+    metrics.origin(Date.now() - started, false);
+    return originErrorResponse(rc, err);
+  }
+  const headers = new Headers();
+  for (const [n, v] of res.headers) if (isForwardableResponseHeader(n) || n === "content-encoding") headers.append(n, v);
+  if (markBypass) headers.set("cache-status", CACHE_STATUS.BYPASS);
+  rc.stamp(headers);
+  debugHeaders(rc, headers, decision);
+  return new Response(NULL_BODY_STATUSES.has(res.status) ? null : res.body, { status: res.status, headers });
+}
+
+// ---- entry point -------------------------------------------------------------------------------
+
+export async function handleRequest(request, env, ctx, cfg) {
+  const now = Date.now();
+  metrics.request();
+  let core;
+  let decision;
+  try {
+    decision = withCore(env, (c) => {
+      core = c;
+      return c.decideRequest(request.method, rawTarget(request.url), request.headers, now, headerBytes(request.headers));
+    });
+  } catch (err) {
+    // The core is unavailable (failed to instantiate, or trapped): degrade to a plain proxy rather
+    // than fail the request. Nothing is cached while it is down.
+    logEvent("error", "core_unavailable", { message: String(err?.message || err) });
+    const rc = new RequestContext(request, env, ctx, cfg, null, now);
+    rc.core = { report: { reasons: [], classes: [], ruleNames: [], sessions: [] } };
+    if (new URL(request.url).pathname === "/health") return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    return passThrough(rc, { originTarget: "", reason: 0, classIndex: ABI.kNone, ruleIndex: ABI.kNone, key: "" }, { markBypass: false });
+  }
+  const rc = new RequestContext(request, env, ctx, cfg, core, now);
+  if (decision === null) {
+    metrics.rejected();
+    return rc.error(414, "the request target is too large");
+  }
+
+  switch (decision.action) {
+    case ABI.Action.Lookup:
+      return lookup(rc, decision);
+    case ABI.Action.Refresh:
+      return refresh(rc, decision);
+    case ABI.Action.Bypass: {
+      const cacheable = request.method === "GET" || request.method === "HEAD";
+      return passThrough(rc, decision, { markBypass: cacheable });
+    }
+    case ABI.Action.Reject: {
+      metrics.rejected();
+      const reason = core.report.reasons[decision.reason] || "rejected";
+      rc.log("warn", "request_rejected", { reason, status: decision.httpStatus, method: request.method });
+      const extra = decision.httpStatus === 405 ? { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
+      return rc.error(decision.httpStatus || 400, `request rejected: ${reason}`, extra);
+    }
+    case ABI.Action.ServeLocal:
+      if (decision.localRoute === ABI.LocalRoute.Preflight) return preflightResponse(request, cfg, (h) => stampWorkerHeaders(h, cfg));
+      return handleLocalRoute(rc, decision, {});
+    default:
+      return rc.error(500, "unknown decision");
+  }
+}

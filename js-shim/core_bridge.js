@@ -1,0 +1,389 @@
+// The Wasm bridge: the one owner of the core's instance in this isolate. It instantiates the module
+// once (lazily, on the first request, because the configuration comes from `env`), encodes request
+// facts into the module's scratch region with the binary layout of src/abi/abi_layout.h (constants
+// generated into ./generated/abi_layout.js), and decodes the core's answers. If a call traps
+// (WebAssembly.RuntimeError), the instance is dropped and a fresh one is built on the next call:
+// after a trap the stack pointer is not reset, so the old instance must not be trusted.
+import compiledCore from "./generated/edge_cache.wasm";
+import * as ABI from "./generated/abi_layout.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// Request headers in ABI slot order (abi::RequestHeader). Credentials cross as presence only: the core
+// never needs a token's value to decide, so secrets never enter Wasm memory.
+const FIXED_REQUEST_HEADERS = [
+  "cache-control", "pragma", "authorization", "cookie", "if-none-match", "if-modified-since", "range",
+  "origin", "access-control-request-method", "accept",
+];
+const PRESENCE_ONLY = new Set([ABI.RequestHeader.Authorization, ABI.RequestHeader.Cookie]);
+// Response headers in ABI slot order (abi::ResponseHeader).
+const RESPONSE_HEADERS = [
+  "cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "expires", "date", "age", "etag",
+  "last-modified", "vary", "set-cookie", "pragma", "content-range",
+];
+export const METHOD_CODES = Object.freeze({
+  GET: ABI.Method.Get, HEAD: ABI.Method.Head, POST: ABI.Method.Post, PUT: ABI.Method.Put,
+  PATCH: ABI.Method.Patch, DELETE: ABI.Method.Delete, OPTIONS: ABI.Method.Options,
+});
+
+// The module may be a wasi-sdk/clang reactor (imports fd_write, fd_seek, fd_close) or an Emscripten
+// standalone module (also proc_exit and emscripten_notify_memory_growth). stderr goes to console.error.
+function makeImports(getMemory) {
+  let pendingLine = "";
+  const fdWrite = (fd, iovs, iovsLen, nwrittenPtr) => {
+    const mem = new DataView(getMemory().buffer);
+    let written = 0;
+    for (let i = 0; i < iovsLen; i++) {
+      const ptr = mem.getUint32(iovs + i * 8, true);
+      const len = mem.getUint32(iovs + i * 8 + 4, true);
+      pendingLine += decoder.decode(new Uint8Array(getMemory().buffer, ptr, len));
+      written += len;
+    }
+    let nl;
+    while ((nl = pendingLine.indexOf("\n")) >= 0) {
+      console.error(JSON.stringify({ level: "error", event: "core_stderr", fd, message: pendingLine.slice(0, nl) }));
+      pendingLine = pendingLine.slice(nl + 1);
+    }
+    mem.setUint32(nwrittenPtr, written, true); // musl's stdio loops if nwritten is not set
+    return 0;
+  };
+  const ENOSYS = 52;
+  const wasi = {
+    fd_write: fdWrite,
+    fd_seek: () => ENOSYS,
+    fd_close: () => ENOSYS,
+    fd_fdstat_get: () => ENOSYS,
+    proc_exit: (code) => { throw new WebAssembly.RuntimeError(`core called proc_exit(${code})`); },
+  };
+  return {
+    wasi_snapshot_preview1: wasi,
+    env: { emscripten_notify_memory_growth: () => {} },
+  };
+}
+
+export class CoreError extends Error {}
+
+// One instantiated, configured core.
+class CoreInstance {
+  constructor(module, config) {
+    let memory;
+    const instance = new WebAssembly.Instance(module, makeImports(() => memory));
+    this.exports = instance.exports;
+    memory = this.exports.memory;
+    this.memory = memory;
+    if (typeof this.exports._initialize === "function") this.exports._initialize();
+    const version = this.exports.ec_abi_version();
+    if (version !== ABI.kAbiVersion) throw new CoreError(`core ABI ${version}, shim expects ${ABI.kAbiVersion}`);
+    this.scratch = this.exports.ec_scratch_ptr();
+    this.result = this.exports.ec_result_ptr();
+    this.buffer = null;
+    this.refreshViews();
+
+    this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
+    const configBytes = encoder.encode(JSON.stringify({
+      originBase: config.originBase, shards: config.shards, rules: config.rules || null,
+    }));
+    const ptr = this.exports.ec_alloc(configBytes.length);
+    this.refreshViews();
+    this.u8.set(configBytes, ptr);
+    this.configureStatus = this.exports.ec_configure(ptr, configBytes.length);
+    this.exports.ec_free(ptr);
+    if (this.configureStatus === ABI.ConfigureStatus.Fatal) throw new CoreError("the embedded rules are invalid");
+    this.report = this.readReport();
+    this.requestHeaderNames = FIXED_REQUEST_HEADERS.concat(this.report.extraRequestHeaders || []);
+  }
+
+  // Memory may grow during any call that allocates; views over a detached buffer read nothing.
+  refreshViews() {
+    if (this.buffer === this.memory.buffer) return;
+    this.buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+  }
+
+  readReport() {
+    const len = this.exports.ec_report();
+    this.refreshViews();
+    return JSON.parse(decoder.decode(this.u8.subarray(this.result, this.result + len)));
+  }
+
+  putU32(base, off, v) { this.u32[(base + off) >>> 2] = v; }
+  getU32(base, off) { return this.u32[(base + off) >>> 2]; }
+  putF64(base, off, v) { this.f64[(base + off) >>> 3] = v; }
+  // Length prefixes inside packed string lists are not aligned.
+  putU32Unaligned(addr, v) {
+    const u8 = this.u8;
+    u8[addr] = v & 0xff; u8[addr + 1] = (v >>> 8) & 0xff; u8[addr + 2] = (v >>> 16) & 0xff; u8[addr + 3] = v >>> 24;
+  }
+  getU32Unaligned(addr) {
+    const u8 = this.u8;
+    return (u8[addr] | (u8[addr + 1] << 8) | (u8[addr + 2] << 16) | (u8[addr + 3] << 24)) >>> 0;
+  }
+
+  // Packs `value` at the cursor; returns the new cursor, or -1 when the scratch region is full.
+  putString(cursor, value) {
+    const limit = this.scratch + ABI.kScratchBytes;
+    // encodeInto writes at most the room given; a string that did not fit has read < length.
+    const { read, written } = encoder.encodeInto(value, this.u8.subarray(cursor, limit));
+    return read < value.length ? -1 : cursor + written;
+  }
+
+  readString(offset, length) {
+    return length === 0 ? "" : decoder.decode(this.u8.subarray(offset, offset + length));
+  }
+
+  decideRequest(method, target, headers, nowMs, totalHeaderBytes) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putF64(s, ABI.kReqNowMs, nowMs);
+    this.putU32(s, ABI.kReqMethod, METHOD_CODES[method] || 0);
+    this.putU32(s, ABI.kReqTotalHeaderBytes, totalHeaderBytes);
+    let cursor = this.putString(s + ABI.kReqStrings, target);
+    if (cursor < 0) return null; // larger than the scratch region: the caller answers 414
+    this.putU32(s, ABI.kReqUrlLength, cursor - (s + ABI.kReqStrings));
+    const names = this.requestHeaderNames;
+    for (let slot = 0; slot < ABI.kReqHeaderSlots; slot++) {
+      const value = slot < names.length ? headers.get(names[slot]) : null;
+      if (value === null) {
+        this.putU32(s, ABI.kReqHeaderLengths + slot * 4, ABI.kAbsent);
+        continue;
+      }
+      const start = cursor;
+      cursor = PRESENCE_ONLY.has(slot) ? cursor : this.putString(cursor, value);
+      if (cursor < 0) return null;
+      this.putU32(s, ABI.kReqHeaderLengths + slot * 4, cursor - start);
+    }
+    const action = this.exports.ec_decide_request();
+    const r = this.result;
+    const keyLength = this.getU32(r, ABI.kDecKeyLength);
+    const targetLength = this.getU32(r, ABI.kDecOriginTargetLength);
+    const tagsLength = this.getU32(r, ABI.kDecTagsLength);
+    const strings = r + ABI.kDecStrings;
+    return {
+      action,
+      reason: this.getU32(r, ABI.kDecReason),
+      httpStatus: this.getU32(r, ABI.kDecHttpStatus),
+      localRoute: this.getU32(r, ABI.kDecLocalRoute),
+      classIndex: this.getU32(r, ABI.kDecClass),
+      ruleIndex: this.getU32(r, ABI.kDecRule),
+      ttlS: this.getU32(r, ABI.kDecTtlS),
+      staleWhileRevalidateS: this.getU32(r, ABI.kDecStaleWhileRevalidateS),
+      staleIfErrorS: this.getU32(r, ABI.kDecStaleIfErrorS),
+      negativeTtlS: this.getU32(r, ABI.kDecNegativeTtlS),
+      tiers: this.getU32(r, ABI.kDecTiers),
+      flags: this.getU32(r, ABI.kDecFlags),
+      shard: this.getU32(r, ABI.kDecShard),
+      marketSession: this.getU32(r, ABI.kDecMarketSession),
+      key: this.readString(strings, keyLength),
+      originTarget: this.readString(strings + keyLength, targetLength),
+      tags: tagsLength ? this.readString(strings + keyLength + targetLength, tagsLength) : "",
+    };
+  }
+
+  decideResponse(decision, response, nowMs, bodyLength) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putF64(s, ABI.kResNowMs, nowMs);
+    this.putU32(s, ABI.kResStatus, response.status);
+    this.putU32(s, ABI.kResClass, decision.classIndex);
+    this.putU32(s, ABI.kResRule, decision.ruleIndex);
+    this.putU32(s, ABI.kResDecisionFlags, decision.flags);
+    this.putU32(s, ABI.kResTtlS, decision.ttlS);
+    this.putU32(s, ABI.kResStaleWhileRevalidateS, decision.staleWhileRevalidateS);
+    this.putU32(s, ABI.kResStaleIfErrorS, decision.staleIfErrorS);
+    this.putU32(s, ABI.kResNegativeTtlS, decision.negativeTtlS);
+    this.putU32(s, ABI.kResTiers, decision.tiers);
+    this.putU32(s, ABI.kResBodyLength, bodyLength == null ? ABI.kAbsent : bodyLength);
+    let cursor = s + ABI.kResStrings;
+    for (let slot = 0; slot < ABI.kResHeaderSlots; slot++) {
+      const value = response.headers.get(RESPONSE_HEADERS[slot]);
+      if (value === null) {
+        this.putU32(s, ABI.kResHeaderLengths + slot * 4, ABI.kAbsent);
+        continue;
+      }
+      const start = cursor;
+      cursor = this.putString(cursor, value);
+      // Headers larger than the region: refuse to store rather than guess.
+      if (cursor < 0) return { storable: false, reason: 0, ttlS: 0, staleWhileRevalidateS: 0, staleIfErrorS: 0, tiers: 0, ageS: 0 };
+      this.putU32(s, ABI.kResHeaderLengths + slot * 4, cursor - start);
+    }
+    const storable = this.exports.ec_decide_response() === 1;
+    const r = this.result;
+    return {
+      storable,
+      reason: this.getU32(r, ABI.kStoreReason),
+      ttlS: this.getU32(r, ABI.kStoreTtlS),
+      staleWhileRevalidateS: this.getU32(r, ABI.kStoreStaleWhileRevalidateS),
+      staleIfErrorS: this.getU32(r, ABI.kStoreStaleIfErrorS),
+      tiers: this.getU32(r, ABI.kStoreTiers),
+      ageS: this.getU32(r, ABI.kStoreAgeS),
+    };
+  }
+
+  // entry: {storedAtMs, ttlS, staleWhileRevalidateS, staleIfErrorS}
+  evaluateEntry(entry, decision, nowMs) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putF64(s, ABI.kEntNowMs, nowMs);
+    this.putF64(s, ABI.kEntStoredAtMs, entry.storedAtMs);
+    this.putU32(s, ABI.kEntTtlS, entry.ttlS);
+    this.putU32(s, ABI.kEntStaleWhileRevalidateS, entry.staleWhileRevalidateS);
+    this.putU32(s, ABI.kEntStaleIfErrorS, entry.staleIfErrorS);
+    this.putU32(s, ABI.kEntDecisionFlags, decision.flags);
+    this.putU32(s, ABI.kEntCurrentTtlS, decision.flags & ABI.DecisionFlag.FollowOrigin ? ABI.kNone : decision.ttlS);
+    const freshness = this.exports.ec_evaluate_entry();
+    const r = this.result;
+    return {
+      freshness,
+      ageS: this.getU32(r, ABI.kEvalAgeS),
+      reason: this.getU32(r, ABI.kEvalReason),
+      remainingS: this.getU32(r, ABI.kEvalRemainingS),
+    };
+  }
+
+  // meta: {storedAtMs, status, ttlS, staleWhileRevalidateS, staleIfErrorS, classIndex, key, etag,
+  // lastModified, tags (string[]), headers ([name, value][])}; body: Uint8Array.
+  // Returns the stored bytes (envelope header followed by the body), or null when it cannot be encoded.
+  encodeEntry(meta, body) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putF64(s, ABI.kEncStoredAtMs, meta.storedAtMs);
+    this.putU32(s, ABI.kEncStatus, meta.status);
+    this.putU32(s, ABI.kEncTtlS, meta.ttlS);
+    this.putU32(s, ABI.kEncStaleWhileRevalidateS, meta.staleWhileRevalidateS);
+    this.putU32(s, ABI.kEncStaleIfErrorS, meta.staleIfErrorS);
+    this.putU32(s, ABI.kEncClass, meta.classIndex === ABI.kNone ? 0 : meta.classIndex);
+    const strings = [meta.key || "", meta.etag || "", meta.lastModified || "", (meta.tags || []).join("\n")];
+    for (const [name, value] of meta.headers || []) strings.push(name, value);
+    this.putU32(s, ABI.kEncStringCount, strings.length);
+    let cursor = s + ABI.kEncStrings;
+    for (const str of strings) {
+      const lenAt = cursor;
+      cursor = this.putString(cursor + 4, str);
+      if (cursor < 0) return null;
+      this.putU32Unaligned(lenAt, cursor - lenAt - 4);
+    }
+    const bodyPtr = this.exports.ec_alloc(body.length);
+    try {
+      this.refreshViews();
+      this.u8.set(body, bodyPtr);
+      const headerLength = this.exports.ec_encode_entry(bodyPtr, body.length);
+      if (headerLength === 0) return null;
+      this.refreshViews();
+      const headerPtr = this.getU32(this.result, ABI.kEncodedPtr);
+      const out = new Uint8Array(headerLength + body.length);
+      out.set(this.u8.subarray(headerPtr, headerPtr + headerLength), 0);
+      out.set(body, headerLength);
+      return out;
+    } finally {
+      this.exports.ec_free(bodyPtr);
+    }
+  }
+
+  // bytes: Uint8Array as stored. Returns {error} or {meta, body} with body a view into `bytes`.
+  decodeEntry(bytes) {
+    const ptr = this.exports.ec_alloc(bytes.length);
+    try {
+      this.refreshViews();
+      this.u8.set(bytes, ptr);
+      const error = this.exports.ec_decode_entry(ptr, bytes.length);
+      if (error !== 0) return { error };
+      const r = this.result;
+      const count = this.getU32(r, ABI.kDecodedStringCount);
+      const strings = [];
+      let cursor = r + ABI.kDecodedStrings;
+      for (let i = 0; i < count; i++) {
+        const len = this.getU32Unaligned(cursor);
+        strings.push(this.readString(cursor + 4, len));
+        cursor += 4 + len;
+      }
+      const headers = [];
+      for (let i = 4; i + 1 < strings.length; i += 2) headers.push([strings[i], strings[i + 1]]);
+      const bodyOffset = this.getU32(r, ABI.kDecodedBodyOffset);
+      const bodyLength = this.getU32(r, ABI.kDecodedBodyLength);
+      return {
+        error: 0,
+        meta: {
+          version: this.getU32(r, ABI.kDecodedVersion),
+          storedAtMs: this.f64[(r + ABI.kDecodedStoredAtMs) >>> 3],
+          status: this.getU32(r, ABI.kDecodedStatus),
+          ttlS: this.getU32(r, ABI.kDecodedTtlS),
+          staleWhileRevalidateS: this.getU32(r, ABI.kDecodedStaleWhileRevalidateS),
+          staleIfErrorS: this.getU32(r, ABI.kDecodedStaleIfErrorS),
+          classIndex: this.getU32(r, ABI.kDecodedClass),
+          key: strings[0], etag: strings[1], lastModified: strings[2],
+          tags: strings[3] ? strings[3].split("\n") : [],
+          headers,
+        },
+        body: bytes.subarray(bodyOffset, bodyOffset + bodyLength),
+      };
+    } finally {
+      this.exports.ec_free(ptr);
+    }
+  }
+}
+
+// ---- the per-isolate owner ------------------------------------------------------------------------
+let current = null;
+let currentConfigKey = "";
+let instantiations = 0;
+let traps = 0;
+
+function configFromEnv(env) {
+  let originBase = "";
+  try {
+    originBase = new URL(env.BACKEND_URL).origin;
+  } catch {
+    originBase = "";
+  }
+  return {
+    originBase,
+    shards: Math.max(1, Number.parseInt(env.CACHE_DO_SHARDS || "1", 10) || 1),
+    rules: env.CACHE_RULES || null,
+    maxBodyBytes: Number.parseInt(env.MAX_CACHE_BODY_BYTES || "2097152", 10) || 2097152,
+  };
+}
+
+// The core for this isolate, built on first use. A different configuration (tests run several
+// environments in one process) builds a new one.
+export function getCore(env) {
+  const config = configFromEnv(env);
+  const key = `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.rules || ""}`;
+  if (current && key === currentConfigKey) return current;
+  current = new CoreInstance(compiledCore, config);
+  currentConfigKey = key;
+  instantiations++;
+  if (current.configureStatus === ABI.ConfigureStatus.RulesOverrideInvalid) {
+    // Logged once per instance, not per request.
+    console.error(JSON.stringify({ level: "error", event: "rules_override_invalid", problems: current.report.rules.problems }));
+  }
+  return current;
+}
+
+// Runs fn(core); if the core traps, the instance is dropped so the next call re-instantiates.
+export function withCore(env, fn) {
+  const core = getCore(env);
+  try {
+    return fn(core);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      traps++;
+      if (current === core) current = null;
+      console.error(JSON.stringify({ level: "error", event: "core_trap", message: String(err.message) }));
+    }
+    throw err;
+  }
+}
+
+export function coreStats() {
+  return { instantiations, traps, live: current !== null };
+}
+
+// Test hook: lets a test prove re-instantiation after a trap.
+export function _dropCoreForTests() {
+  current = null;
+}
+
+export { ABI };

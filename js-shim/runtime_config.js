@@ -1,0 +1,44 @@
+// Reads the worker's vars once per env object into a plain, validated config. Values here are
+// deployment settings (where the origin is, how much memory to use); cache policy lives in the core.
+const cache = new WeakMap();
+
+function intVar(env, name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  const raw = env[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const n = Number.parseInt(String(raw), 10);
+  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
+}
+
+function listVar(env, name) {
+  const raw = env[name];
+  if (!raw) return [];
+  return String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function runtimeConfig(env) {
+  let cfg = cache.get(env);
+  if (cfg) return cfg;
+  let backend = null;
+  try {
+    backend = env.BACKEND_URL ? new URL(env.BACKEND_URL) : null;
+  } catch {
+    backend = null;
+  }
+  cfg = Object.freeze({
+    version: String(env.VERSION || "unknown"),
+    environment: String(env.ENVIRONMENT || "unknown"),
+    backendUrl: backend,
+    backendDisplay: backend ? backend.origin : "(invalid BACKEND_URL)",
+    allowedOrigins: listVar(env, "ALLOWED_ORIGINS"),
+    originTimeoutMs: intVar(env, "ORIGIN_TIMEOUT_MS", 10000, { min: 1, max: 300000 }),
+    // Default: a quarter of the 128 MB isolate, leaving room for the Wasm memory and request buffers.
+    memoryCacheBytes: intVar(env, "MEMORY_CACHE_BYTES", 32 * 1024 * 1024, { max: 96 * 1024 * 1024 }),
+    maxCacheBodyBytes: intVar(env, "MAX_CACHE_BODY_BYTES", 2 * 1024 * 1024, { max: 25 * 1024 * 1024 }),
+    debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
+    doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
+    authMode: String(env.AUTH_MODE || "none"),
+    adminTokenConfigured: typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.length > 0,
+  });
+  cache.set(env, cfg);
+  return cfg;
+}

@@ -1,0 +1,79 @@
+// `npm run dev`: builds the core, starts the bundled demo origin on 127.0.0.1:8000, then
+// `wrangler dev -c wrangler.dev.toml` on 127.0.0.1:8787. Ctrl-C stops both.
+//   npm run dev -- --backend http://127.0.0.1:9000   use your own backend instead of the demo origin
+//   npm run dev -- --port 8788 --origin-port 8001     other ports
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createConnection } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const port = option("--port", process.env.PORT || "8787");
+const originPort = option("--origin-port", process.env.DEMO_ORIGIN_PORT || "8000");
+const backend = option("--backend", null);
+
+function portInUse(p) {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: "127.0.0.1", port: Number(p) });
+    s.once("connect", () => { s.destroy(); resolve(true); });
+    s.once("error", () => resolve(false));
+  });
+}
+
+console.log("dev: building the core (native + wasm)");
+const build = spawnSync("node", [join(root, "scripts/build.mjs"), "--wasm-only"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+if (await portInUse(port)) {
+  console.error(`dev: port ${port} is already in use; stop what is on it or pass --port N`);
+  process.exit(1);
+}
+
+const children = [];
+let origin = null;
+let backendUrl = backend;
+if (!backendUrl) {
+  if (await portInUse(originPort)) {
+    console.error(`dev: port ${originPort} (demo origin) is already in use; pass --origin-port N or --backend URL`);
+    process.exit(1);
+  }
+  origin = spawn("node", [join(root, "demo-origin/server.mjs"), "--port", originPort, "--host", "127.0.0.1"], { cwd: root, stdio: "inherit" });
+  children.push(origin);
+  backendUrl = `http://127.0.0.1:${originPort}`;
+}
+
+const home = join(root, ".wrangler-home");
+mkdirSync(home, { recursive: true });
+const wranglerArgs = ["dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", port,
+  "--show-interactive-dev-session=false", "--var", `BACKEND_URL:${backendUrl}`];
+console.log(`dev: wrangler ${wranglerArgs.join(" ")}`);
+const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), wranglerArgs, {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: home, WRANGLER_LOG_PATH: join(home, "logs") },
+});
+children.push(wrangler);
+console.log(`dev: worker on http://127.0.0.1:${port} → origin ${backendUrl}  (try: curl http://127.0.0.1:${port}/health)`);
+
+let stopping = false;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+wrangler.on("exit", (code) => stop(code ?? 0));
+origin?.on("exit", (code) => {
+  if (!stopping) {
+    console.error(`dev: the demo origin exited (${code}); stopping`);
+    stop(1);
+  }
+});

@@ -1,0 +1,42 @@
+// `npm test`: every test the project has, in order, failing on the first broken stage.
+//   1. build: native core + tools, the wasm32-wasi module, the Emscripten module
+//   2. core unit tests (doctest via CTest)
+//   3. the shipped rules file passes check-rules
+//   4. JS tests: shim units, the deploy scripts, integration tests in workerd (Miniflare), wrangler dev
+// Set EDGE_CACHE_SKIP_EMSCRIPTEN=1 to skip the portability build on a machine without emscripten.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const results = [];
+
+function stage(name, cmd, args, opts = {}) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...opts.env } });
+  const ok = r.status === 0;
+  results.push({ name, ok, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+  if (!ok) {
+    summary();
+    console.error(`test: stage "${name}" failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function summary() {
+  console.log("\n=== summary");
+  for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.seconds} s)`);
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`stages: ${passed} passed, ${results.length - passed} failed`);
+}
+
+stage("build", "node", ["scripts/build.mjs", ...(process.env.EDGE_CACHE_SKIP_EMSCRIPTEN === "1" ? [] : ["--emscripten"])]);
+stage("core unit tests", "ctest", ["--test-dir", "build/native", "--output-on-failure"]);
+stage("rules check", join(root, "build/native/edge-cache-check-rules"), ["config/cache-rules.json"]);
+
+const jsTestDirs = ["tests/shim", "tests/deploy", "tests/integration"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
+stage("js tests", "node", ["--test", "--test-concurrency=1", ...jsTestDirs.map((d) => `${d}/`)]);
+
+summary();
