@@ -1,0 +1,86 @@
+// Runs the real built worker (js-shim/worker.js + the Wasm core) in workerd through Miniflare, with
+// the bindings of wrangler.dev.toml (read by wrangler itself, so tests and `wrangler dev` agree), in
+// front of the bundled demo origin on 127.0.0.1.
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { startDemoOrigin } from "../../demo-origin/server.mjs";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const wasm = join(root, "js-shim/generated/edge_cache.wasm");
+
+let cachedOptions = null;
+function configOptions(configPath) {
+  if (!cachedOptions) cachedOptions = unstable_getMiniflareWorkerOptions(configPath).workerOptions;
+  return cachedOptions;
+}
+
+// options:
+//   vars: {NAME: value} overrides of the config's vars (and secrets such as ADMIN_TOKEN)
+//   withoutDurableObjects / withoutKv: drop those bindings
+//   persistDir: keep DO/KV/cache state there (survives dispose + a new Miniflare)
+//   origin: an already started demo origin to reuse
+//   scriptPath: another worker module (baselines, fixtures); modulesRoot: the folder holding every module
+export async function startWorker(options = {}) {
+  if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`node scripts/build.mjs --wasm-only\` first`);
+  const origin = options.origin || (await startDemoOrigin({ port: 0, host: "127.0.0.1" }));
+  const base = configOptions(join(root, "wrangler.dev.toml"));
+  const bindings = { ...base.bindings, BACKEND_URL: origin.url, ...(options.vars || {}) };
+  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const persist = options.persistDir
+    ? { durableObjectsPersist: join(options.persistDir, "do"), kvPersist: join(options.persistDir, "kv"), cachePersist: join(options.persistDir, "cache") }
+    : {};
+  const mf = new Miniflare({
+    name: "edge-cache-test",
+    compatibilityDate: base.compatibilityDate,
+    compatibilityFlags: base.compatibilityFlags,
+    modules: true,
+    modulesRoot: options.modulesRoot || join(root, "js-shim"),
+    scriptPath: options.scriptPath || join(root, "js-shim/worker.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    bindings,
+    kvNamespaces: options.withoutKv ? undefined : Object.keys(base.kvNamespaces || {}),
+    durableObjects: options.withoutDurableObjects ? undefined : Object.fromEntries(
+      Object.entries(base.durableObjects || {}).map(([name, d]) => [name, { className: d.className, useSQLite: true }])),
+    cache: true,
+    cf: false,
+    ...persist,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  let closed = false;
+  return {
+    mf,
+    origin,
+    url,
+    fetch: (path, init) => mf.dispatchFetch(url + path, init),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await mf.dispose();
+      if (!options.origin) await origin.close();
+    },
+  };
+}
+
+export function tempDir(prefix = "edge-cache-test-") {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// Waits until fn() is truthy (background work such as waitUntil writes), or fails after timeoutMs.
+export async function eventually(fn, { timeoutMs = 3000, intervalMs = 25, message = "condition" } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${message}`);
+}
