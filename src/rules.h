@@ -1,0 +1,105 @@
+#pragma once
+// The cache rules model: TTL classes, and rules mapping (method, path) to a class. Filled by rules_loader from
+// config/cache-rules.json (format: docs/rules.md); read by the policy, which decides what a request gets.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "path_pattern.h"
+
+namespace edge_cache {
+
+// Where entries of a class may be stored; same values as abi::TierBit.
+enum TierBit : uint32_t { kTierMemory = 1, kTierEdge = 2, kTierDurableObject = 4, kTierKv = 8 };
+// Same values as abi::Method, so a request's method converts by value.
+enum MethodBit : uint32_t {
+  kMethodGet = 1,
+  kMethodHead = 2,
+  kMethodPost = 4,
+  kMethodPut = 8,
+  kMethodPatch = 16,
+  kMethodDelete = 32,
+  kMethodOptions = 64
+};
+
+// The bit of an upper-case HTTP method name (methods are case-sensitive); 0 for any other, which no rule matches.
+constexpr uint32_t methodBitFromName(std::string_view name) {
+  if (name == "GET") return kMethodGet;
+  if (name == "HEAD") return kMethodHead;
+  if (name == "POST") return kMethodPost;
+  if (name == "PUT") return kMethodPut;
+  if (name == "PATCH") return kMethodPatch;
+  if (name == "DELETE") return kMethodDelete;
+  if (name == "OPTIONS") return kMethodOptions;
+  return 0;
+}
+
+// The bit of a tier as named in the rules file ("memory", "edge", "do", "kv"); 0 for any other name.
+constexpr uint32_t tierBitFromName(std::string_view name) {
+  if (name == "memory") return kTierMemory;
+  if (name == "edge") return kTierEdge;
+  if (name == "do") return kTierDurableObject;
+  if (name == "kv") return kTierKv;
+  return 0;
+}
+
+struct TtlClass {
+  std::string name;   // "PERMANENT", "REALTIME", ...
+  uint32_t ttlS = 0;  // 0 = not cached (NONE)
+  uint32_t staleWhileRevalidateS = 0, staleIfErrorS = 0;
+  uint32_t negativeTtlS = 0;   // TTL for 404 responses (0 = 404 not cached)
+  uint32_t tiers = 0;          // TierBit mask where entries of this class may be stored
+  bool marketAware = false;    // REALTIME: short ttl while trading, fresh until next open when closed
+  uint32_t closedMaxTtlS = 0;  // cap for the closed-market freshness of marketAware classes (> 0 for them)
+  bool followOrigin = false;   // use the origin's Cache-Control (ORIGIN class)
+};
+
+struct Rule {
+  std::string name;  // stable id shown in reasons: "rule:<name>"
+  uint32_t methods = kMethodGet | kMethodHead;
+  PathPattern pattern;
+  uint16_t classIndex = 0;
+  // Optional date condition: if capture `pastDateParam` is a date (YYYY-MM-DD or epoch ms) strictly before the
+  // market's today → pastClassIndex.
+  std::string pastDateParam;  // empty = no condition
+  uint16_t pastClassIndex = 0;
+  std::vector<std::string> varyHeaders;  // lower-case request header names that are part of the key for this rule
+  std::vector<std::string> tags;         // purge tag templates, may reference captures: "ticker:{ticker}"
+};
+
+struct KeyConfig {
+  std::string bypassParam = "nocache";        // "" disables it
+  std::vector<std::string> ignoredParams;     // exact names, or a prefix ending with '*' ("utm_*")
+  std::vector<std::string> credentialParams;  // exact names (compared case-insensitively by the normaliser)
+  uint32_t maxKeyBytes = 480;
+};
+
+struct LimitsConfig {
+  uint32_t maxUrlBytes = 8192;
+  uint32_t maxHeaderBytes = 16384;
+};
+
+struct MarketConfig {
+  bool extendedHours = true;  // REALTIME data changes during pre/after-hours too
+};
+
+struct RulesConfig {
+  uint32_t version = 1;
+  std::vector<TtlClass> classes;   // in file order; a class index is a position here
+  std::vector<Rule> rules;         // first match wins
+  uint16_t defaultClassIndex = 0;  // for unmatched requests
+  KeyConfig keys;
+  LimitsConfig limits;
+  MarketConfig market;
+  std::vector<std::string> warm;  // request paths (path?query) to warm on the cron
+
+  std::optional<uint16_t> findClass(std::string_view name) const {
+    for (size_t i = 0; i < classes.size() && i <= UINT16_MAX; ++i)
+      if (classes[i].name == name) return static_cast<uint16_t>(i);
+    return std::nullopt;
+  }
+};
+
+}  // namespace edge_cache

@@ -1,0 +1,34 @@
+#pragma once
+// Loads and validates a rules file (format: docs/rules.md). The shipped file is embedded in the module; a runtime
+// override replaces it only when it loads without problems, so every mistake is reported, with where it is.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "path_pattern.h"
+#include "rules.h"
+
+namespace edge_cache {
+
+struct RulesProblem {
+  // JSON pointer (RFC 6901) to the offending value, e.g. "/rules/3/class"; for a missing field, to the object
+  // that lacks it. "" is the whole document: syntax errors, whose message starts with "line L, column C: ".
+  std::string path;
+  std::string message;
+};
+
+struct RulesLoadResult {
+  std::optional<RulesConfig> config;   // set exactly when `problems` is empty
+  std::vector<RulesProblem> problems;  // every problem found, in document order as far as possible
+};
+
+// Never fails on any input (including invalid UTF-8 and deep nesting); collects every problem, not just the first.
+RulesLoadResult loadRules(std::string_view jsonText);
+
+// The first rule whose methods include `methodBit` and whose pattern matches `path` (normalised), or nullptr; `out`
+// holds its captures (empty when none matched). No allocation.
+const Rule* matchRule(const RulesConfig& cfg, uint32_t methodBit, std::string_view path, Captures& out);
+
+}  // namespace edge_cache
