@@ -40,7 +40,9 @@ export function tiersFor(env, cfg, core, requestUrl) {
 
 export function createCacheInstance(env, cfg, core, requestUrl) {
   const memory = memoryTier(cfg.memoryCacheBytes);
-  const edge = typeof caches !== "undefined" && caches.default ? new EdgeTier(caches.default, new URL(requestUrl).origin) : null;
+  // The Cache API serves the zone's hostnames; scheme and port do not identify a zone, so entries are
+  // filed under https://<hostname> whatever the request came in on.
+  const edge = typeof caches !== "undefined" && caches.default ? new EdgeTier(caches.default, `https://${new URL(requestUrl).hostname}`) : null;
   const shared = createSharedTier(env, cfg, core);
   return {
     memory,
