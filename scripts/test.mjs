@@ -36,7 +36,7 @@ stage("build", "node", ["scripts/build.mjs", ...(process.env.EDGE_CACHE_SKIP_EMS
 stage("core unit tests", "ctest", ["--test-dir", "build/native", "--output-on-failure"]);
 stage("rules check", join(root, "build/native/edge-cache-check-rules"), ["config/cache-rules.json"]);
 
-const jsTestDirs = ["tests/shim", "tests/deploy", "tests/integration"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
+const jsTestDirs = ["tests/tools", "tests/shim", "tests/deploy", "tests/integration"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
 stage("js tests", "node", ["--test", "--test-concurrency=1", ...jsTestDirs.map((d) => `${d}/`)]);
 
 summary();

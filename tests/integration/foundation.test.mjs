@@ -132,3 +132,26 @@ test("after a Wasm trap the instance is dropped and the next call re-instantiate
     await fw.close();
   }
 });
+
+test("an invalid CACHE_RULES override never takes the worker down: built-in rules stay, /health says degraded", async () => {
+  const broken = JSON.stringify({ version: 1, classes: { DAY: { ttl: "1d", tiers: ["memory"] } }, default: "NOPE", rules: [] });
+  const bw = await startWorker({ origin: w.origin, vars: { CACHE_RULES: broken } });
+  try {
+    const health = await (await bw.fetch("/health")).json();
+    assert.equal(health.status, "degraded");
+    assert.equal(health.rules.status, "degraded");
+    assert.equal(health.rules.source, "embedded");
+    assert.ok(health.rules.problems.some((p) => p.path === "/default"), JSON.stringify(health.rules.problems));
+    // The built-in rules still serve and cache.
+    w.origin.reset();
+    const first = await bw.fetch("/v3/reference/tickers/AMZN");
+    assert.equal(first.status, 200);
+    await first.arrayBuffer();
+    const second = await bw.fetch("/v3/reference/tickers/AMZN");
+    assert.equal(second.headers.get("cache-status"), "HIT");
+    await second.arrayBuffer();
+    assert.equal(w.origin.count("/v3/reference/tickers/AMZN"), 1);
+  } finally {
+    await bw.close();
+  }
+});
