@@ -37,6 +37,10 @@ export function runtimeConfig(env) {
     debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
     authMode: String(env.AUTH_MODE || "none"),
+    // Paths reachable without credentials in the jwt/origin modes (how clients get a token at all).
+    authExemptPrefixes: env.AUTH_EXEMPT_PATHS === undefined ? ["/auth/", "/api/auth/"] : listVar(env, "AUTH_EXEMPT_PATHS"),
+    authCacheTtlS: intVar(env, "AUTH_CACHE_TTL", 300, { min: 1, max: 86400 }),
+    jwtLeewayS: intVar(env, "JWT_LEEWAY_S", 30, { max: 600 }),
     adminTokenConfigured: typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.length > 0,
   });
   cache.set(env, cfg);
