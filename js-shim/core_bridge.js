@@ -348,10 +348,18 @@ function configFromEnv(env) {
 
 // The core for this isolate, built on first use. A different configuration (tests run several
 // environments in one process) builds a new one.
+// The configuration is derived once per env object: this runs on every request (the hot path).
+const configsByEnv = new WeakMap();
+
 export function getCore(env) {
-  const config = configFromEnv(env);
-  const key = `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.rules || ""}`;
-  if (current && key === currentConfigKey) return current;
+  let derived = configsByEnv.get(env);
+  if (!derived) {
+    const config = configFromEnv(env);
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.rules || ""}` };
+    configsByEnv.set(env, derived);
+  }
+  if (current && derived.key === currentConfigKey) return current;
+  const { config, key } = derived;
   current = new CoreInstance(compiledCore, config);
   currentConfigKey = key;
   instantiations++;
