@@ -10,7 +10,13 @@ Evaluation evaluateEntry(const EntryFacts& f) {
   const int64_t ageMs = std::max<int64_t>(0, f.nowMs - f.storedAtMs);
   const int64_t age = ageMs / 1000;
   e.ageS = static_cast<uint32_t>(std::min<int64_t>(age, UINT32_MAX));
-  const int64_t ttl = f.currentTtlS == abi::kNone ? f.ttlS : std::min(f.ttlS, f.currentTtlS);
+  // The current decision's TTL counts from storage, except for a closed market, where it counts down
+  // from now to the next open: then the entry may live until min(its own expiry, now + that TTL).
+  const bool closedMarket = (f.decisionFlags & static_cast<uint32_t>(abi::DecisionFlag::MarketClosedTtl)) != 0;
+  int64_t ttl = f.ttlS;
+  if (f.currentTtlS != abi::kNone) {
+    ttl = std::min<int64_t>(ttl, closedMarket ? age + f.currentTtlS : int64_t{f.currentTtlS});
+  }
   if (ageMs < ttl * 1000) {
     e.freshness = abi::Freshness::Fresh;
     e.reason = Reason::EntryFresh;

@@ -53,7 +53,7 @@ bool decideLocalRoute(std::string_view path, uint32_t method, Decision& out) {
   for (const Route& r : kRoutes) {
     if (path != r.path) continue;
     if ((method & r.methods) == 0) {
-      reject(out, 405, Reason::MethodNotCacheable);
+      reject(out, 405, Reason::MethodUnsupported);
       out.localRoute = r.route;
       return true;
     }

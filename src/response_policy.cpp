@@ -29,11 +29,13 @@ StatusKind statusKind(uint32_t status) {
   }
 }
 
+// Age is delta-seconds: a value too large to represent means "very old" (RFC 9111 §1.2.2), not 0.
 uint32_t parseAgeS(std::string_view v) {
   v = trimOws(v);
   uint32_t age = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), age);
-  return (ec == std::errc() && p == v.data() + v.size()) ? age : 0;
+  if (ec == std::errc::result_out_of_range) return kDeltaSecondsCap;
+  return (ec == std::errc() && p == v.data() + v.size()) ? std::min(age, kDeltaSecondsCap) : 0;
 }
 
 // RFC 9213: a CDN-targeted field, when present, replaces Cache-Control for freshness at this cache.
@@ -81,6 +83,8 @@ StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, u
   if (f.has(ResponseHeader::Vary)) {
     HeaderList vary = parseHeaderList(f.header(ResponseHeader::Vary));
     if (vary.wildcard) return refuse(Reason::OriginVaryStar);
+    // An element we cannot read may name a header the response depends on: do not guess.
+    if (!vary.valid) return refuse(Reason::OriginVaryUnkeyed);
     for (const std::string& name : vary.names) {
       if (name == "accept-encoding") continue;
       bool keyed = false;
@@ -126,8 +130,8 @@ StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, u
     lifetime = expires && *expires > base ? static_cast<uint32_t>(std::min<int64_t>(*expires - base, UINT32_MAX)) : 0;
   }
   if (!lifetime) return refuse(Reason::OriginNoFreshness);
-  if (*lifetime <= d.ageS) return refuse(Reason::OriginAlreadyStale);
   if (kind == StatusKind::Negative && cls.negativeTtlS > 0) lifetime = std::min(*lifetime, cls.negativeTtlS);
+  if (*lifetime <= d.ageS) return refuse(Reason::OriginAlreadyStale);
   d.ttlS = *lifetime - d.ageS;
   const CacheControl& windows = targeted ? tcc : cc;
   const bool mustRevalidate = windows.mustRevalidate || windows.proxyRevalidate || cc.mustRevalidate || cc.proxyRevalidate;

@@ -1,0 +1,562 @@
+#include "request_policy.h"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "cache_key.h"
+#include "market_calendar.h"
+#include "policy_test_support.h"
+
+using namespace edge_cache;
+using namespace edge_cache::test;
+using abi::Action;
+using abi::DecisionFlag;
+using abi::LocalRoute;
+using abi::RequestHeader;
+
+namespace {
+
+// "not checked" marker for a reason column.
+constexpr Reason kAnyReason = Reason::Count;
+
+const std::string kLongTarget = "/v3/reference/tickers/AAPL?q=" + std::string(8192 - 29, 'a');  // 8192 bytes
+const std::string kTooLongTarget = kLongTarget + "a";                                             // 8193 bytes
+
+}  // namespace
+
+TEST_CASE("request: malformed targets, oversized headers and unknown methods are rejected") {
+  CHECK(kLongTarget.size() == 8192);
+  struct Case {
+    std::string_view label;
+    std::string_view target;
+    uint32_t method;
+    uint32_t headerBytes;
+    Action action;
+    uint32_t status;
+    Reason reason;
+  };
+  const Case cases[] = {
+      {"headers over maxHeaderBytes", "/v3/reference/tickers/AAPL", kGet, 16385, Action::Reject, 431, Reason::HeadersTooLarge},
+      {"headers at maxHeaderBytes", "/v3/reference/tickers/AAPL", kGet, 16384, Action::Lookup, 0, Reason::RuleClass},
+      {"headers checked before the method", "/x", 0, 20000, Action::Reject, 431, Reason::HeadersTooLarge},
+      {"unknown method", "/v3/reference/tickers/AAPL", 0, 100, Action::Reject, 405, Reason::MethodUnsupported},
+      {"unknown method before the url", "no-slash", 0, 100, Action::Reject, 405, Reason::MethodUnsupported},
+      {"empty target", "", kGet, 100, Action::Reject, 400, Reason::UrlEmpty},
+      {"relative target", "v3/reference/tickers", kGet, 100, Action::Reject, 400, Reason::UrlNotOriginForm},
+      {"absolute-form target", "https://evil.example/v3", kGet, 100, Action::Reject, 400, Reason::UrlNotOriginForm},
+      {"asterisk-form target", "*", kOptions, 100, Action::Reject, 400, Reason::UrlNotOriginForm},
+      {"fragment", "/v3/reference/tickers/AAPL#x", kGet, 100, Action::Reject, 400, Reason::UrlFragment},
+      {"bad escape in path", "/v3/reference/tickers/%ZZ", kGet, 100, Action::Reject, 400, Reason::UrlBadPercentEncoding},
+      {"truncated escape in query", "/v3/reference/tickers/AAPL?a=%4", kGet, 100, Action::Reject, 400, Reason::UrlBadPercentEncoding},
+      {"encoded NUL", "/v3/reference/tickers/A%00", kGet, 100, Action::Reject, 400, Reason::UrlControlCharacter},
+      {"raw control byte in query", "/v3?a=\x01", kGet, 100, Action::Reject, 400, Reason::UrlControlCharacter},
+      {"invalid UTF-8", "/v3/reference/tickers/%FF", kGet, 100, Action::Reject, 400, Reason::UrlInvalidUtf8},
+      {"traversal above root", "/../etc/passwd", kGet, 100, Action::Reject, 400, Reason::UrlPathTraversal},
+      {"encoded traversal", "/v3/%2e%2e/%2E%2E/..", kGet, 100, Action::Reject, 400, Reason::UrlPathTraversal},
+      {"url at maxUrlBytes", kLongTarget, kGet, 100, Action::Lookup, 0, Reason::RuleClass},
+      {"url over maxUrlBytes", kTooLongTarget, kGet, 100, Action::Reject, 414, Reason::UrlTooLong},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    const Decision d = decide(Req(c.target, c.method).headerBytes(c.headerBytes));
+    CHECK(d.action == c.action);
+    CHECK(d.httpStatus == c.status);
+    CHECK(reasonName(d.reason) == reasonName(c.reason));
+    if (c.action == Action::Reject) {
+      // A rejected request gets nothing else: no class, no key, nothing for the origin.
+      CHECK(d.classIndex == abi::kNone);
+      CHECK(d.key.empty());
+      CHECK(d.ttlS == 0);
+      CHECK(d.tiers == 0);
+    }
+  }
+}
+
+TEST_CASE("request: methods, CORS preflight, local endpoints and Range") {
+  struct Case {
+    std::string_view label;
+    uint32_t method;
+    std::string_view target;
+    bool origin, acrm, range;
+    Action action;
+    uint32_t status;
+    LocalRoute route;
+    Reason reason;
+  };
+  const Case cases[] = {
+      {"POST passes through", kPost, "/v3/reference/tickers/AAPL", false, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"PUT passes through", kPut, "/v3/reference/tickers/AAPL", false, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"PATCH passes through", kPatch, "/users/42", false, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"DELETE passes through", kDelete, "/anything", false, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"POST on an auth route", kPost, "/auth/login", false, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"CORS preflight", kOptions, "/v3/reference/tickers/AAPL", true, true, false, Action::ServeLocal, 204, LocalRoute::Preflight, Reason::LocalPreflight},
+      {"preflight for the purge endpoint", kOptions, "/api/v1/cache/purge", true, true, false, Action::ServeLocal, 204, LocalRoute::Preflight, Reason::LocalPreflight},
+      {"OPTIONS with Origin only", kOptions, "/v3/reference/tickers/AAPL", true, false, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"OPTIONS with the method only", kOptions, "/v3/reference/tickers/AAPL", false, true, false, Action::Bypass, 0, LocalRoute::None, Reason::MethodNotCacheable},
+      {"preflight headers on a GET", kGet, "/v3/reference/tickers/AAPL", true, true, false, Action::Lookup, 0, LocalRoute::None, Reason::RuleClass},
+      {"health", kGet, "/health", false, false, false, Action::ServeLocal, 200, LocalRoute::Health, Reason::LocalHealth},
+      {"health HEAD", kHead, "/health", false, false, false, Action::ServeLocal, 200, LocalRoute::Health, Reason::LocalHealth},
+      {"health with a query", kGet, "/health?verbose=1", false, false, false, Action::ServeLocal, 200, LocalRoute::Health, Reason::LocalHealth},
+      {"health POST", kPost, "/health", false, false, false, Action::Reject, 405, LocalRoute::Health, kAnyReason},
+      {"purge", kPost, "/api/v1/cache/purge", false, false, false, Action::ServeLocal, 200, LocalRoute::CachePurge, Reason::LocalAdmin},
+      {"purge GET", kGet, "/api/v1/cache/purge", false, false, false, Action::Reject, 405, LocalRoute::CachePurge, kAnyReason},
+      {"purge DELETE", kDelete, "/api/v1/cache/purge", false, false, false, Action::Reject, 405, LocalRoute::CachePurge, kAnyReason},
+      {"cache health", kGet, "/api/v1/cache/health", false, false, false, Action::ServeLocal, 200, LocalRoute::CacheHealth, Reason::LocalAdmin},
+      {"cache metrics", kHead, "/api/v1/cache/metrics", false, false, false, Action::ServeLocal, 200, LocalRoute::CacheMetrics, Reason::LocalAdmin},
+      {"cache metrics POST", kPost, "/api/v1/cache/metrics", false, false, false, Action::Reject, 405, LocalRoute::CacheMetrics, kAnyReason},
+      {"Range on a cached rule", kGet, "/v3/reference/tickers/AAPL", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
+      {"Range on an unmatched path", kGet, "/files/big.bin", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
+      {"Range on HEAD", kHead, "/v3/reference/tickers/AAPL", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    Req req(c.target, c.method);
+    if (c.origin) req.header(RequestHeader::Origin, "https://app.example.com");
+    if (c.acrm) req.header(RequestHeader::AccessControlRequestMethod, "GET");
+    if (c.range) req.header(RequestHeader::Range, "bytes=0-99");
+    const Decision d = decide(req);
+    CHECK(d.action == c.action);
+    CHECK(d.httpStatus == c.status);
+    CHECK(d.localRoute == c.route);
+    if (c.reason != kAnyReason) CHECK(reasonName(d.reason) == reasonName(c.reason));
+    if (c.action != Action::Lookup) {
+      // Nothing that is passed through, rejected or answered locally is looked up or stored.
+      CHECK(d.key.empty());
+      CHECK(d.classIndex == abi::kNone);
+      CHECK(d.tiers == 0);
+    }
+  }
+}
+
+TEST_CASE("request: HEAD is answered from the GET entry") {
+  const char* targets[] = {"/v3/reference/tickers/AAPL", "/v2/last/trade/AAPL", "/some/origin/page?b=1&a=2"};
+  for (const char* t : targets) {
+    CAPTURE(t);
+    const Decision get = decide(Req(t, kGet));
+    const Decision head = decide(Req(t, kHead));
+    CHECK(head.action == Action::Lookup);
+    CHECK(head.hasFlag(DecisionFlag::Head));
+    CHECK_FALSE(get.hasFlag(DecisionFlag::Head));
+    CHECK(head.key == get.key);
+    CHECK(head.shard == get.shard);
+    CHECK(head.classIndex == get.classIndex);
+    CHECK(head.ttlS == get.ttlS);
+  }
+}
+
+TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") {
+  const PolicyContext& ctx = shippedContext();
+  struct Case {
+    std::string_view target;
+    Action action;
+    std::string_view cls;   // "" = no class
+    std::string_view rule;  // "" = no rule
+    Reason reason;
+    uint32_t requiredFlags;
+    int64_t nowMs = kMon1000;
+  };
+  const uint32_t past = flag(DecisionFlag::PastDate);
+  const uint32_t follow = flag(DecisionFlag::FollowOrigin);
+  const Case cases[] = {
+      // historical aggregates: a `to` before the market's today never changes again.
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-22", Action::Lookup, "PERMANENT", "historical-aggs", Reason::RulePastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026%2D11%2D20", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-23", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-12-31", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      // epoch milliseconds: 23:59:59 ET on Sunday the 22nd is past, 00:00 ET on the 23rd is today
+      {"/v2/aggs/ticker/AAPL/range/1/minute/1795300000000/1795409999000", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/minute/1795300000000/1795410000000", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      {"/v2/aggs/ticker/AAPL/range/1/minute/0/1700000000000", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      // not a date: the rule's own class
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/yesterday", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-02-30", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-2", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
+      // "today" is the New York date: at 22:00 ET on Sunday the 22nd (already the 23rd in UTC) the 22nd is today
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-22", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketClosedUntilOpen, 0, nyMs(2026, 11, 22, 22, 0)},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-21", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past, nyMs(2026, 11, 22, 22, 0)},
+      // open-close: a past day is final, today's is not cached at all
+      {"/v1/open-close/AAPL/2026-11-20", Action::Lookup, "PERMANENT", "open-close", Reason::RulePastDate, past},
+      {"/v1/open-close/AAPL/2026-11-23", Action::Bypass, "NONE", "open-close", Reason::RuleNotCached, 0},
+      {"/v1/open-close/AAPL/2026-11-24", Action::Bypass, "NONE", "open-close", Reason::RuleNotCached, 0},
+      {"/v2/snapshot/locale/us/markets/stocks/tickers", Action::Bypass, "NONE", "snapshot", Reason::RuleNotCached, 0},
+      {"/v2/snapshot", Action::Bypass, "NONE", "snapshot", Reason::RuleNotCached, 0},
+      {"/v3/reference/tickers/types", Action::Lookup, "WEEK", "ticker-types", Reason::RuleClass, 0},
+      {"/v3/reference/tickers/types/", Action::Lookup, "WEEK", "ticker-types", Reason::RuleClass, 0},
+      {"/v3/reference/options/contracts/O:AAPL261218C00200000", Action::Lookup, "WEEK", "options-contracts", Reason::RuleClass, 0},
+      {"/v3/reference/tickers/AAPL", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
+      {"/v3/reference/tickers/BRK%2FA", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
+      {"/v1/meta/symbols/AAPL/company", Action::Lookup, "HOUR_6", "ticker-details", Reason::RuleClass, 0},
+      {"/v1/conversion/USD/EUR?amount=100", Action::Lookup, "MIN_15", "conversion", Reason::RuleClass, 0},
+      {"/v2/last/trade/AAPL", Action::Lookup, "REALTIME", "last-trade", Reason::MarketOpen, 0},
+      {"/v2/last/nbbo/AAPL", Action::Lookup, "REALTIME", "last-quote", Reason::MarketOpen, 0},
+      {"/auth/login", Action::Bypass, "NONE", "auth", Reason::RuleNotCached, 0},
+      {"/auth", Action::Bypass, "NONE", "auth", Reason::RuleNotCached, 0},
+      {"/api/auth/token", Action::Bypass, "NONE", "api-auth", Reason::RuleNotCached, 0},
+      {"/users/42/profile", Action::Bypass, "NONE", "users", Reason::RuleNotCached, 0},
+      // unmatched: the origin's Cache-Control decides
+      {"/v9/unknown/endpoint", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
+      {"/", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
+      {"/authx", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
+      {"/v3/reference/tickers/AAPL/extra", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    CAPTURE(c.nowMs);
+    const Decision d = decide(Req(c.target, kGet, c.nowMs));
+    CHECK(d.action == c.action);
+    CHECK(reasonName(d.reason) == reasonName(c.reason));
+    CHECK(classNameOf(ctx, d.classIndex) == c.cls);
+    CHECK(ruleNameOf(ctx, d.ruleIndex) == c.rule);
+    CHECK((d.flags & c.requiredFlags) == c.requiredFlags);
+    CHECK(d.hasFlag(DecisionFlag::PastDate) == (c.reason == Reason::RulePastDate));
+    CHECK(d.hasFlag(DecisionFlag::FollowOrigin) == (c.cls == "ORIGIN"));
+    CHECK(d.httpStatus == 0);
+    const uint32_t ci = classIndexOf(ctx, c.cls);
+    if (ci == abi::kNone) continue;
+    const TtlClass& cls = ctx.rules.classes[ci];
+    // The class's windows and tiers travel with the decision; a market-aware TTL is checked elsewhere.
+    if (!cls.marketAware) CHECK(d.ttlS == cls.ttlS);
+    CHECK(d.staleWhileRevalidateS == cls.staleWhileRevalidateS);
+    CHECK(d.staleIfErrorS == cls.staleIfErrorS);
+    CHECK(d.negativeTtlS == cls.negativeTtlS);
+    CHECK(d.tiers == cls.tiers);
+    CHECK((d.marketSession != 0) == cls.marketAware);
+    CHECK(d.key.empty() == (c.action == Action::Bypass));
+  }
+}
+
+TEST_CASE("request: shipped class TTLs are what the product promises") {
+  struct Case {
+    std::string_view target;
+    uint32_t ttlS, swrS, sieS, negativeS;
+  };
+  const Case cases[] = {
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour},
+      {"/v3/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour},
+      {"/v3/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute},
+      {"/v1/meta/symbols/AAPL/company", 6 * kHour, 30 * kMinute, kDay, 15 * kMinute},
+      {"/v1/conversion/USD/EUR", 15 * kMinute, kMinute, 6 * kHour, kMinute},
+      {"/v2/last/trade/AAPL", 15, 30, kHour, 15},
+      {"/v9/unknown", 0, 0, kHour, 0},  // ORIGIN: the lifetime comes from the response
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    const Decision d = decide(Req(c.target));
+    CHECK(d.action == Action::Lookup);
+    CHECK(d.ttlS == c.ttlS);
+    CHECK(d.staleWhileRevalidateS == c.swrS);
+    CHECK(d.staleIfErrorS == c.sieS);
+    CHECK(d.negativeTtlS == c.negativeS);
+  }
+}
+
+TEST_CASE("request: REALTIME follows the market (extended hours count as trading)") {
+  using market::Session;
+  struct Case {
+    std::string_view label;
+    int64_t nowMs;
+    uint32_t ttlS;
+    Reason reason;
+    Session session;
+  };
+  const Case cases[] = {
+      {"Mon 10:00 regular", kMon1000, 15, Reason::MarketOpen, Session::Regular},
+      {"Mon 07:00 pre-market", kMon0700, 15, Reason::MarketOpen, Session::PreMarket},
+      {"Mon 17:00 after-hours", kMon1700, 15, Reason::MarketOpen, Session::AfterHours},
+      {"Mon 03:00 until 04:00", kMon0300, kHour, Reason::MarketClosedUntilOpen, Session::Overnight},
+      {"Mon 21:00 until Tue 04:00", kMon2100, 7 * kHour, Reason::MarketClosedUntilOpen, Session::Overnight},
+      {"Sat 12:00 until Mon 04:00", kSat1200, 40 * kHour, Reason::MarketClosedUntilOpen, Session::Weekend},
+      {"Thanksgiving 12:00 until Fri 04:00", kThanksgiving1200, 16 * kHour, Reason::MarketClosedUntilOpen, Session::Holiday},
+      {"early-close Fri 12:00 regular", kFriEarly1200, 15, Reason::MarketOpen, Session::Regular},
+      {"early-close Fri 14:00 after-hours", kFriEarly1400, 15, Reason::MarketOpen, Session::AfterHours},
+      {"early-close Fri 17:30 until Mon 04:00", kFriEarly1730, 58 * kHour + 30 * kMinute, Reason::MarketClosedUntilOpen, Session::Overnight},
+      {"Fri 20:30 until Mon 04:00", kFri2030, 55 * kHour + 30 * kMinute, Reason::MarketClosedUntilOpen, Session::Overnight},
+      {"Fri 20:30 EDT until Mon 04:00 EST", kDstFri2030, 56 * kHour + 30 * kMinute, Reason::MarketClosedUntilOpen, Session::Overnight},
+      {"Christmas Eve 17:30: capped at 3 days", kXmasEve1730, 3 * kDay, Reason::MarketClosedCapped, Session::Overnight},
+  };
+  const char* targets[] = {"/v2/last/trade/AAPL", "/v2/last/nbbo/MSFT"};
+  for (const char* target : targets) {
+    for (const Case& c : cases) {
+      CAPTURE(target);
+      CAPTURE(c.label);
+      const Decision d = decide(Req(target, kGet, c.nowMs));
+      CHECK(d.action == Action::Lookup);
+      CHECK(d.ttlS == c.ttlS);
+      CHECK(reasonName(d.reason) == reasonName(c.reason));
+      CHECK(d.marketSession == static_cast<uint32_t>(c.session) + 1);
+      CHECK(d.hasFlag(DecisionFlag::MarketClosedTtl) == (c.reason != Reason::MarketOpen));
+      CHECK(d.staleWhileRevalidateS == 30);  // the windows do not stretch with the closed market
+      CHECK(d.staleIfErrorS == kHour);
+    }
+  }
+}
+
+TEST_CASE("request: ?nocache refreshes and is never forwarded or keyed") {
+  struct Case {
+    std::string_view target;
+    Action action;
+    Reason reason;
+    bool bypassFlag;
+    std::string_view originTarget;
+    std::string_view keyPathQuery;  // key minus the origin base; "" when not looked up
+  };
+  const Case cases[] = {
+      {"/v3/reference/tickers/AAPL?nocache=true", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
+      {"/v3/reference/tickers/AAPL?nocache=1&b=2&a=1", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL?b=2&a=1", "/v3/reference/tickers/AAPL?a=1&b=2"},
+      {"/v3/reference/tickers/AAPL?a=1&nocache=YES", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?a=1"},
+      {"/v3/reference/tickers/AAPL?nocache", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
+      {"/v3/reference/tickers/AAPL?nocache=false", Action::Lookup, Reason::RuleClass, false, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
+      {"/v3/reference/tickers/AAPL?NOCACHE=true", Action::Lookup, Reason::RuleClass, false, "/v3/reference/tickers/AAPL?NOCACHE=true", "/v3/reference/tickers/AAPL?NOCACHE=true"},
+      {"/v9/page?nocache=true", Action::Refresh, Reason::BypassParam, true, "/v9/page", "/v9/page"},
+      {"/v2/last/trade/AAPL?nocache=true", Action::Refresh, Reason::BypassParam, true, "/v2/last/trade/AAPL", "/v2/last/trade/AAPL"},
+      {"/auth/me?nocache=true", Action::Bypass, Reason::RuleNotCached, true, "/auth/me", ""},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    const Decision d = decide(Req(c.target));
+    CHECK(d.action == c.action);
+    CHECK(reasonName(d.reason) == reasonName(c.reason));
+    CHECK(d.hasFlag(DecisionFlag::BypassParam) == c.bypassFlag);
+    CHECK(d.originTarget == c.originTarget);
+    CHECK(d.key == (c.keyPathQuery.empty() ? std::string() : std::string(kOriginBase) + std::string(c.keyPathQuery)));
+  }
+  // A refresh stores under the very key a normal lookup reads.
+  CHECK(decide(Req("/v3/reference/tickers/AAPL?b=2&nocache=true&a=1")).key == decide(Req("/v3/reference/tickers/AAPL?a=1&b=2")).key);
+}
+
+TEST_CASE("request: the key is origin base + normalised path + filtered, sorted query") {
+  struct Case {
+    std::string_view target;
+    std::string_view key;           // expected key minus the origin base
+    std::string_view originTarget;  // what the origin receives
+    bool credentials;
+  };
+  const Case cases[] = {
+      {"/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", false},
+      {"/v3/reference/tickers/AAPL?b=2&a=1", "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?b=2&a=1", false},
+      {"/v3/reference/tickers/AAPL?apiKey=SECRET&b=2", "/v3/reference/tickers/AAPL?b=2", "/v3/reference/tickers/AAPL?apiKey=SECRET&b=2", true},
+      {"/v3/reference/tickers/AAPL?APIKEY=SECRET", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL?APIKEY=SECRET", true},
+      {"/v3/reference/tickers/AAPL?api_key=s&access_token=t&token=u", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL?api_key=s&access_token=t&token=u", true},
+      {"/v3/reference/tickers/AAPL?utm_source=news&utm_medium=mail&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?utm_source=news&utm_medium=mail&a=1", false},
+      {"/v3/reference/tickers/AAPL?fbclid=x&gclid=y&_=1700000000&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?fbclid=x&gclid=y&_=1700000000&a=1", false},
+      {"/v3/reference/tickers/AAPL?utm=keep", "/v3/reference/tickers/AAPL?utm=keep", "/v3/reference/tickers/AAPL?utm=keep", false},
+      {"/v3/reference/tickers/./x/../AAPL", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", false},
+      {"/v3/reference/tickers/%41APL?a=%7e", "/v3/reference/tickers/AAPL?a=~", "/v3/reference/tickers/AAPL?a=~", false},
+      {"/v3/reference/tickers/AAPL?a=1&&b=2&", "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?a=1&b=2", false},
+      {"/v9/page?z=1&y=2", "/v9/page?y=2&z=1", "/v9/page?z=1&y=2", false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    const Decision d = decide(Req(c.target));
+    CHECK(d.action == Action::Lookup);
+    CHECK(d.key == std::string(kOriginBase) + std::string(c.key));
+    CHECK(d.originTarget == c.originTarget);
+    CHECK(d.hasFlag(DecisionFlag::Credentials) == c.credentials);
+    CHECK_FALSE(d.hasFlag(DecisionFlag::KeyHashed));
+    CHECK(d.key.find("SECRET") == std::string::npos);
+  }
+}
+
+TEST_CASE("request: one logical URL, one key") {
+  struct Case {
+    std::string_view a, b;
+    bool same;
+  };
+  const Case cases[] = {
+      {"/v3/reference/tickers/AAPL?b=2&a=1&c=3", "/v3/reference/tickers/AAPL?c=3&a=1&b=2", true},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20?sort=asc&adjusted=true", "/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20?adjusted=true&sort=asc", true},
+      {"/v3/reference/tickers/AAPL?a=1&apiKey=one", "/v3/reference/tickers/AAPL?apiKey=two&a=1", true},
+      {"/v3/reference/tickers/AAPL?utm_campaign=x", "/v3/reference/tickers/AAPL", true},
+      {"/v3/reference/tickers/AAPL?nocache=false", "/v3/reference/tickers/AAPL", true},
+      {"/v3/reference/tickers/%41APL", "/v3/reference/tickers/AAPL", true},
+      {"/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?a=2", false},
+      {"/v3/reference/tickers/AAPL?a=1&a=2", "/v3/reference/tickers/AAPL?a=1", false},
+      {"/v3/reference/tickers/AAPL", "/v3/reference/tickers/aapl", false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    const Decision da = decide(Req(c.a));
+    const Decision db = decide(Req(c.b));
+    CHECK((da.key == db.key) == c.same);
+    if (c.same) CHECK(da.shard == db.shard);
+  }
+}
+
+TEST_CASE("request: request headers never enter the key; credentials and client hints only set flags") {
+  const std::string plain = decide(Req("/v3/reference/tickers/AAPL")).key;
+  struct Case {
+    std::string_view label;
+    RequestHeader header;
+    std::string_view value;
+    uint32_t flags;  // expected DecisionFlag bits besides none
+  };
+  const Case cases[] = {
+      {"Authorization", RequestHeader::Authorization, "Bearer abc", flag(DecisionFlag::Credentials)},
+      {"Cookie", RequestHeader::Cookie, "session=1", flag(DecisionFlag::Credentials)},
+      {"If-None-Match", RequestHeader::IfNoneMatch, "\"v1\"", flag(DecisionFlag::Conditional)},
+      {"If-Modified-Since", RequestHeader::IfModifiedSince, "Mon, 23 Nov 2026 15:00:00 GMT", flag(DecisionFlag::Conditional)},
+      {"Cache-Control no-cache", RequestHeader::CacheControl, "no-cache", flag(DecisionFlag::ClientNoCache)},
+      {"Cache-Control max-age=0", RequestHeader::CacheControl, "max-age=0", flag(DecisionFlag::ClientNoCache)},
+      {"Cache-Control max-age=60", RequestHeader::CacheControl, "max-age=60", 0},
+      {"Pragma no-cache", RequestHeader::Pragma, "no-cache", flag(DecisionFlag::ClientNoCache)},
+      {"Accept", RequestHeader::Accept, "text/csv", 0},
+      {"Origin", RequestHeader::Origin, "https://evil.example", 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    const Decision d = decide(Req("/v3/reference/tickers/AAPL").header(c.header, c.value));
+    // A client can ask for revalidation, but never skip the cache by itself (that is ?nocache).
+    CHECK(d.action == Action::Lookup);
+    CHECK(d.key == plain);
+    CHECK(d.flags == c.flags);
+  }
+}
+
+TEST_CASE("request: the key starts with the configured origin, whatever the client sends") {
+  const PolicySetup other = setupPolicy(configJson({}, "https://other-origin.example:8443", 4), embedded::kRulesJson);
+  const char* targets[] = {"/v3/reference/tickers/AAPL", "/v9/page?a=1", "/v2/last/trade/TSLA"};
+  for (const char* t : targets) {
+    CAPTURE(t);
+    const Decision a = decide(Req(t));
+    const Decision b = decide(Req(t), other.ctx);
+    CHECK(a.key.starts_with(std::string(kOriginBase) + "/"));
+    CHECK(b.key.starts_with("https://other-origin.example:8443/"));
+    CHECK(a.key.substr(kOriginBase.size()) == b.key.substr(std::string_view("https://other-origin.example:8443").size()));
+  }
+}
+
+TEST_CASE("request: shard is stable and below shardCount") {
+  const char* targets[] = {
+      "/v3/reference/tickers/AAPL", "/v3/reference/tickers/MSFT", "/v3/reference/tickers/GOOG",
+      "/v3/reference/tickers/TSLA", "/v3/reference/tickers/AMZN", "/v3/reference/tickers/NVDA",
+      "/v3/reference/tickers/META", "/v3/reference/tickers/IBM",  "/v2/last/trade/A",
+      "/v2/last/trade/I",           "/v2/last/trade/Q",           "/v2/last/trade/Y",
+      "/v9/page?a=1",               "/v9/page?a=2",               "/v3/reference/tickers/types",
+      "/v1/conversion/USD/EUR",
+  };
+  std::set<uint32_t> seen;
+  for (const char* t : targets) {
+    CAPTURE(t);
+    const Decision d = decide(Req(t));
+    CHECK(d.shard < kShards);
+    CHECK(d.shard == shardForKey(d.key, kShards));
+    seen.insert(d.shard);
+  }
+  CHECK(seen.size() >= 3);  // 16 keys over 4 shards: they spread
+
+  // One shard: everything on shard 0.
+  const PolicySetup single = setupPolicy(configJson({}, kOriginBase, 1), embedded::kRulesJson);
+  for (const char* t : targets) {
+    CAPTURE(t);
+    CHECK(decide(Req(t), single.ctx).shard == 0);
+  }
+}
+
+TEST_CASE("request: keys longer than maxKeyBytes are hashed") {
+  const std::string base = "/v9/search?q=";
+  struct Case {
+    size_t valueBytes;
+    bool hashed;
+  };
+  // The key is "https://api.example.com" (23) + "/v9/search?q=" (13) + value: 480 bytes at a 444-byte value.
+  const Case cases[] = {{10, false}, {444, false}, {445, true}, {2000, true}, {7000, true}};
+  for (const Case& c : cases) {
+    CAPTURE(c.valueBytes);
+    const std::string target = base + std::string(c.valueBytes, 'x');
+    const Decision d = decide(Req(target));
+    CHECK(d.action == Action::Lookup);
+    CHECK(d.hasFlag(DecisionFlag::KeyHashed) == c.hashed);
+    CHECK(d.key.size() <= 480);
+    CHECK(d.key.starts_with(std::string(kOriginBase) + "/v9/search?q="));
+    CHECK((d.key.find("#sha256=") != std::string::npos) == c.hashed);
+    CHECK(d.originTarget == target);  // the origin still gets the whole target
+    CHECK(d.shard < kShards);
+  }
+  // Two long URLs that differ only past the readable prefix still get different keys.
+  const std::string a = base + std::string(1000, 'x') + "a";
+  const std::string b = base + std::string(1000, 'x') + "b";
+  CHECK(decide(Req(a)).key != decide(Req(b)).key);
+}
+
+TEST_CASE("request: purge tags are expanded from the rule's templates") {
+  struct Case {
+    std::string_view target;
+    std::string_view tags;
+  };
+  const Case cases[] = {
+      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", "ticker:AAPL"},
+      {"/v2/aggs/ticker/MSFT/range/1/day/2026-01-01/2026-11-23", "ticker:MSFT"},
+      {"/v1/open-close/TSLA/2026-11-20", "ticker:TSLA"},
+      {"/v3/reference/tickers/NVDA", "ticker:NVDA"},
+      {"/v1/meta/symbols/IBM/company", "ticker:IBM"},
+      {"/v2/last/trade/AMZN", "ticker:AMZN"},
+      {"/v2/last/nbbo/GOOG?x=1", "ticker:GOOG"},
+      {"/v3/reference/tickers/types", ""},
+      {"/v1/conversion/USD/EUR", ""},
+      {"/v9/unknown", ""},
+      {"/v1/open-close/TSLA/2026-11-23", ""},  // not cached: nothing to tag
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    CHECK(decide(Req(c.target)).tags == c.tags);
+  }
+  // Several templates are '\n'-separated.
+  const Decision d = decide(Req("/tenant/acme"), varySetup().ctx);
+  CHECK(d.tags == "tenant:acme\nall");
+}
+
+TEST_CASE("request: a reused Decision carries nothing over from the previous request") {
+  Decision d;
+  decideRequest(shippedContext(), Req("/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20?apiKey=k&nocache=1").facts, d);
+  CHECK(d.action == Action::Refresh);
+  CHECK(!d.key.empty());
+  CHECK(!d.tags.empty());
+  CHECK(d.flags != 0);
+
+  struct Case {
+    std::string_view target;
+    uint32_t method;
+    Action action;
+  };
+  const Case cases[] = {
+      {"/x#frag", kGet, Action::Reject},
+      {"/v3/reference/tickers/AAPL", kPost, Action::Bypass},
+      {"/health", kGet, Action::ServeLocal},
+      {"/v2/snapshot/x", kGet, Action::Bypass},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    decideRequest(shippedContext(), Req("/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20?apiKey=k&nocache=1").facts, d);
+    decideRequest(shippedContext(), Req(c.target, c.method).facts, d);
+    CHECK(d.action == c.action);
+    CHECK(d.key.empty());
+    CHECK(d.tags.empty());
+    CHECK(d.ttlS == 0);
+    CHECK(d.shard == 0);
+    CHECK(d.marketSession == 0);
+    CHECK(!d.hasFlag(DecisionFlag::PastDate));
+    CHECK(!d.hasFlag(DecisionFlag::Credentials));
+    CHECK(d.ruleIndex == (c.target == "/v2/snapshot/x" ? ruleIndexOf(shippedContext(), "snapshot") : abi::kNone));
+  }
+}
+
+TEST_CASE("request: methodFromName matches the ABI encoding") {
+  struct Case {
+    std::string_view name;
+    uint32_t bit;
+  };
+  const Case cases[] = {
+      {"GET", kGet},       {"HEAD", kHead},     {"POST", kPost}, {"PUT", kPut},   {"PATCH", kPatch},
+      {"DELETE", kDelete}, {"OPTIONS", kOptions}, {"get", 0},    {"TRACE", 0},    {"CONNECT", 0},
+      {"", 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    CHECK(methodFromName(c.name) == c.bit);
+  }
+}
