@@ -25,6 +25,7 @@
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
 //   ec_decode_entry(ptr, len) -> u32 error        envelope bytes → DecodedEntry in result
 //   ec_selftest_trap()                            traps on purpose (tests of the shim's recovery)
+//   ec_check_jwt() -> JwtCode                     JwtFacts in scratch → JwtCheck in result
 #include <cstdint>
 
 namespace edge_cache::abi {
@@ -199,5 +200,47 @@ inline constexpr uint32_t kDecodedBodyOffset = 36;   // into the bytes passed in
 inline constexpr uint32_t kDecodedBodyLength = 40;
 inline constexpr uint32_t kDecodedStringCount = 44;
 inline constexpr uint32_t kDecodedStrings = 48;      // same order as EncodeFacts strings
+
+// ---- ec_check_jwt: JwtFacts (scratch) → JwtCheck (result) --------------------------------------
+// The core checks a bearer token's shape, algorithm (HS256 only) and claims (src/jwt_claims.h); the shim then
+// verifies the HMAC over the signing input with WebCrypto (js-shim/jwt_verify.js). The secret never enters Wasm.
+inline constexpr uint32_t kJwtNowS = 0;              // f64 Unix seconds (NaN or ±inf: every token is expired)
+inline constexpr uint32_t kJwtLeewayS = 8;           // u32 clock skew allowed on exp and nbf
+inline constexpr uint32_t kJwtMaxTokenBytes = 12;    // u32, 0 = the core's default (8192)
+inline constexpr uint32_t kJwtTokenLength = 16;
+inline constexpr uint32_t kJwtIssuerLength = 20;     // 0 = no issuer required
+inline constexpr uint32_t kJwtAudienceLength = 24;   // 0 = no audience required
+inline constexpr uint32_t kJwtStrings = 32;          // token, issuer, audience bytes
+
+// Same values as edge_cache::JwtError (static_asserts in wasm_exports.cpp); names in kebab case are the
+// reason strings ("NotYetValid" -> "jwt:not-yet-valid").
+enum class JwtCode : uint32_t {
+  None = 0,
+  Malformed = 1,
+  AlgorithmNotAllowed = 2,
+  TypNotJwt = 3,
+  CritUnsupported = 4,
+  Expired = 5,
+  NotYetValid = 6,
+  IssuerMismatch = 7,
+  AudienceMismatch = 8,
+  MissingExp = 9,
+  BadClaimType = 10,
+  TooLarge = 11,
+};
+enum class JwtClaimBit : uint32_t { Exp = 1, Nbf = 2, Iat = 4 };
+
+// JwtCheck (result); when the code is not None every slot below kJwtResError is 0.
+inline constexpr uint32_t kJwtResError = 0;          // JwtCode (also the return value)
+inline constexpr uint32_t kJwtResClaims = 4;         // JwtClaimBit mask: which of exp, nbf, iat were present
+inline constexpr uint32_t kJwtResExpS = 8;           // f64 (integral, floored)
+inline constexpr uint32_t kJwtResNbfS = 16;          // f64
+inline constexpr uint32_t kJwtResIatS = 24;          // f64
+inline constexpr uint32_t kJwtResSigningInputOffset = 32;  // "header.payload": byte offset from the start of scratch
+inline constexpr uint32_t kJwtResSigningInputLength = 36;
+inline constexpr uint32_t kJwtResSubLength = 40;     // "" when absent
+inline constexpr uint32_t kJwtResIssLength = 44;
+inline constexpr uint32_t kJwtResSignatureLength = 48;
+inline constexpr uint32_t kJwtResStrings = 56;       // sub (UTF-8), iss (UTF-8), signature (decoded bytes)
 
 }  // namespace edge_cache::abi

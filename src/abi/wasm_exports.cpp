@@ -12,6 +12,7 @@
 #include "embedded_rules.h"
 #include "entry_envelope.h"
 #include "entry_freshness.h"
+#include "jwt_claims.h"
 #include "policy_setup.h"
 #include "request_policy.h"
 #include "response_policy.h"
@@ -315,3 +316,79 @@ EC_EXPORT(ec_decode_entry) uint32_t ec_decode_entry(uint32_t ptr, uint32_t len) 
 // call); this export lets the integration tests prove that in the real runtime. Nothing calls it in
 // production, and calling it only costs that isolate one re-instantiation.
 EC_EXPORT(ec_selftest_trap) void ec_selftest_trap() { __builtin_trap(); }
+
+// ---- ec_check_jwt ---------------------------------------------------------------------------------
+// The ABI codes are the core's enum values; a reorder on either side must fail the build, not the auth check.
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::None) == static_cast<uint32_t>(abi::JwtCode::None));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::Malformed) == static_cast<uint32_t>(abi::JwtCode::Malformed));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::AlgorithmNotAllowed) == static_cast<uint32_t>(abi::JwtCode::AlgorithmNotAllowed));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::TypNotJwt) == static_cast<uint32_t>(abi::JwtCode::TypNotJwt));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::CritUnsupported) == static_cast<uint32_t>(abi::JwtCode::CritUnsupported));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::Expired) == static_cast<uint32_t>(abi::JwtCode::Expired));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::NotYetValid) == static_cast<uint32_t>(abi::JwtCode::NotYetValid));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::IssuerMismatch) == static_cast<uint32_t>(abi::JwtCode::IssuerMismatch));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::AudienceMismatch) == static_cast<uint32_t>(abi::JwtCode::AudienceMismatch));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::MissingExp) == static_cast<uint32_t>(abi::JwtCode::MissingExp));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::BadClaimType) == static_cast<uint32_t>(abi::JwtCode::BadClaimType));
+static_assert(static_cast<uint32_t>(edge_cache::JwtError::TooLarge) == static_cast<uint32_t>(abi::JwtCode::TooLarge));
+
+// Checks the token in JwtFacts (scratch) and writes JwtCheck (result). Returns the JwtCode. Needs no
+// configuration: the issuer and audience come with each call.
+EC_EXPORT(ec_check_jwt) uint32_t ec_check_jwt() {
+  ModuleState& s = state();
+  const uint8_t* in = s.scratch;
+  uint8_t* out = s.result;
+  std::memset(out, 0, abi::kJwtResStrings);
+  auto finish = [out](JwtError e) {
+    wr32(out, abi::kJwtResError, static_cast<uint32_t>(e));
+    return static_cast<uint32_t>(e);
+  };
+
+  // A float-to-int conversion out of range is undefined; a clock that is not a number fails closed (expired).
+  const double now = rdf64(in, abi::kJwtNowS);
+  JwtCheckOptions o;
+  o.nowS = now > -9.0e18 && now < 9.0e18 ? static_cast<int64_t>(now) : now < 0 ? INT64_MIN : INT64_MAX;
+  o.leewayS = rd32(in, abi::kJwtLeewayS);
+  const uint32_t maxTokenBytes = rd32(in, abi::kJwtMaxTokenBytes);
+  if (maxTokenBytes != 0) o.maxTokenBytes = maxTokenBytes;
+
+  std::string_view strings[3];
+  const uint32_t lengthSlots[3] = {abi::kJwtTokenLength, abi::kJwtIssuerLength, abi::kJwtAudienceLength};
+  uint32_t cursor = abi::kJwtStrings;
+  for (int i = 0; i < 3; ++i) {
+    const uint32_t len = rd32(in, lengthSlots[i]);
+    if (len > abi::kScratchBytes - cursor) return finish(JwtError::TooLarge);
+    strings[i] = std::string_view(reinterpret_cast<const char*>(in + cursor), len);
+    cursor += len;
+  }
+  o.requiredIssuer = strings[1];
+  o.requiredAudience = strings[2];
+
+  const JwtResult r = checkJwt(strings[0], o);
+  if (!r.claims) return finish(r.error);
+  const JwtClaims& c = *r.claims;
+  uint32_t strCursor = abi::kJwtResStrings;
+  if (!putString(out, abi::kResultBytes, strCursor, c.sub) || !putString(out, abi::kResultBytes, strCursor, c.iss) ||
+      !putString(out, abi::kResultBytes, strCursor, c.signature)) {
+    return finish(JwtError::TooLarge);  // not reachable: decoded parts are smaller than the token that fit in scratch
+  }
+  uint32_t present = 0;
+  const std::pair<const std::optional<int64_t>*, std::pair<abi::JwtClaimBit, uint32_t>> dates[] = {
+      {&c.exp, {abi::JwtClaimBit::Exp, abi::kJwtResExpS}},
+      {&c.nbf, {abi::JwtClaimBit::Nbf, abi::kJwtResNbfS}},
+      {&c.iat, {abi::JwtClaimBit::Iat, abi::kJwtResIatS}},
+  };
+  for (const auto& [value, slot] : dates) {
+    if (!*value) continue;
+    present |= static_cast<uint32_t>(slot.first);
+    wrf64(out, slot.second, static_cast<double>(**value));  // within ±2^53: exact as f64
+  }
+  wr32(out, abi::kJwtResClaims, present);
+  wr32(out, abi::kJwtResSigningInputOffset,
+       static_cast<uint32_t>(reinterpret_cast<const uint8_t*>(c.signingInput.data()) - in));
+  wr32(out, abi::kJwtResSigningInputLength, static_cast<uint32_t>(c.signingInput.size()));
+  wr32(out, abi::kJwtResSubLength, static_cast<uint32_t>(c.sub.size()));
+  wr32(out, abi::kJwtResIssLength, static_cast<uint32_t>(c.iss.size()));
+  wr32(out, abi::kJwtResSignatureLength, static_cast<uint32_t>(c.signature.size()));
+  return finish(JwtError::None);
+}
