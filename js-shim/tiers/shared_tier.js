@@ -1,12 +1,25 @@
 // The shared tiers: one Durable Object cache (default) or Workers KV (fallback), holding entries as the
 // core's binary envelope. createSharedTier is the one place that chooses between them:
 //   CACHE_DO bound and FEATURE_FLAG_DO_CACHE != "false" → Durable Objects, sharded by the core's hash
-//   else CACHE_KV bound → KV (writes are scarce: only classes whose tier plan includes "kv")
+//   else CACHE_KV bound → KV (writes are scarce: only classes whose tier plan includes "kv" reach put,
+//                         see tier_set.storeInTiers)
 //   else none: the worker runs on memory + edge alone, and /health says so.
+// Both adapters have the tier interface (name, get, put, delete) plus health() and the purge methods
+// (purgeKeys, purgePrefix, purgeTags); the DO adapter also has getOrLease/releaseLease for
+// cross-isolate coalescing.
 import { metrics } from "../metrics.js";
 
 // The smallest expirationTtl KV accepts.
 const KV_MIN_TTL_S = 60;
+// KV metadata is limited to 1 KiB: tags beyond what fits are left out (a tag purge then cannot find
+// the entry by tag, but the purge log still hides it from every tier that checks the log).
+const KV_METADATA_MAX_BYTES = 1000;
+// Listing + deleting for a KV prefix/tag purge is bounded per request: each call is a subrequest.
+const KV_PURGE_MAX_DELETES = 900;
+// A DO shard's batch RPCs take at most this many keys (the platform's multi-key limit).
+const DO_BATCH_KEYS = 128;
+// Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too).
+export const LEASE_WAIT_MS = 5000;
 
 function entryToEnvelope(core, entry) {
   const bytes = core.encodeEntry({
@@ -25,11 +38,20 @@ function corruptError(message) {
   return err;
 }
 
+// Bytes as a tier returned them, or a corrupt error: a tier answering something other than bytes
+// (a string, an object) is treated like a damaged entry, never passed to the decoder.
+function asBytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw corruptError(`shared tier returned ${value === null ? "null" : typeof value} instead of bytes`);
+}
+
 export function envelopeToEntry(core, key, bytes) {
   const decoded = core.decodeEntry(bytes);
   if (decoded.error) throw corruptError(`envelope rejected (code ${decoded.error})`);
   const m = decoded.meta;
   // v2 entries carry their key: a mismatch means a hash collision or a mix-up; never serve it.
+  // v1 entries (the previous release) have no key and are trusted to be under the right one.
   if (m.version >= 2 && m.key !== key) throw corruptError("envelope key mismatch");
   return {
     key, status: m.status, headers: m.headers, body: decoded.body, storedAtMs: m.storedAtMs, ttlS: m.ttlS,
@@ -47,19 +69,26 @@ export function shardName(shard) {
   return `cache-shard-${shard}`;
 }
 
+function chunks(list, size) {
+  const out = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
 export class DurableObjectTier {
-  constructor(namespace, core) {
+  constructor(namespace, core, shardCount) {
     this.name = "do";
     this.namespace = namespace;
     this.core = core;
+    this.shardCount = Math.max(1, shardCount | 0);
   }
   stub(shard) {
     return this.namespace.get(this.namespace.idFromName(shardName(shard)));
   }
   async get(key, decision) {
     const bytes = await this.stub(decision.shard).get(key);
-    if (!bytes) return null;
-    return envelopeToEntry(this.core, key, new Uint8Array(bytes));
+    if (bytes === null || bytes === undefined) return null;
+    return envelopeToEntry(this.core, key, asBytes(bytes));
   }
   async put(key, entry, decision) {
     const bytes = entryToEnvelope(this.core, entry);
@@ -68,39 +97,170 @@ export class DurableObjectTier {
   async delete(key, decision) {
     await this.stub(decision.shard).delete(key);
   }
+
+  // Cross-isolate coalescing. Returns one of:
+  //   {entry, tier: "do"}   the entry (it may have been stored by another isolate while we waited)
+  //   {lease: token}        the caller fetches the origin; storing the entry in this tier (put) wakes
+  //                         the waiters; if nothing will be stored, call releaseLease(key, decision, token)
+  //   {}                    no entry and no lease (the holder did not finish in time): fetch anyway
+  // leaseMs should cover the caller's origin timeout.
+  async getOrLease(key, decision, leaseMs = 10_000) {
+    const res = await this.stub(decision.shard).getOrLease(key, leaseMs, LEASE_WAIT_MS);
+    if (res.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
+    if (res.status === "lease") return { lease: res.token };
+    return { waitedMs: res.waitedMs || 0 };
+  }
+  async releaseLease(key, decision, token) {
+    return this.stub(decision.shard).releaseLease(key, token);
+  }
+
+  async health() {
+    const shards = await Promise.all(Array.from({ length: this.shardCount }, (_, i) => this.stub(i).health()));
+    return {
+      status: shards.every((s) => s.status === "healthy") ? "healthy" : "degraded",
+      shards: shards.length,
+      entries: shards.reduce((n, s) => n + s.entries, 0),
+      bytes: shards.reduce((n, s) => n + s.bytes, 0),
+    };
+  }
+
+  // items: [{key, shard}] (shards from the core's decisions).
+  async purgeKeys(items) {
+    const byShard = new Map();
+    for (const { key, shard } of items) {
+      if (!byShard.has(shard)) byShard.set(shard, []);
+      byShard.get(shard).push(key);
+    }
+    let removed = 0;
+    for (const [shard, keys] of byShard) {
+      for (const batch of chunks(keys, DO_BATCH_KEYS)) removed += (await this.stub(shard).purgeKeys(batch)).removed;
+    }
+    return { removed };
+  }
+  async purgePrefix(prefix) {
+    return this.allShards((s) => s.purgePrefix(prefix));
+  }
+  async purgeTags(tags) {
+    let removed = 0;
+    for (const batch of chunks(tags, DO_BATCH_KEYS)) removed += (await this.allShards((s) => s.purgeTags(batch))).removed;
+    return { removed };
+  }
+  async allShards(fn) {
+    const results = await Promise.all(Array.from({ length: this.shardCount }, (_, i) => fn(this.stub(i))));
+    return { removed: results.reduce((n, r) => n + r.removed, 0) };
+  }
+}
+
+function kvMetadata(entry) {
+  const tags = [];
+  let size = 40;
+  for (const t of entry.tags || []) {
+    size += t.length * 3 + 3;
+    if (size > KV_METADATA_MAX_BYTES) break;
+    tags.push(t);
+  }
+  return { s: entry.storedAtMs, t: tags };
+}
+
+function is429(err) {
+  return /\b429\b|too many requests/i.test(String(err?.message || err));
 }
 
 export class KvTier {
-  constructor(kv, core) {
+  constructor(kv, core, dailyWriteLimit = 0) {
     this.name = "kv";
     this.kv = kv;
     this.core = core;
+    this.dailyWriteLimit = dailyWriteLimit;
   }
   async get(key) {
     const bytes = await this.kv.get(key, "arrayBuffer");
-    if (!bytes) return null;
-    return envelopeToEntry(this.core, key, new Uint8Array(bytes));
+    if (bytes === null || bytes === undefined) return null;
+    return envelopeToEntry(this.core, key, asBytes(bytes));
   }
+  // Returns false when the write was skipped on purpose (so it is not counted as a write).
   async put(key, entry) {
+    // The free plan allows 1,000 writes a day: past the configured budget (this isolate's count plus
+    // the other isolates' flushed totals) writes stop until the next UTC day.
+    if (this.dailyWriteLimit > 0 && metrics.kvWritesToday() >= this.dailyWriteLimit) {
+      metrics.kvWriteSkipped("budget");
+      return false;
+    }
     const bytes = entryToEnvelope(this.core, entry);
     try {
-      await this.kv.put(key, bytes, { expirationTtl: Math.max(KV_MIN_TTL_S, retentionSeconds(entry)) });
+      await this.kv.put(key, bytes, {
+        expirationTtl: Math.max(KV_MIN_TTL_S, retentionSeconds(entry)),
+        metadata: kvMetadata(entry),
+      });
     } catch (err) {
       // One write per second per key: a 429 is skipped and counted, never retried in a storm.
-      if (/429|too many/i.test(String(err?.message || err))) {
-        metrics.kvWriteSkipped();
-        return;
+      if (is429(err)) {
+        metrics.kvWriteSkipped("429");
+        return false;
       }
       throw err;
     }
+    return true;
   }
   async delete(key) {
     await this.kv.delete(key);
   }
+
+  // A read only: KV writes are too scarce to spend on a health probe.
+  async health() {
+    await this.kv.get("__edge-cache/health-probe");
+    return { status: "healthy" };
+  }
+
+  async purgeKeys(items) {
+    let removed = 0;
+    for (const { key } of items) {
+      await this.kv.delete(key);
+      removed++;
+    }
+    return { removed };
+  }
+  async purgePrefix(prefix) {
+    return this.purgeListed({ prefix }, () => true);
+  }
+  async purgeTags(tags) {
+    const wanted = new Set(tags);
+    return this.purgeListed({}, (k) => Array.isArray(k.metadata?.t) && k.metadata.t.some((t) => wanted.has(t)));
+  }
+  // KV has no delete-by-query: list (metadata included), then delete the matches, bounded per call.
+  async purgeListed(options, match) {
+    let removed = 0;
+    let cursor;
+    do {
+      const page = await this.kv.list({ ...options, cursor });
+      for (const k of page.keys) {
+        if (!match(k)) continue;
+        if (removed >= KV_PURGE_MAX_DELETES) return { removed, truncated: true };
+        await this.kv.delete(k.name);
+        removed++;
+      }
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    return { removed, truncated: false };
+  }
+}
+
+// Why the shared tier is what it is: reported by /health and /api/v1/cache/health.
+export function sharedTierChoice(env, cfg) {
+  if (env.CACHE_DO && cfg.doCacheEnabled) return { kind: "do", reason: "CACHE_DO bound and FEATURE_FLAG_DO_CACHE is on" };
+  const why = env.CACHE_DO ? "FEATURE_FLAG_DO_CACHE is \"false\"" : "no CACHE_DO binding";
+  if (env.CACHE_KV) return { kind: "kv", reason: `${why}: Workers KV (CACHE_KV) is the shared tier` };
+  return { kind: "none", reason: `${why} and no CACHE_KV binding: memory + edge only` };
+}
+
+function intEnv(env, name, fallback) {
+  const n = Number.parseInt(String(env[name] ?? ""), 10);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
 export function createSharedTier(env, cfg, core) {
-  if (env.CACHE_DO && cfg.doCacheEnabled) return new DurableObjectTier(env.CACHE_DO, core);
-  if (env.CACHE_KV) return new KvTier(env.CACHE_KV, core);
+  const choice = sharedTierChoice(env, cfg);
+  if (choice.kind === "do") return new DurableObjectTier(env.CACHE_DO, core, intEnv(env, "CACHE_DO_SHARDS", 1) || 1);
+  if (choice.kind === "kv") return new KvTier(env.CACHE_KV, core, intEnv(env, "KV_DAILY_WRITE_LIMIT", 0));
   return null;
 }

@@ -1,12 +1,15 @@
 // The storage interface the serving path talks to. Every tier has the same shape:
-//   name, get(key) → entry | null, put(key, entry), delete(key)
+//   name, get(key) → entry | null, put(key, entry) (→ false when skipped on purpose), delete(key)
 // and may fail: a thrown error or a timeout is a miss for that request, counted, never a 5xx.
+// Entries a tier returns are also checked against the purge log (purge_log.js): content stored
+// before a matching purge is a miss, wherever it comes from.
 // createCacheInstance is the one place that decides which tiers exist in this isolate.
 import { ABI } from "../core_bridge.js";
 import { metrics } from "../metrics.js";
+import { purgeLog } from "../purge_log.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
-import { createSharedTier } from "./shared_tier.js";
+import { LEASE_WAIT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
 const SHARED_TIMEOUT_MS = 1500;
@@ -44,6 +47,7 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
   // filed under https://<hostname> whatever the request came in on.
   const edge = typeof caches !== "undefined" && caches.default ? new EdgeTier(caches.default, `https://${new URL(requestUrl).hostname}`) : null;
   const shared = createSharedTier(env, cfg, core);
+  const choice = sharedTierChoice(env, cfg);
   return {
     memory,
     edge,
@@ -54,7 +58,7 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
       return {
         memory: { enabled: true, ...memory.stats() },
         edge: { enabled: Boolean(edge) },
-        shared: shared ? { enabled: true, kind: shared.name } : { enabled: false, kind: "none" },
+        shared: { enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason },
       };
     },
   };
@@ -67,47 +71,118 @@ export function tierAllowed(tiers, name, mask) {
 // Looks the key up in the tiers after memory, in plan order. Returns {entry, tier} or null.
 // A hit in a slower tier fills the faster ones in the background.
 export async function lookupSlowTiers(tiers, decision, ctx, log) {
+  return (await lookupSlowTiersCoalesced(tiers, decision, ctx, log, 0)).found;
+}
+
+// The same lookup, with cross-isolate coalescing on the shared tier when leaseMs > 0 and the shared
+// tier supports it (Durable Objects): a miss there either waits (bounded) for another isolate that
+// is already fetching the key, or comes back with a lease that makes this request the one fetching.
+// Returns {found: {entry, tier} | null, lease: null | {release()}}. With a lease, the caller fetches
+// the origin and then calls lease.release() whatever happened (in ctx.waitUntil is fine): if the
+// entry was stored into the shared tier meanwhile (storeInTiers), the store itself wakes the waiters
+// and release() does nothing; otherwise the waiters are told to fetch for themselves.
+export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseMs) {
   const filled = [];
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, decision.tiers)) continue;
+    const coalesce = leaseMs > 0 && tier === tiers.shared && typeof tier.getOrLease === "function";
     let entry = null;
+    let lease = null;
     try {
-      const timeout = tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS;
-      entry = await withTimeout(tier.get(decision.key, decision), timeout, `${tier.name} get`);
-    } catch (err) {
-      metrics.tierError(tier.name);
-      if (err && err.corrupt) {
-        metrics.corrupt();
-        ctx.waitUntil(Promise.resolve(tier.delete(decision.key, decision)).catch(() => {}));
+      if (coalesce) {
+        const res = await withTimeout(tier.getOrLease(decision.key, decision, leaseMs), LEASE_WAIT_MS + SHARED_TIMEOUT_MS, `${tier.name} getOrLease`);
+        entry = res.entry || null;
+        if (res.lease) lease = trackLease(tier, decision, res.lease, ctx, log);
+      } else {
+        const timeout = tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS;
+        entry = await withTimeout(tier.get(decision.key, decision), timeout, `${tier.name} get`);
       }
-      log("warn", "tier_error", { tier: tier.name, op: "get", message: String(err?.message || err) });
+    } catch (err) {
+      if (err && err.corrupt) {
+        // Damaged, unknown-version or mismatched data: a miss, counted, and deleted so the next
+        // store replaces it. Not a tier error: the tier itself answered.
+        metrics.corrupt();
+        ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key, decision)).catch(() => {}));
+        log("warn", "corrupt_entry", { tier: tier.name, message: String(err?.message || err) });
+      } else {
+        metrics.tierError(tier.name);
+        log("warn", "tier_error", { tier: tier.name, op: "get", message: String(err?.message || err) });
+      }
+      filled.push(tier);
       continue;
+    }
+    if (entry && purgeLog.hides(decision.key, entry)) {
+      // Stored before a purge that matches it (another location's purge, or a prefix/tag purge the
+      // Cache API could not enumerate): a miss, and the stale copy goes.
+      metrics.purgeHidden();
+      ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key, decision)).catch(() => {}));
+      entry = null;
     }
     if (entry) {
       if (tierAllowed(tiers, "memory", decision.tiers)) tiers.memory.put(decision.key, entry);
       for (const faster of filled) ctx.waitUntil(safePut(faster, decision.key, entry, log, decision));
-      return { entry, tier: tier.name };
+      return { found: { entry, tier: tier.name }, lease: null };
     }
+    if (lease) return { found: null, lease };
     filled.push(tier);
   }
-  return null;
+  return { found: null, lease: null };
 }
 
-async function safePut(tier, key, entry, log, decision) {
+// Leases this isolate holds, by key: storeInTiers marks one as settled by its own shared-tier write.
+const heldLeases = new Map();
+
+function trackLease(tier, decision, token, ctx, log) {
+  const held = { token, storing: false, released: false };
+  heldLeases.set(decision.key, held);
+  const lease = {
+    token,
+    async release() {
+      if (held.released) return;
+      held.released = true;
+      if (heldLeases.get(decision.key) === held) heldLeases.delete(decision.key);
+      if (held.storing) return; // the shared-tier write wakes the waiters (or releases on failure)
+      try {
+        await withTimeout(Promise.resolve(tier.releaseLease(decision.key, decision, token)), SHARED_TIMEOUT_MS, `${tier.name} releaseLease`);
+      } catch (err) {
+        // The lease expires on its own; waiters then fetch for themselves.
+        metrics.tierError(tier.name);
+        log("warn", "tier_error", { tier: tier.name, op: "releaseLease", message: String(err?.message || err) });
+      }
+    },
+  };
+  return lease;
+}
+
+async function safePut(tier, key, entry, log, decision, lease) {
   try {
-    await withTimeout(Promise.resolve(tier.put(key, entry, decision)), 5000, `${tier.name} put`);
-    metrics.write(tier.name);
+    const written = await withTimeout(Promise.resolve(tier.put(key, entry, decision)), 5000, `${tier.name} put`);
+    if (written !== false) metrics.write(tier.name);
   } catch (err) {
     metrics.tierError(tier.name);
     log("warn", "tier_error", { tier: tier.name, op: "put", message: String(err?.message || err) });
+    // The write that was to wake this key's waiters failed: tell them to fetch for themselves.
+    if (lease) await Promise.resolve().then(() => tier.releaseLease(key, decision, lease.token)).catch(() => {});
   }
 }
 
 // Writes an entry to every tier its plan allows: memory now, the others in ctx.waitUntil.
 export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
+  // Content fetched before a purge that matches it (the fetch was in flight during the purge) is not
+  // stored anywhere: it would otherwise outlive the purge.
+  if (purgeLog.hides(decision.key, entry)) return;
   if (tierAllowed(tiers, "memory", mask)) tiers.memory.put(decision.key, entry);
   for (const tier of tiers.slow) {
-    if (tierAllowed(tiers, tier.name, mask)) ctx.waitUntil(safePut(tier, decision.key, entry, log, decision));
+    if (!tierAllowed(tiers, tier.name, mask)) continue;
+    let lease = null;
+    if (tier === tiers.shared) {
+      const held = heldLeases.get(decision.key);
+      if (held && !held.released) {
+        held.storing = true;
+        lease = held;
+      }
+    }
+    ctx.waitUntil(safePut(tier, decision.key, entry, log, decision, lease));
   }
 }
 
