@@ -1,28 +1,26 @@
 // Endpoints the worker answers itself (the core's ServeLocal decisions): /health, and the cache
-// operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation: it needs the
-// ADMIN_TOKEN secret in X-Admin-Token, compared in constant time.
+// operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation (purge.js).
 import { ABI, coreStats } from "./core_bridge.js";
-import { metrics } from "./metrics.js";
+import { controlStatus, maybeFlushMetrics, syncNow } from "./control_sync.js";
+import { describeCounters, metrics } from "./metrics.js";
+import { handlePurge } from "./purge.js";
 import { jsonError, jsonResponse } from "./responses.js";
-import { deleteFromTiers, tiersFor } from "./tiers/tier_set.js";
+import { tiersFor } from "./tiers/tier_set.js";
 import { applyCors } from "./cors.js";
 
-const MAX_PURGE_BODY_BYTES = 64 * 1024;
-const MAX_PURGE_ITEMS = 1000;
-const encoder = new TextEncoder();
+export { secretsEqual } from "./admin_auth.js";
 
-// Constant-time comparison: the time taken does not depend on where the strings differ. Both sides
-// are hashed first so the length of the secret does not leak either.
-export async function secretsEqual(given, expected) {
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(given)),
-    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
-  ]);
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+// The shared tier's health probe must not hold an ops endpoint hostage.
+const PROBE_TIMEOUT_MS = 2000;
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function rulesStatus(core) {
@@ -51,95 +49,72 @@ async function health(rc, extra) {
   }, 200, rc.cfg));
 }
 
+// The shared tier's own answer (entries, bytes), or why there is none.
+async function probeShared(tiers) {
+  if (!tiers.shared) return { status: "absent" };
+  if (typeof tiers.shared.health !== "function") return { status: "unknown" };
+  try {
+    return await withTimeout(tiers.shared.health(), PROBE_TIMEOUT_MS, `${tiers.shared.name} health`);
+  } catch (err) {
+    metrics.tierError(tiers.shared.name);
+    return { status: "unavailable", message: String(err?.message || err) };
+  }
+}
+
+// healthy: the configured shared tier answers; degraded: the worker serves but without a shared tier
+// (none configured, or it is failing: memory + edge still work); unavailable: nothing can cache.
 async function cacheHealth(rc) {
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  const described = tiers.describe();
   const snapshot = metrics.snapshot();
-  let status = "healthy";
-  let sharedHealth = null;
-  if (tiers.shared && typeof tiers.shared.health === "function") {
-    try {
-      sharedHealth = await tiers.shared.health();
-    } catch (err) {
-      status = "degraded";
-      sharedHealth = { status: "unavailable", message: String(err?.message || err) };
-    }
-  }
-  if (!tiers.shared) status = "degraded";
+  const shared = await probeShared(tiers);
+  const enabled = rc.cfg.memoryCacheBytes > 0 || Boolean(tiers.edge) || Boolean(tiers.shared);
+  const reasons = [];
+  if (!tiers.shared) reasons.push(described.shared.reason);
+  else if (shared.status !== "healthy") reasons.push(`the ${tiers.shared.name} tier is ${shared.status}${shared.message ? `: ${shared.message}` : ""}`);
+  const status = !enabled ? "unavailable" : reasons.length ? "degraded" : "healthy";
   return withCors(rc, jsonResponse({
     status,
-    enabled: true,
+    enabled,
     tier: tiers.shared ? tiers.shared.name : "memory+edge",
     hitRate: snapshot.hitRate,
-    tiers: tiers.describe(),
-    shared: sharedHealth,
+    reasons,
+    tiers: described,
+    shared,
+    control: controlStatus(),
     metrics: snapshot,
   }, 200, rc.cfg));
 }
 
+// Merged metrics: this isolate flushes its counters (the same round trip that runs every few
+// seconds anyway) and gets the totals of every isolate back. Without a control object (KV or no
+// shared tier) the numbers are this isolate's.
 async function cacheMetrics(rc) {
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  const [synced, storage] = await Promise.all([syncNow(rc.env, { wantTotals: true }), probeShared(tiers)]);
+  const isolate = metrics.snapshot();
+  const totals = synced?.totals;
+  const merged = totals ? describeCounters(totals.counters) : isolate;
   return withCors(rc, jsonResponse({
-    isolate: metrics.snapshot(),
+    scope: totals ? "all isolates (flushed totals)" : "this isolate",
+    since: totals ? new Date(totals.since).toISOString() : isolate.since,
+    ...merged,
+    kv: totals ? { ...merged.kv, writesToday: synced.kvWritesToday } : merged.kv,
+    keys: typeof storage.entries === "number" ? storage.entries : null,
+    bytes: typeof storage.bytes === "number" ? storage.bytes : null,
+    sharedTier: tiers.shared ? tiers.shared.name : "none",
+    storage,
+    isolates: totals ? totals.isolates : null,
+    isolate,
     memory: tiers.memory.stats(),
+    control: controlStatus(),
     core: coreStats(),
   }, 200, rc.cfg));
 }
 
-async function requireAdmin(rc) {
-  if (!rc.cfg.adminTokenConfigured) {
-    return rc.error(503, "admin endpoints are disabled: set the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN)");
-  }
-  const given = rc.request.headers.get("x-admin-token");
-  if (!given || !(await secretsEqual(given, rc.env.ADMIN_TOKEN))) {
-    rc.log("warn", "admin_auth_failed", { path: "/api/v1/cache/purge" });
-    return rc.error(401, "missing or invalid X-Admin-Token");
-  }
-  return null;
-}
-
-async function readJsonBody(rc) {
-  const type = rc.request.headers.get("content-type") || "";
-  if (!type.toLowerCase().startsWith("application/json")) return { error: rc.error(415, "purge expects a JSON body (Content-Type: application/json)") };
-  const declared = Number.parseInt(rc.request.headers.get("content-length") || "0", 10);
-  if (declared > MAX_PURGE_BODY_BYTES) return { error: rc.error(413, `purge body larger than ${MAX_PURGE_BODY_BYTES} bytes`) };
-  const text = await rc.request.text();
-  if (text.length > MAX_PURGE_BODY_BYTES) return { error: rc.error(413, `purge body larger than ${MAX_PURGE_BODY_BYTES} bytes`) };
-  try {
-    return { body: JSON.parse(text) };
-  } catch {
-    return { error: rc.error(400, "purge body is not valid JSON") };
-  }
-}
-
-async function purge(rc) {
-  const denied = await requireAdmin(rc);
-  if (denied) return denied;
-  const { body, error } = await readJsonBody(rc);
-  if (error) return error;
-  if (!body || typeof body !== "object" || !Array.isArray(body.keys) || body.keys.length === 0) {
-    return rc.error(400, 'purge expects {"keys": ["/path?query", ...]}');
-  }
-  if (body.keys.length > MAX_PURGE_ITEMS || !body.keys.every((k) => typeof k === "string")) {
-    return rc.error(400, `keys must be at most ${MAX_PURGE_ITEMS} strings`);
-  }
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
-  const purged = [];
-  const rejected = [];
-  for (const path of body.keys) {
-    // Keys are request paths, normalised by the core exactly like a request.
-    const d = rc.core.decideRequest("GET", path, new Headers(), Date.now(), 0);
-    if (!d || !d.key) {
-      rejected.push({ path, reason: d ? rc.core.report.reasons[d.reason] : "too-large" });
-      continue;
-    }
-    await deleteFromTiers(tiers, d.key, rc.log, d);
-    purged.push(d.key);
-  }
-  rc.log("info", "purge", { keys: purged.length, rejected: rejected.length });
-  return withCors(rc, jsonResponse({ purged, rejected }, 200, rc.cfg));
-}
-
 export async function handleLocalRoute(rc, decision, extra) {
+  // Ops endpoints may flush too (cheap unless due): a worker that only sees health checks still reports.
+  if (rc.ctx && rc.env) maybeFlushMetrics(rc.env, rc.ctx);
   switch (decision.localRoute) {
     case ABI.LocalRoute.Health:
       return health(rc, extra);
@@ -148,7 +123,7 @@ export async function handleLocalRoute(rc, decision, extra) {
     case ABI.LocalRoute.CacheMetrics:
       return cacheMetrics(rc);
     case ABI.LocalRoute.CachePurge:
-      return purge(rc);
+      return withCors(rc, await handlePurge(rc));
     default:
       return jsonError(404, "no such endpoint", rc.cfg);
   }

@@ -1,6 +1,8 @@
 // The cron handler: warms the URLs the rules list under "warm" through the normal serving path (so
-// they are fetched only when not already fresh), then logs one summary line.
+// they are fetched only when not already fresh), flushes this isolate's metrics (and pulls the purge
+// log) with the control object, then logs one summary line.
 import { getCore } from "./core_bridge.js";
+import { syncNow } from "./control_sync.js";
 import { handleRequest } from "./cache_handler.js";
 import { runtimeConfig } from "./runtime_config.js";
 import { logEvent } from "./responses.js";
@@ -42,6 +44,10 @@ export async function runScheduled(event, env, ctx) {
     }
   });
   await Promise.all(workers);
+  // Warming wrote through ctx.waitUntil; the flush is awaited here so the run's counters are in the
+  // totals when scheduled() returns.
+  const synced = await syncNow(env);
+  summary.metricsFlushed = Boolean(synced);
   summary.durationMs = Date.now() - started;
   logEvent("info", "scheduled_summary", summary);
   return summary;
