@@ -1,0 +1,79 @@
+// The cron handler in workerd, triggered through Miniflare (getWorker().scheduled): it warms the rules'
+// warm list through the normal serving path, so a second run and later users hit the cache; it flushes
+// the isolate's counters to the control object; and an origin failure never makes it throw.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { root, startWorker } from "./harness.mjs";
+
+const CRON = "0 */6 * * *"; // wrangler.dev.toml [triggers]
+const WARM = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8")).warm;
+
+let w;
+before(async () => {
+  w = await startWorker();
+});
+after(async () => {
+  await w?.close();
+});
+
+async function runCron() {
+  const worker = await w.mf.getWorker();
+  return worker.scheduled({ cron: CRON });
+}
+
+test("the warm list is non-empty (otherwise there is nothing to test)", () => {
+  assert.ok(WARM.length >= 1);
+});
+
+test("a scheduled run warms every warm URL from the origin once; a second run hits the cache", async () => {
+  w.origin.reset();
+  const first = await runCron();
+  assert.equal(first.outcome, "ok");
+  for (const path of WARM) assert.equal(w.origin.count(path), 1, `${path} warmed`);
+  assert.equal(w.origin.stats().total, WARM.length, "nothing else was fetched");
+  for (const r of w.origin.stats().requests) assert.equal(r.headers["user-agent"], "edge-cache-warmer");
+
+  const second = await runCron();
+  assert.equal(second.outcome, "ok");
+  assert.equal(w.origin.stats().total, WARM.length, "the second run was served from the cache");
+
+  // Users get the warmed entries without going to the origin.
+  for (const path of WARM) {
+    const res = await w.fetch(path);
+    await res.arrayBuffer();
+    assert.equal(res.headers.get("cache-status"), "HIT", path);
+  }
+  assert.equal(w.origin.stats().total, WARM.length);
+});
+
+test("a scheduled run flushes this isolate's counters to the control object", async () => {
+  const ns = await w.mf.getDurableObjectNamespace("CACHE_DO");
+  const control = ns.get(ns.idFromName("metrics"));
+  const before = (await control.metricsTotals()).counters;
+  await runCron();
+  const after = (await control.metricsTotals()).counters;
+  assert.ok((after.requests || 0) - (before.requests || 0) >= WARM.length, "the run's requests are in the totals when scheduled() returns");
+  assert.ok((after["hits.memory"] || 0) - (before["hits.memory"] || 0) >= WARM.length, "and they were hits");
+});
+
+test("an origin that fails does not make the cron throw: each warm URL is tried once and the errors are not cached", async () => {
+  const fresh = await startWorker({ origin: w.origin });
+  try {
+    w.origin.reset();
+    w.origin.setMode("500");
+    const worker = await fresh.mf.getWorker();
+    const result = await worker.scheduled({ cron: CRON });
+    assert.equal(result.outcome, "ok");
+    assert.equal(w.origin.stats().total, WARM.length, "each warm URL was tried once, not retried");
+    w.origin.setMode("ok");
+    const res = await fresh.fetch(WARM[0]);
+    await res.arrayBuffer();
+    assert.equal(res.status, 200);
+    assert.equal(w.origin.count(WARM[0]), 2, "the 500 was not cached");
+  } finally {
+    w.origin.setMode("ok");
+    await fresh.close();
+  }
+});
