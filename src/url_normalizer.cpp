@@ -240,6 +240,29 @@ std::string_view urlErrorName(UrlError e) {
   return "url:unknown";
 }
 
+// Dot segments hidden behind encoded separators ("..%2F", "%5C..") are not dot segments to RFC 3986,
+// but an origin that decodes %2F or %5C before routing (many do) would climb directories with them.
+// The runtime's URL parser has already resolved plain and %2e dot segments before the worker sees a
+// request, so this is the form traversal attempts take by the time they reach the core.
+namespace {
+bool hasEncodedSeparatorTraversal(std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = start;
+    // A component ends at '/', "%2F" or "%5C" (the path is normalised: escapes are upper-case).
+    while (end < path.size() && path[end] != '/' &&
+           !(path[end] == '%' && end + 2 < path.size() && path[end + 1] == '2' && path[end + 2] == 'F') &&
+           !(path[end] == '%' && end + 2 < path.size() && path[end + 1] == '5' && path[end + 2] == 'C')) {
+      ++end;
+    }
+    if (path.substr(start, end - start) == "..") return true;
+    if (end >= path.size()) break;
+    start = end + (path[end] == '/' ? 1 : 3);
+  }
+  return false;
+}
+}  // namespace
+
 UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts) {
   UrlError error = target.empty()                              ? UrlError::Empty
                    : target.size() > opts.maxUrlBytes          ? UrlError::TooLong
@@ -250,6 +273,7 @@ UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts
   size_t qm = std::min(target.find('?'), target.size());
   NormalizedUrl url;
   error = normalizePath(target.substr(0, qm), url.path);
+  if (error == UrlError::None && hasEncodedSeparatorTraversal(url.path)) error = UrlError::PathTraversal;
   if (error == UrlError::None && qm < target.size()) error = normalizeQuery(target.substr(qm + 1), opts, url);
   if (error != UrlError::None) return {std::nullopt, error};
   return {std::move(url), UrlError::None};

@@ -78,6 +78,7 @@ TEST_CASE("normalizeRequestTarget: accepted targets") {
       // Percent-normalisation: unreserved decoded, other escapes upper-cased, %2F is not a separator.
       {"/%7Euser/%41%2d%5F%2E", "/~user/A-_.", "", ""},
       {"/a%2fb", "/a%2Fb", "", ""},
+      {"/a/..b%2F.c/...", "/a/..b%2F.c/...", "", ""},  // "..b", ".c", "..." are names, not dot segments
       {"/a%2Fb/../c", "/c", "", ""},
       {"/%25", "/%25", "", ""},
       {"/a%23b", "/a%23b", "", ""},
@@ -168,6 +169,13 @@ TEST_CASE("normalizeRequestTarget: rejected targets") {
       {"/a/%2e%2e/%2e%2e/x", UrlError::PathTraversal},
       {"/%2E%2E/x?y=1", UrlError::PathTraversal},
       {"/./../x", UrlError::PathTraversal},
+      // Dot segments behind encoded separators: an origin that decodes %2F / %5C would climb with them.
+      {"/v3/..%2F..%2Fetc/passwd", UrlError::PathTraversal},
+      {"/v3/..%2f..%2fetc", UrlError::PathTraversal},
+      {"/a/%2F../b", UrlError::PathTraversal},
+      {"/a/..%5Cwindows", UrlError::PathTraversal},
+      {"/a/%5C..%5C", UrlError::PathTraversal},
+      {"/a/b%2F..", UrlError::PathTraversal},
   };
   const UrlOptions opts = testOptions();
   for (const auto& c : cases) {

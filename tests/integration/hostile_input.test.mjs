@@ -1,0 +1,132 @@
+// Hostile input: unkeyed request headers never change what is fetched or stored (cache poisoning),
+// and malformed requests get a clear 4xx JSON error and change nothing.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker } from "./harness.mjs";
+import { startDemoOrigin } from "../../demo-origin/server.mjs";
+
+// /echo is cached here, so whatever the origin saw would be replayed to everyone: the worst case for
+// poisoning. Its key is the path and query only.
+const RULES = JSON.stringify({
+  version: 1,
+  classes: {
+    LONG: { ttl: "1h", tiers: ["memory", "edge", "do"] },
+    ORIGIN: { followOrigin: true, tiers: ["memory"] },
+  },
+  default: "ORIGIN",
+  keys: { bypassParam: "nocache", ignoreParams: ["utm_*"], credentialParams: ["apiKey"] },
+  rules: [{ name: "echo", path: "/echo", class: "LONG" }],
+});
+
+let origin;
+let w;
+before(async () => {
+  origin = await startDemoOrigin({ port: 0, host: "127.0.0.1" });
+  w = await startWorker({ origin, vars: { CACHE_RULES: RULES } });
+});
+after(async () => {
+  await w?.close();
+  await origin?.close();
+});
+beforeEach(() => origin.reset());
+
+const UNKEYED = [
+  ["x-forwarded-host", "evil.example"],
+  ["x-forwarded-server", "evil.example"],
+  ["x-forwarded-scheme", "nothttps"],
+  ["x-forwarded-proto", "nothttps"],
+  ["x-forwarded-port", "1337"],
+  ["x-forwarded-prefix", "/evil"],
+  ["x-host", "evil.example"],
+  ["x-original-url", "/admin"],
+  ["x-rewrite-url", "/admin"],
+  ["x-original-host", "evil.example"],
+  ["forwarded", "host=evil.example;proto=http"],
+  ["x-http-method-override", "DELETE"],
+  ["x-http-method", "DELETE"],
+  ["x-method-override", "DELETE"],
+];
+
+for (const [name, value] of UNKEYED) {
+  test(`poisoning: ${name} never reaches the origin and never changes the cached content`, async () => {
+    const path = `/echo?probe=${name}`;
+    const poisoned = await w.fetch(path, { headers: { [name]: value } });
+    assert.equal(poisoned.status, 200);
+    const seen = await poisoned.json();
+    assert.equal(seen.headers[name], undefined, `the origin never saw ${name}`);
+    assert.ok(!JSON.stringify(seen).includes(value), "the value appears nowhere in what was fetched");
+    // A clean request gets the same entry (the header was not part of the key) — and it is clean.
+    const clean = await w.fetch(path);
+    assert.equal(clean.headers.get("cache-status"), "HIT");
+    const cleanBody = await clean.json();
+    assert.ok(!JSON.stringify(cleanBody).includes(value));
+    assert.equal(origin.count(path), 1);
+  });
+}
+
+test("poisoning: the Host header changes neither the origin fetched nor the key", async () => {
+  const a = await w.fetch("/echo?probe=host", { headers: { host: "evil.example" } });
+  assert.equal(a.status, 200);
+  const seen = await a.json();
+  assert.equal(seen.headers.host, new URL(origin.url).host, "the origin was reached at BACKEND_URL with its own Host");
+  const b = await w.fetch("/echo?probe=host");
+  assert.equal(b.headers.get("cache-status"), "HIT", "same key whatever the Host");
+  await b.arrayBuffer();
+  assert.equal(origin.count("/echo?probe=host"), 1);
+});
+
+test("poisoning: client conditionals and Cache-Control on a cacheable miss are not forwarded", async () => {
+  const res = await w.fetch("/echo?probe=cond", { headers: { "if-none-match": '"x"', "cache-control": "no-cache", range: "bytes=0-1" } });
+  // Range requests pass through (never stored); without Range the worker fetches the full body.
+  await res.arrayBuffer();
+  const res2 = await w.fetch("/echo?probe=cond2", { headers: { "if-none-match": '"x"', "if-modified-since": "Tue, 01 Jan 2030 00:00:00 GMT", "cache-control": "no-cache" } });
+  assert.equal(res2.status, 200, "a full response, not a 304 the cache could not store");
+  const seen = await res2.json();
+  assert.equal(seen.headers["if-none-match"], undefined);
+  assert.equal(seen.headers["if-modified-since"], undefined);
+  assert.equal(seen.headers["cache-control"], undefined);
+});
+
+test("plain and %2e dot segments are resolved by the runtime's URL parser and never climb above the root", async () => {
+  const res = await w.fetch("/echo/%2e%2e/%2E%2E/%2e%2e/echo?probe=dots");
+  await res.arrayBuffer();
+  assert.equal(origin.count("/echo?probe=dots"), 1, "the origin saw the path clamped at the root");
+});
+
+test("credential query parameters are forwarded but never part of the key", async () => {
+  const a = await w.fetch("/echo?probe=cred&apiKey=secret-one");
+  const seenA = await a.json();
+  assert.equal(seenA.query.apiKey, "secret-one", "the origin gets the client's credential");
+  const b = await w.fetch("/echo?probe=cred&apiKey=secret-two");
+  assert.equal(b.headers.get("cache-status"), "HIT", "the key ignores credentials");
+  assert.equal(b.headers.get("x-cache-key").includes("secret"), false);
+  await b.arrayBuffer();
+  assert.equal(origin.count("/echo?probe=cred&apiKey=secret-one"), 1);
+});
+
+test("bad input gets a clear 4xx JSON error and never reaches the origin", async () => {
+  const cases = [
+    { name: "traversal behind encoded slashes", path: "/v3/..%2F..%2Fetc/passwd", status: 400, reason: /url:path-traversal/ },
+    { name: "traversal behind encoded backslashes", path: "/v3/..%5C..%5Cetc", status: 400, reason: /url:path-traversal/ },
+    { name: "NUL", path: "/echo?x=%00", status: 400, reason: /url:control-character/ },
+    { name: "control character", path: "/echo/%07", status: 400, reason: /url:control-character/ },
+    { name: "invalid UTF-8", path: "/echo?x=%FF%FE", status: 400, reason: /url:invalid-utf8/ },
+    { name: "truncated escape", path: "/echo?x=%4", status: 400, reason: /url:bad-percent-encoding/ },
+    { name: "over-long URL", path: `/echo?x=${"a".repeat(10_000)}`, status: 414, reason: /url:too-long/ },
+    { name: "over-long headers", path: "/echo", headers: { "x-big": "b".repeat(20_000) }, status: 431, reason: /headers-too-large/ },
+    // workerd answers methods it does not know at all (FOO) with its own 501 before the worker runs;
+    // methods it knows but the worker does not support reach the core and are refused here.
+    { name: "unsupported method", path: "/echo", method: "PROPFIND", status: 405, reason: /method:unsupported/ },
+    { name: "wrong method on a built-in endpoint", path: "/health", method: "DELETE", status: 405, reason: /method:unsupported/ },
+  ];
+  for (const c of cases) {
+    const res = await w.fetch(c.path, { method: c.method || "GET", headers: c.headers });
+    assert.equal(res.status, c.status, c.name);
+    assert.match(res.headers.get("content-type"), /application\/json/, c.name);
+    const body = await res.json();
+    assert.equal(body.status, c.status, c.name);
+    assert.match(body.message, c.reason, c.name);
+    assert.ok(body.error, c.name);
+  }
+  assert.equal(origin.stats().total, 0, "none of them reached the origin");
+});
