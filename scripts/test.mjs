@@ -1,6 +1,6 @@
 // `npm test`: every test the project has, in order, failing on the first broken stage.
 //   1. build: native core + tools, the wasm32-wasi module, the Emscripten module
-//   2. core unit tests (doctest via CTest)
+//   2. core unit tests (doctest via CTest), again under ASan+UBSan, then a short fuzz run of every parser
 //   3. the shipped rules file passes check-rules
 //   4. JS tests: shim units, the deploy scripts, integration tests in workerd (Miniflare), wrangler dev
 // Set EDGE_CACHE_SKIP_EMSCRIPTEN=1 to skip the portability build on a machine without emscripten.
@@ -34,6 +34,10 @@ function summary() {
 
 stage("build", "node", ["scripts/build.mjs", ...(process.env.EDGE_CACHE_SKIP_EMSCRIPTEN === "1" ? [] : ["--emscripten"])]);
 stage("core unit tests", "ctest", ["--test-dir", "build/native", "--output-on-failure"]);
+// The same tests under AddressSanitizer + UBSan (Debug, build/asan): memory and UB bugs the plain run cannot see.
+stage("core unit tests (ASan+UBSan)", "sh", ["-c", "node scripts/build.mjs --native-only --sanitize --quiet && ctest --test-dir build/asan --output-on-failure"]);
+// Every parser of untrusted bytes, 5 s each from the seeds and past crashes: a smoke test; `npm run fuzz` runs longer.
+stage("fuzz (short)", "node", ["scripts/fuzz.mjs", "--seconds", "5"]);
 stage("rules check", join(root, "build/native/edge-cache-check-rules"), ["config/cache-rules.json"]);
 
 const jsTestDirs = ["tests/tools", "tests/shim", "tests/deploy", "tests/integration"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
