@@ -45,6 +45,13 @@ async function waitFor(predicate, timeoutMs = 2000) {
   }
 }
 
+// A throwaway origin that is closed after the test even if an assertion fails (close() is idempotent).
+async function tempOrigin(t, options) {
+  const o = await startDemoOrigin({ port: 0, ...options });
+  t.after(() => o.close());
+  return o;
+}
+
 const control = (path, init) => request(`/__control/${path}`, init);
 const postMode = (body) => control("mode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -200,17 +207,13 @@ describe("market-data routes", () => {
     assert.equal((await request("/v3/reference/options/contracts/O:AAPL251317C00150000")).status, 404);
   });
 
-  test("bodies are identical across two separate origin instances", async () => {
-    const second = await startDemoOrigin({ port: 0 });
-    try {
-      for (const path of [AGGS, "/v2/last/trade/AAPL", "/v3/reference/tickers/ZZZZ", "/large?bytes=1000"]) {
-        const [a, b] = [await request(path), await request(path, {}, second.url)];
-        assert.deepEqual(a.body, b.body, path);
-        assert.equal(a.headers.get("etag"), b.headers.get("etag"), path);
-        assert.equal(a.headers.get("last-modified"), b.headers.get("last-modified"), path);
-      }
-    } finally {
-      await second.close();
+  test("bodies are identical across two separate origin instances", async (t) => {
+    const second = await tempOrigin(t);
+    for (const path of [AGGS, "/v2/last/trade/AAPL", "/v3/reference/tickers/ZZZZ", "/large?bytes=1000"]) {
+      const [a, b] = [await request(path), await request(path, {}, second.url)];
+      assert.deepEqual(a.body, b.body, path);
+      assert.equal(a.headers.get("etag"), b.headers.get("etag"), path);
+      assert.equal(a.headers.get("last-modified"), b.headers.get("last-modified"), path);
     }
   });
 });
@@ -570,31 +573,28 @@ describe("stats, counters and control", () => {
 });
 
 describe("latency and lifecycle", () => {
-  test("latencyMs delays each data request (startup option and setMode)", async () => {
-    const slow = await startDemoOrigin({ port: 0, latencyMs: 150 });
-    try {
-      const timed = async (path) => {
-        const started = performance.now();
-        const r = await request(path, {}, slow.url);
-        return [r.status, performance.now() - started];
-      };
-      const [status, elapsed] = await timed("/v2/last/trade/AAPL");
-      assert.equal(status, 200);
-      assert.ok(elapsed >= 145 && elapsed < 2000, `took ${elapsed} ms`);
-      slow.setMode("ok", { latencyMs: 0 });
-      assert.ok((await timed("/v2/last/trade/AAPL"))[1] < 140);
-      slow.setMode("ok", { latencyMs: 300 });
-      const [, elapsed300] = await timed("/nope");
-      assert.ok(elapsed300 >= 295 && elapsed300 < 2300, `took ${elapsed300} ms`);
-      slow.reset();
-      assert.equal(slow.stats().latencyMs, 150, "reset restores the startup latency");
-    } finally {
-      await slow.close();
-    }
+  test("latencyMs delays each data request (startup option and setMode)", async (t) => {
+    const slow = await tempOrigin(t, { latencyMs: 150 });
+    const timed = async (path) => {
+      const started = performance.now();
+      const r = await request(path, {}, slow.url);
+      return [r.status, performance.now() - started];
+    };
+    const [status, elapsed] = await timed("/v2/last/trade/AAPL");
+    assert.equal(status, 200);
+    assert.ok(elapsed >= 145 && elapsed < 2000, `took ${elapsed} ms`);
+    slow.setMode("ok", { latencyMs: 0 });
+    assert.ok((await timed("/v2/last/trade/AAPL"))[1] < 140);
+    slow.setMode("ok", { latencyMs: 300 });
+    const [, elapsed300] = await timed("/nope");
+    assert.ok(elapsed300 >= 295 && elapsed300 < 2300, `took ${elapsed300} ms`);
+    slow.reset();
+    assert.equal(slow.stats().latencyMs, 150, "reset restores the startup latency");
   });
 
-  test("close() resolves quickly while a request hangs (and while one waits out latency)", async () => {
-    const temp = await startDemoOrigin({ port: 0 });
+  // The timeout makes a close() that never resolves fail loudly (the leaked server still keeps the file alive).
+  test("close() resolves quickly while a request hangs (and while one waits out latency)", { timeout: 10_000 }, async (t) => {
+    const temp = await tempOrigin(t);
     temp.setMode("hang");
     const hung = fetch(`${temp.url}/v2/last/trade/AAPL`).then(() => "answered", (err) => err);
     await waitFor(() => temp.stats().total === 1);
@@ -605,7 +605,7 @@ describe("latency and lifecycle", () => {
     await assert.rejects(fetch(`${temp.url}/v2/last/trade/AAPL`), TypeError);
     await temp.close(); // idempotent
 
-    const sleepy = await startDemoOrigin({ port: 0, latencyMs: 60_000 });
+    const sleepy = await tempOrigin(t, { latencyMs: 60_000 });
     const waiting = fetch(`${sleepy.url}/echo`).then(() => "answered", (err) => err);
     await waitFor(() => sleepy.stats().total === 1);
     const t2 = performance.now();
@@ -614,21 +614,21 @@ describe("latency and lifecycle", () => {
     assert.ok((await waiting) instanceof Error);
   });
 
-  test("startDemoOrigin rejects bad options", async () => {
-    await assert.rejects(startDemoOrigin({ port: 0, latencyMs: -1 }), TypeError);
-    const taken = await startDemoOrigin({ port: 0 });
-    try {
-      await assert.rejects(startDemoOrigin({ port: Number(new URL(taken.url).port) }), { code: "EADDRINUSE" });
-    } finally {
-      await taken.close();
-    }
+  test("startDemoOrigin rejects bad options", async (t) => {
+    const closeIfStarted = (o) => { t.after(() => o?.close()); return o; };
+    await assert.rejects(startDemoOrigin({ port: 0, latencyMs: -1 }).then(closeIfStarted), TypeError);
+    const taken = await tempOrigin(t);
+    await assert.rejects(startDemoOrigin({ port: Number(new URL(taken.url).port) }).then(closeIfStarted), { code: "EADDRINUSE" });
   });
 });
 
 describe("CLI", () => {
-  function runCli(args, env = {}) {
+  // Spawns the CLI; the child is SIGKILLed after the test if it is still running (e.g. an assertion failed).
+  function runCli(t, args, env = {}) {
     const child = spawn(process.execPath, [SERVER_PATH, ...args], { env: { ...process.env, PORT: "", HOST: "", LATENCY_MS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
+    // "close" (not "exit") so that stdout/stderr have been fully read by then.
+    const exited = new Promise((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
     const firstLine = new Promise((resolve, reject) => {
       let out = "";
       child.stdout.on("data", (d) => {
@@ -637,12 +637,13 @@ describe("CLI", () => {
       });
       child.once("exit", () => reject(new Error(`exited before printing; stdout=${out}`)));
     });
+    firstLine.catch(() => {}); // awaited by the tests that need it; not an unhandled rejection otherwise
     return { child, exited, firstLine };
   }
 
-  test("prints one listening line, serves, and stops cleanly on SIGTERM and SIGINT", async () => {
+  test("prints one listening line, serves, and stops cleanly on SIGTERM and SIGINT", async (t) => {
     for (const signal of ["SIGTERM", "SIGINT"]) {
-      const { child, exited, firstLine } = runCli(["--port", "0", "--host", "127.0.0.1"]);
+      const { child, exited, firstLine } = runCli(t, ["--port", "0", "--host", "127.0.0.1"]);
       const line = await firstLine;
       assert.match(line, /^demo origin listening on http:\/\/127\.0\.0\.1:\d+\n$/);
       const url = line.trim().split(" ").at(-1);
@@ -653,8 +654,8 @@ describe("CLI", () => {
     }
   });
 
-  test("reads PORT / HOST / LATENCY_MS from the environment", async () => {
-    const { child, exited, firstLine } = runCli([], { PORT: "0", HOST: "127.0.0.1", LATENCY_MS: "120" });
+  test("reads PORT / HOST / LATENCY_MS from the environment", async (t) => {
+    const { child, exited, firstLine } = runCli(t, [], { PORT: "0", HOST: "127.0.0.1", LATENCY_MS: "120" });
     const url = (await firstLine).trim().split(" ").at(-1);
     const stats = (await request("/__control/stats", {}, url)).json();
     assert.equal(stats.latencyMs, 120);
@@ -676,12 +677,11 @@ describe("CLI", () => {
     assert.throws(() => parseCliOptions(["--latency", "-3"], {}), TypeError);
   });
 
-  test("rejects unknown arguments with exit code 2", async () => {
-    const child = spawn(process.execPath, [SERVER_PATH, "--nope"], { stdio: ["ignore", "ignore", "pipe"] });
+  test("rejects unknown arguments with exit code 2", async (t) => {
+    const { exited, child } = runCli(t, ["--nope"]);
     let err = "";
     child.stderr.on("data", (d) => { err += d; });
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    assert.equal(code, 2);
+    assert.deepEqual(await exited, { code: 2, signal: null });
     assert.match(err, /unknown argument: --nope/);
   });
 });
