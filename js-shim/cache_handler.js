@@ -10,6 +10,7 @@ import {
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
 import { lookupSlowTiers, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
 import { handleLocalRoute } from "./local_routes.js";
+import { withRateLimit } from "./rate_limiter.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -200,12 +201,33 @@ function responseFromResult(rc, decision, result, cacheStatus) {
 
 // Coalesced origin fetch: concurrent misses for one key share the leader's result when it is
 // shareable; otherwise each follower fetches for itself.
+//
+// The leader's promise belongs to the leader's request. workerd cancels continuations of a promise whose
+// creating request has ended, and treats a request with nothing pending in its own context as hung —
+// so a follower never waits on the leader alone: it also holds a timer of its own, and if the leader's
+// result has not reached it by the origin deadline (plus a margin), it fetches for itself.
+const FOLLOWER_MARGIN_MS = 1000;
+const FELL_THROUGH = Symbol("leader result did not arrive");
+
 async function coalescedFetch(rc, decision, tiers, staleEntry) {
   const flight = originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry));
   if (flight.leader) return flight.promise;
   metrics.coalesced();
-  // A failed origin is failed for the followers too (the await rethrows): no retry storm.
-  const result = await flight.promise;
+  let timer;
+  const ownDeadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(FELL_THROUGH), rc.cfg.originTimeoutMs + FOLLOWER_MARGIN_MS);
+  });
+  let result;
+  try {
+    // A failed origin is failed for the followers too (the await rethrows): no retry storm.
+    result = await Promise.race([flight.promise, ownDeadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (result === FELL_THROUGH) {
+    rc.log("warn", "coalesced_wait_expired", { key: decision.key });
+    return fetchFromOrigin(rc, decision, tiers, staleEntry);
+  }
   if (result.kind === "revalidated" || (result.kind === "response" && result.shareable)) return result;
   return fetchFromOrigin(rc, decision, tiers, staleEntry);
 }
@@ -351,14 +373,16 @@ export async function handleRequest(request, env, ctx, cfg) {
     return rc.error(414, "the request target is too large");
   }
 
+  // The serving actions count against the client's rate limit (rate_limiter.js): checked before anything
+  // is served, so a limited request never reaches the origin; local routes and rejections are not limited.
   switch (decision.action) {
     case ABI.Action.Lookup:
-      return lookup(rc, decision);
+      return withRateLimit(rc, decision, () => lookup(rc, decision));
     case ABI.Action.Refresh:
-      return refresh(rc, decision);
+      return withRateLimit(rc, decision, () => refresh(rc, decision));
     case ABI.Action.Bypass: {
       const cacheable = request.method === "GET" || request.method === "HEAD";
-      return passThrough(rc, decision, { markBypass: cacheable });
+      return withRateLimit(rc, decision, () => passThrough(rc, decision, { markBypass: cacheable }));
     }
     case ABI.Action.Reject: {
       metrics.rejected();

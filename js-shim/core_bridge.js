@@ -386,7 +386,7 @@ export function withCore(env, fn) {
 }
 
 export function coreStats() {
-  return { instantiations, traps, live: current !== null };
+  return { instantiations, traps, live: current !== null, wasmMemoryBytes: current ? current.memory.buffer.byteLength : 0 };
 }
 
 // Test hook: lets a test prove re-instantiation after a trap.
