@@ -7,7 +7,8 @@
 //   node demo-origin/server.mjs [--port 8000] [--host 127.0.0.1] [--latency 0]   (env PORT, HOST, LATENCY_MS)
 //
 // Modes: "ok"; "500" (every non-control route answers 500 JSON); "hang" (hold requests until the mode
-// changes or close()); "down" (reset the connection). /__control/* is never counted, delayed or moded:
+// changes or close()); "down" (reset the connection). Any route refuses `Authorization: Bearer bad-*` or
+// `Bearer revoked-*` with 401, as a backend that checks tokens would. /__control/* is never counted, delayed or moded:
 //   GET /__control/stats   POST /__control/reset   POST /__control/mode {"mode":"500","latencyMs":50}
 //   GET /__control/count?path=/v2/last/trade/*
 import http from "node:http";
@@ -239,6 +240,11 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
       if (gone || closing) return;
     }
     if (mode === "500") return sendJson(res, 500, { status: "ERROR", error: "demo origin is in 500 mode" });
+    // Like the reference backend, every route judges the credentials it is given: tokens named bad-* or
+    // revoked-* are refused (401); no token or any other token is accepted.
+    if (/^Bearer (bad|revoked)-/i.test(req.headers.authorization || "")) {
+      return sendJson(res, 401, { status: "ERROR", error: "invalid or revoked token" }, { "www-authenticate": 'Bearer realm="demo"' });
+    }
 
     let body = Buffer.alloc(0);
     try {
