@@ -5,7 +5,7 @@
 //   node scripts/fuzz.mjs --only jwt_claims --seconds 300
 //   node scripts/fuzz.mjs --no-build
 // Each run starts from the seeds in fuzz/corpus/<name>/ and the past crashes in fuzz/regressions/<name>/
-// (both read-only); inputs that find new coverage go to build/fuzz/corpus/<name>/, so later runs resume
+// (both read-only), with fuzz/<name>.dict as its dictionary when there is one; inputs that find new coverage go to build/fuzz/corpus/<name>/, so later runs resume
 // from there. A crash, sanitizer report, failed invariant, leak, timeout or out-of-memory is written to
 // build/fuzz/crashes/<name>-... and makes the script exit 1. Reproduce one with
 //   build/fuzz/<name>_fuzz build/fuzz/crashes/<file>
@@ -58,6 +58,8 @@ for (const name of names) {
   const workCorpus = join(fuzzDir, "corpus", name);
   mkdirSync(workCorpus, { recursive: true });
   const readOnly = [join(root, "fuzz/corpus", name), join(root, "fuzz/regressions", name)].filter(existsSync);
+  // Keywords the format is built from (field names, directives): random bytes rarely spell them.
+  const dict = join(root, "fuzz", `${name}.dict`);
   const crashesBefore = new Set(readdirSync(crashDir));
   const started = Date.now();
   const r = spawnSync(binary, [
@@ -67,6 +69,7 @@ for (const name of names) {
     "-timeout=10",
     `-artifact_prefix=${join(crashDir, `${name}-`)}`,
     "-print_final_stats=1",
+    ...(existsSync(dict) ? [`-dict=${dict}`] : []),
     workCorpus,
     ...readOnly,
   ], {
