@@ -5,12 +5,13 @@
 //   node scripts/fuzz.mjs --only jwt_claims --seconds 300
 //   node scripts/fuzz.mjs --no-build
 // Each run starts from the seeds in fuzz/corpus/<name>/ and the past crashes in fuzz/regressions/<name>/
-// (both read-only), with fuzz/<name>.dict as its dictionary when there is one; inputs that find new coverage go to build/fuzz/corpus/<name>/, so later runs resume
-// from there. A crash, sanitizer report, failed invariant, leak, timeout or out-of-memory is written to
-// build/fuzz/crashes/<name>-... and makes the script exit 1. Reproduce one with
+// (both read-only), with fuzz/<name>.dict as its dictionary when there is one; inputs that find new
+// coverage go to build/fuzz/corpus/<name>/, so later runs resume from there (minimised with -merge once
+// it passes 2000 files). A crash, sanitizer report, failed invariant, leak, timeout or out-of-memory is
+// written to build/fuzz/crashes/<name>-... and makes the script exit 1. Reproduce one with
 //   build/fuzz/<name>_fuzz build/fuzz/crashes/<file>
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,6 +49,23 @@ if (names.length === 0) {
 }
 for (const d of [crashDir, logDir]) mkdirSync(d, { recursive: true });
 
+// Every run replays the whole working corpus before fuzzing, so an ever-growing corpus would eat the
+// short runs of `npm test`. Past a size, keep only the inputs that still add coverage (libFuzzer -merge).
+const MAX_CORPUS_FILES = 2000;
+function minimiseCorpus(binary, dir) {
+  if (readdirSync(dir).length <= MAX_CORPUS_FILES) return;
+  const merged = `${dir}.merged`;
+  rmSync(merged, { recursive: true, force: true });
+  mkdirSync(merged);
+  const r = spawnSync(binary, ["-merge=1", "-rss_limit_mb=2048", merged, dir], { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) {
+    rmSync(merged, { recursive: true, force: true });
+    return; // keep the corpus as is; the fuzzing run below reports any crash it holds
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(merged, dir);
+}
+
 const results = [];
 for (const name of names) {
   const binary = join(fuzzDir, `${name}_fuzz`);
@@ -57,6 +75,7 @@ for (const name of names) {
   }
   const workCorpus = join(fuzzDir, "corpus", name);
   mkdirSync(workCorpus, { recursive: true });
+  minimiseCorpus(binary, workCorpus);
   const readOnly = [join(root, "fuzz/corpus", name), join(root, "fuzz/regressions", name)].filter(existsSync);
   // Keywords the format is built from (field names, directives): random bytes rarely spell them.
   const dict = join(root, "fuzz", `${name}.dict`);
