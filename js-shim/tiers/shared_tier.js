@@ -18,8 +18,10 @@ const KV_METADATA_MAX_BYTES = 1000;
 const KV_PURGE_MAX_DELETES = 900;
 // A DO shard's batch RPCs take at most this many keys (the platform's multi-key limit).
 const DO_BATCH_KEYS = 128;
-// Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too).
-export const LEASE_WAIT_MS = 5000;
+// Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too). A hung Durable Object is
+// indistinguishable from a long wait, so this bound is also what a hung shard costs a request; past it
+// the waiter fetches for itself (one extra origin request per waiting isolate when the origin is slow).
+export const LEASE_WAIT_MS = 2000;
 
 function entryToEnvelope(core, entry) {
   const bytes = core.encodeEntry({
@@ -106,9 +108,11 @@ export class DurableObjectTier {
   // leaseMs should cover the caller's origin timeout.
   async getOrLease(key, decision, leaseMs = 10_000) {
     const res = await this.stub(decision.shard).getOrLease(key, leaseMs, LEASE_WAIT_MS);
-    if (res.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
-    if (res.status === "lease") return { lease: res.token };
-    return { waitedMs: res.waitedMs || 0 };
+    if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
+    if (res?.status === "lease" && res.token !== undefined) return { lease: res.token };
+    if (res?.status === "miss") return { waitedMs: res.waitedMs || 0 };
+    // Anything else is not an answer this adapter understands: a corrupt tier, counted and skipped.
+    throw corruptError(`shared tier answered getOrLease with ${res === null ? "null" : typeof res === "object" ? `status ${String(res.status)}` : typeof res}`);
   }
   async releaseLease(key, decision, token) {
     return this.stub(decision.shard).releaseLease(key, token);

@@ -90,7 +90,7 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
     let lease = null;
     try {
       if (coalesce) {
-        const res = await withTimeout(tier.getOrLease(decision.key, decision, leaseMs), LEASE_WAIT_MS + SHARED_TIMEOUT_MS, `${tier.name} getOrLease`);
+        const res = await withTimeout(tier.getOrLease(decision.key, decision, leaseMs), LEASE_WAIT_MS + 1000, `${tier.name} getOrLease`);
         entry = res.entry || null;
         if (res.lease) lease = trackLease(tier, decision, res.lease, ctx, log);
       } else {
