@@ -1,0 +1,617 @@
+// `npm run bench [-- --quick] [-- --rounds N] [-- --only hit,mixed,stampede,offload,down,decision,startup]`
+//
+// Speed, offload and size of the project against baselines measured in the same run, everything on
+// 127.0.0.1 and bounded in time (default ≈ 8–10 min, --quick ≈ 2 min). Targets:
+//   project        js-shim/worker.js + the Wasm core in workerd (Miniflare API, direct socket)
+//   plain-js       bench/baselines/plain_js_worker.js: the hand-written caches.default worker
+//   floor          bench/baselines/floor_worker.js: a constant 2 KB JSON, same headers, no fetch/cache
+//   origin direct  the demo origin, no worker
+// Each worker runs in its own workerd process (one Miniflare each), so CPU per request is that
+// process's CPU (utime+stime and schedstat from /proc) divided by the requests it answered.
+// Output: a table, `RATIO name = x.xx` lines, bench/results/latest.json, bench/results/chart.svg and
+// its committed copy docs/bench-chart.svg. See BENCHMARKS.md for the method and the latest figures.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import autocannon from "autocannon";
+import { cpuDelta, cpuOf, selfCpuMs } from "./lib/proc.mjs";
+import { chartSvg, fmt, markdownTable, summarize, table } from "./lib/report.mjs";
+import { root, startOriginProcess, startWorkerTarget, wasmPath } from "./lib/targets.mjs";
+import {
+  GUARD_MS, PLAIN_JS_TTL_OVERRIDES, REALTIME_CLOSED_MAX_S, TRACE_TTLS, idealOriginRequests, planTrace, replay, shortRules,
+} from "./lib/trace.mjs";
+import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
+import { generatePrototype } from "./prototypes/generate.mjs";
+
+// ---- options ---------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const value = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+};
+const quick = flag("--quick");
+const O = {
+  quick,
+  rounds: Number(value("--rounds", quick ? 3 : 3)),
+  traceRounds: Number(value("--trace-rounds", quick ? 1 : 3)),
+  connections: Number(value("--connections", 10)),
+  hitSeconds: quick ? 1 : 5,
+  mixedSeconds: quick ? 1 : 4,
+  warmSeconds: quick ? 0.5 : 1.5,
+  stampedeN: 200,
+  traceRequests: quick ? 2500 : 10000,
+  traceSeconds: quick ? 6 : 20,
+  decisionN: 100000,
+  decisionRounds: quick ? 2 : 3,
+  budgetSeconds: quick ? 150 : 660,
+};
+const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down"];
+const wants = (s) => only.includes(s);
+const startedAt = Date.now();
+const elapsedS = () => (Date.now() - startedAt) / 1000;
+const log = (...a) => console.log(`[${fmt(elapsedS(), 0).padStart(3)}s]`, ...a);
+
+const results = {
+  startedAt: new Date(startedAt).toISOString(),
+  options: O,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgStart: loadavg() },
+  git: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim(),
+  // The bench measures the working tree: uncommitted changes to what runs are listed here.
+  gitDirty: spawnSync("git", ["status", "--porcelain", "--", "js-shim", "src", "config", "wrangler.dev.toml"], { cwd: root, encoding: "utf8" })
+    .stdout.split("\n").filter(Boolean),
+  notes: [],
+  scenarios: {},
+};
+
+// ---- helpers ---------------------------------------------------------------------------------------
+// The project as benchmarked: wrangler.dev.toml's bindings, DEBUG_HEADERS off, and the per-client rate
+// limiter off — a load generator is one client on one IP and would be limited (429) after the first
+// few hundred requests; the limiter's own cost is measured separately ("project+ratelimit").
+const PROJECT_VARS = { RATE_LIMIT: "off" };
+
+// A copy of the rules whose rate limits cannot trigger during a bench run.
+function unlimitedRateLimits(rules) {
+  const r = structuredClone(rules);
+  const raise = (b) => { if (b && typeof b === "object") { if ("perMinute" in b) b.perMinute = 1_000_000; if ("perDay" in b) b.perDay = 1_000_000_000; } };
+  raise(r.rateLimits.default);
+  raise(r.rateLimits.bypass);
+  for (const b of Object.values(r.rateLimits.classes || {})) raise(b);
+  return r;
+}
+function overBudget(what) {
+  if (elapsedS() < O.budgetSeconds) return false;
+  const note = `skipped ${what}: the run exceeded its ${O.budgetSeconds} s budget`;
+  results.notes.push(note);
+  log(note);
+  return true;
+}
+
+function rotate(list, by) {
+  const k = by % list.length;
+  return list.slice(k).concat(list.slice(0, k));
+}
+
+async function get(url, headers = {}) {
+  const res = await fetch(url, { headers: { accept: "application/json", ...headers } });
+  const body = await res.arrayBuffer();
+  return { status: res.status, headers: res.headers, bytes: body.byteLength };
+}
+
+// autocannon against baseUrl cycling through `paths`; CPU of the serving process(es) sampled around it.
+async function loadRun({ target, baseUrl, paths, seconds, servingPid, origin }) {
+  let i = 0;
+  const originBefore = await origin.total();
+  const cpu0 = servingPid ? cpuOf(servingPid) : null;
+  const ocpu0 = cpuOf(origin.pid);
+  const self0 = selfCpuMs();
+  const r = await autocannon({
+    url: baseUrl,
+    connections: O.connections,
+    duration: seconds,
+    headers: { accept: "application/json" },
+    requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }],
+  });
+  const cpu = servingPid ? cpuDelta(cpu0, cpuOf(servingPid)) : null;
+  const ocpu = cpuDelta(ocpu0, cpuOf(origin.pid));
+  const originRequests = (await origin.total()) - originBefore;
+  const completed = r.requests.total;
+  const perReq = (ms) => (completed ? (ms * 1000) / completed : null);
+  return {
+    target,
+    requests: completed,
+    durationS: r.duration,
+    rps: completed / r.duration,
+    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, mean: r.latency.average },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    originRequests,
+    // CPU of the process that answered: workerd for the workers, the origin for "origin direct".
+    cpuUsPerReq: perReq(cpu ? cpu.ms : ocpu.ms),
+    cpuTicksUsPerReq: perReq(cpu ? cpu.ticksMs : ocpu.ticksMs),
+    originCpuUsPerReq: cpu ? perReq(ocpu.ms) : 0,
+    loadGenCpuUsPerReq: perReq(selfCpuMs() - self0),
+  };
+}
+
+// Requests each URL until the target answers it from its cache (bounded).
+async function warm(target, baseUrl, urls) {
+  if (target === "floor" || target === "origin direct") return { warmed: urls.length, notHit: 0 };
+  let notHit = 0;
+  for (const path of urls) {
+    let hit = false;
+    for (let attempt = 0; attempt < 20 && !hit; attempt++) {
+      const r = await get(baseUrl + path);
+      hit = (r.headers.get("cache-status") || r.headers.get("x-cache")) === "HIT";
+      if (!hit) await new Promise((res) => setTimeout(res, attempt < 2 ? 5 : 50));
+    }
+    if (!hit) notHit++;
+  }
+  return { warmed: urls.length - notHit, notHit };
+}
+
+function stampede(baseUrl, path, n) {
+  const url = new URL(baseUrl + path);
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const one = () => new Promise((resolve) => {
+    const req = http.get({ host: url.hostname, port: url.port, path, agent, headers: { accept: "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode, cache: res.headers["cache-status"] || res.headers["x-cache"] || "" }));
+    });
+    req.on("error", (err) => resolve({ status: 0, error: err.code }));
+  });
+  return Promise.all(Array.from({ length: n }, one)).finally(() => agent.destroy());
+}
+
+function countBy(list, key) {
+  const out = {};
+  for (const x of list) out[key(x)] = (out[key(x)] || 0) + 1;
+  return out;
+}
+
+// ---- scenarios -------------------------------------------------------------------------------------
+async function scenarioStartup() {
+  const bytes = readFileSync(wasmPath);
+  const out = {
+    wasm: {
+      path: "js-shim/generated/edge_cache.wasm",
+      sha256: createHash("sha256").update(bytes).digest("hex").slice(0, 16),
+      rawBytes: bytes.length,
+      gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    },
+  };
+  log(`startup: wasm ${out.wasm.rawBytes} B raw, ${out.wasm.gzipBytes} B gzip`);
+  return out;
+}
+
+async function scenarioDecision(originUrl) {
+  const variants = ["noop", "export", "decide", "decide-full", "evaluate", "proto-decide-full", "headers-get", "headers-iterate"];
+  const fixture = await startWorkerTarget("decision-fixture", { originUrl });
+  const out = { workerd: {}, node: null, clock: null, init: null };
+  try {
+    out.clock = await (await fetch(`${fixture.url}/clock`)).json();
+    // Warm-up: JIT and Wasm tier-up, not recorded.
+    for (const what of variants) await fetch(`${fixture.url}/loop?what=${what}&n=20000`).then((r) => r.arrayBuffer());
+    const samples = Object.fromEntries(variants.map((v) => [v, []]));
+    for (let round = 0; round < O.decisionRounds; round++) {
+      for (const what of rotate(variants, round)) {
+        const c0 = cpuOf(fixture.pid);
+        const t0 = performance.now();
+        const r = await (await fetch(`${fixture.url}/loop?what=${what}&n=${O.decisionN}`)).json();
+        const wallMs = performance.now() - t0;
+        const cpu = cpuDelta(c0, cpuOf(fixture.pid));
+        samples[what].push({
+          cpuUsPerCall: (cpu.ms * 1000) / O.decisionN,
+          ticksUsPerCall: (cpu.ticksMs * 1000) / O.decisionN,
+          wallUsPerCall: (wallMs * 1000) / O.decisionN,
+          inWorkerPerfUsPerCall: (r.perfMs * 1000) / O.decisionN,
+          inWorkerDateUsPerCall: (r.dateMs * 1000) / O.decisionN,
+        });
+      }
+    }
+    for (const what of variants) {
+      out.workerd[what] = {
+        cpuUsPerCall: summarize(samples[what].map((s) => s.cpuUsPerCall)),
+        ticksUsPerCall: summarize(samples[what].map((s) => s.ticksUsPerCall)),
+        wallUsPerCall: summarize(samples[what].map((s) => s.wallUsPerCall)),
+        inWorkerPerfUsPerCall: summarize(samples[what].map((s) => s.inWorkerPerfUsPerCall)),
+      };
+    }
+    // Instantiate + _initialize + configure in workerd.
+    const initN = 20;
+    const initSamples = [];
+    for (let round = 0; round < O.decisionRounds; round++) {
+      const c0 = cpuOf(fixture.pid);
+      const t0 = performance.now();
+      const r = await (await fetch(`${fixture.url}/init?n=${initN}`)).json();
+      const cpu = cpuDelta(c0, cpuOf(fixture.pid));
+      initSamples.push({ cpuMs: cpu.ms / initN, wallMs: (performance.now() - t0) / initN, perfMs: r.perfMs / initN });
+    }
+    out.init = {
+      cpuMsPerInstance: summarize(initSamples.map((s) => s.cpuMs)),
+      wallMsPerInstance: summarize(initSamples.map((s) => s.wallMs)),
+      inWorkerPerfMsPerInstance: summarize(initSamples.map((s) => s.perfMs)),
+    };
+  } finally {
+    await fixture.close();
+  }
+  const node = spawnSync(process.execPath, [join(root, "bench/lib/node_core.mjs"), JSON.stringify({ n: O.decisionN, rounds: O.decisionRounds })], {
+    cwd: root, encoding: "utf8", timeout: 120000,
+  });
+  if (node.status === 0) {
+    const parsed = JSON.parse(node.stdout.trim().split("\n").pop());
+    out.node = {
+      ...parsed,
+      loops: Object.fromEntries(Object.entries(parsed.loops).map(([k, v]) => [k, {
+        cpuUsPerCall: summarize(v.map((s) => s.cpuUsPerCall)), wallUsPerCall: summarize(v.map((s) => s.wallUsPerCall)),
+      }])),
+    };
+  } else {
+    out.node = { error: (node.stderr || "").slice(-800) };
+  }
+  log(`decision: workerd decide ${fmt(out.workerd.decide.cpuUsPerCall.median, 2)} µs CPU, decide-full ${fmt(out.workerd["decide-full"].cpuUsPerCall.median, 2)} µs, core export ${fmt(out.workerd.export.cpuUsPerCall.median, 2)} µs; node decide ${fmt(out.node?.loops?.decide?.wallUsPerCall?.median, 2)} µs`);
+  return out;
+}
+
+async function scenarioThroughput(origin) {
+  const urls = hitHeavyUrls();
+  const hitPaths = requestSequence(urls, 4096, { seed: 42 });
+  const mixedPaths = requestSequence(urls, 4000, { uncacheableShare: 0.1, seed: 43 });
+  const targets = {};
+  // Extras, measured in hit-heavy only: the prototype of the proposed hot-path changes, and the project
+  // with its rate limiter on (limits raised so that nothing is limited: the cost of the check itself).
+  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const specs = [
+    { name: "project", kind: "project", vars: PROJECT_VARS },
+    { name: "plain-js", kind: "plain-js" },
+    { name: "floor", kind: "floor" },
+  ];
+  if (results.prototype?.ok) specs.push({ name: "project-proto", kind: "project-proto", vars: PROJECT_VARS });
+  if (rules.rateLimits?.enabled && !flag("--no-ratelimit-variant")) {
+    specs.push({ name: "project+ratelimit", kind: "project", vars: { RATE_LIMIT: "on", CACHE_RULES: JSON.stringify(unlimitedRateLimits(rules)) } });
+  }
+  const workers = specs.map((s) => s.name);
+  for (const spec of specs) targets[spec.name] = await startWorkerTarget(spec.kind, { originUrl: origin.url, vars: spec.vars });
+  targets["origin direct"] = { url: origin.url, pid: null };
+  results.machine.miniflareReadyMs = Object.fromEntries(workers.map((k) => [k, targets[k].readyMs]));
+  const all = Object.keys(targets);
+  const names = all.filter((n) => !["project-proto", "project+ratelimit"].includes(n));
+  const runs = { hit: [], mixed: [], stampede: [] };
+  try {
+    for (const name of all) {
+      const w = await warm(name, targets[name].url, urls);
+      if (w.notHit) results.notes.push(`warm-up: ${name} did not answer ${w.notHit} of ${urls.length} URLs from its cache`);
+      // Untimed warm-up load: JIT, connection pools, isolate caches.
+      await loadRun({ target: name, baseUrl: targets[name].url, paths: hitPaths, seconds: O.warmSeconds, servingPid: targets[name].pid, origin });
+    }
+    for (let round = 0; round < O.rounds; round++) {
+      if (overBudget(`throughput round ${round + 1}`)) break;
+      const order = rotate(names, round);
+      if (wants("hit")) {
+        for (const name of rotate(all, round)) {
+          const r = await loadRun({ target: name, baseUrl: targets[name].url, paths: hitPaths, seconds: O.hitSeconds, servingPid: targets[name].pid, origin });
+          runs.hit.push({ round, ...r });
+          log(`hit-heavy r${round + 1} ${name}: ${fmt(r.rps, 0)} req/s, ${fmt(r.cpuUsPerReq, 1)} µs CPU/req, p99 ${r.latencyMs.p99} ms, origin ${r.originRequests}`);
+        }
+      }
+      if (wants("mixed")) {
+        for (const name of order) {
+          const r = await loadRun({ target: name, baseUrl: targets[name].url, paths: mixedPaths, seconds: O.mixedSeconds, servingPid: targets[name].pid, origin });
+          runs.mixed.push({ round, ...r });
+          log(`mixed r${round + 1} ${name}: ${fmt(r.rps, 0)} req/s, ${fmt(r.cpuUsPerReq, 1)} µs CPU/req, origin ${r.originRequests} (${fmt((100 * r.originRequests) / r.requests, 1)}%)`);
+        }
+      }
+      if (wants("stampede")) {
+        for (const name of order.filter((n) => n !== "floor")) {
+          const path = `/v3/reference/tickers/${coldTicker()}`;
+          const before = await origin.count(path);
+          const answers = await stampede(targets[name].url, path, O.stampedeN);
+          await new Promise((res) => setTimeout(res, 200)); // background writes, late origin requests
+          const originRequests = (await origin.count(path)) - before;
+          runs.stampede.push({
+            round, target: name, path, concurrency: O.stampedeN, originRequests,
+            statuses: countBy(answers, (a) => a.status), cacheStatus: countBy(answers, (a) => a.cache || "-"),
+          });
+          log(`stampede r${round + 1} ${name}: ${originRequests} origin requests for ${O.stampedeN} concurrent`);
+        }
+      }
+    }
+  } finally {
+    for (const name of workers) {
+      const t = targets[name];
+      if (t.logs.lines) results.notes.push(`${name}: ${t.logs.lines} log lines from the worker (last: ${t.logs.tail.at(-1)})`);
+      await t.close();
+    }
+  }
+  const byTarget = (list) => Object.fromEntries(all.map((name) => {
+    const rs = list.filter((r) => r.target === name);
+    if (!rs.length) return [name, null];
+    return [name, {
+      rps: summarize(rs.map((r) => r.rps)),
+      cpuUsPerReq: summarize(rs.map((r) => r.cpuUsPerReq)),
+      cpuTicksUsPerReq: summarize(rs.map((r) => r.cpuTicksUsPerReq)),
+      originCpuUsPerReq: summarize(rs.map((r) => r.originCpuUsPerReq)),
+      p50: summarize(rs.map((r) => r.latencyMs.p50)),
+      p90: summarize(rs.map((r) => r.latencyMs.p90)),
+      p99: summarize(rs.map((r) => r.latencyMs.p99)),
+      non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+      errors: rs.reduce((s, r) => s + r.errors, 0),
+      requests: rs.reduce((s, r) => s + r.requests, 0),
+      originRequests: rs.reduce((s, r) => s + r.originRequests, 0),
+    }];
+  }));
+  return {
+    hit: runs.hit.length ? { urls: urls.length, summary: byTarget(runs.hit), runs: runs.hit } : null,
+    mixed: runs.mixed.length ? { summary: byTarget(runs.mixed), runs: runs.mixed } : null,
+    stampede: runs.stampede.length ? {
+      summary: Object.fromEntries(names.filter((n) => n !== "floor").map((name) => {
+        const rs = runs.stampede.filter((r) => r.target === name);
+        return [name, { originRequests: summarize(rs.map((r) => r.originRequests)), perRound: rs.map((r) => r.originRequests) }];
+      })),
+      runs: runs.stampede,
+    } : null,
+  };
+}
+
+// One trace replay against a fresh worker (cold caches). mode: null (offload) or "down" / "500".
+async function traceRun(kind, origin, rules, failMode) {
+  const vars = kind === "project"
+    ? { ...PROJECT_VARS, CACHE_RULES: JSON.stringify(shortRules(rules)), DEBUG_HEADERS: "true" }
+    : { TTL_OVERRIDES: JSON.stringify(PLAIN_JS_TTL_OVERRIDES) };
+  const target = await startWorkerTarget(kind, { originUrl: origin.url, vars });
+  try {
+    // The REALTIME TTL in force right now (real market state), from a key outside the trace.
+    let realtimeTtl = TRACE_TTLS.REALTIME;
+    let session = null;
+    const t0 = performance.now();
+    const probe = await fetch(`${target.url}/v2/last/trade/PROBE`);
+    const firstRequestMs = performance.now() - t0;
+    await probe.arrayBuffer();
+    if (kind === "project") {
+      const reason = probe.headers.get("x-cache-reason") || "";
+      realtimeTtl = Number(/(?:^|; )ttl=(\d+)/.exec(reason)?.[1] || TRACE_TTLS.REALTIME);
+      session = /(?:^|; )market=([a-z-]+)/.exec(reason)?.[1] || null;
+      if (/rules_override_invalid/.test(target.logs.tail.join("\n"))) throw new Error("the trace's CACHE_RULES override was rejected");
+    }
+    const ttlOf = (cls) => (cls === "NONE" ? 0 : cls === "PERMANENT" ? 365 * 86400 : cls === "REALTIME" ? realtimeTtl : TRACE_TTLS[cls]);
+    const plan = planTrace({ count: O.traceRequests, durationMs: O.traceSeconds * 1000, ttlOf });
+    await origin.reset();
+    const events = [];
+    let switchedAt = null;
+    if (failMode) {
+      events.push({ at: (O.traceSeconds * 1000) / 2, run: async () => { await origin.setMode(failMode); switchedAt = Date.now(); } });
+    }
+    const { results: observed, lateMaxMs, wallMs } = await replay(target.url, plan, { events });
+    await new Promise((res) => setTimeout(res, 300)); // background refreshes still in flight
+    const originRequests = await origin.total();
+    await origin.setMode("ok");
+    // TTL per request: the project's from its own response (x-cache-reason ttl=, what its policy applied
+    // at that moment); plain-js's from its route table. Uncacheable: 0.
+    const withTtl = observed.map((o) => ({
+      ...o, ttlS: o.cls === "NONE" ? 0 : kind === "project" && o.ttlS !== null ? o.ttlS : ttlOf(o.cls),
+    }));
+    const out = {
+      target: kind, requests: observed.length, wallMs, lateMaxMs, originRequests, realtimeTtlS: realtimeTtl, marketSession: session,
+      firstRequestMs, statuses: countBy(observed, (o) => o.status), cacheStatus: countBy(observed, (o) => o.cacheStatus || "-"),
+      sessionsSeen: kind === "project" ? countBy(observed.filter((o) => o.session), (o) => o.session) : undefined,
+      ttlsSeen: kind === "project" ? countBy(observed.filter((o) => o.cls === "REALTIME"), (o) => String(o.ttlS)) : undefined,
+    };
+    if (!failMode) {
+      const ideal = idealOriginRequests(withTtl);
+      const uncacheableSent = withTtl.filter((o) => o.ttlS === 0).length;
+      Object.assign(out, ideal, {
+        ratio: originRequests / ideal.ideal,
+        cacheableRatio: (originRequests - uncacheableSent) / ideal.cacheableIdeal,
+        non2xx: observed.filter((o) => o.status < 200 || o.status >= 300).length,
+      });
+    } else {
+      const cachedBefore = new Set(withTtl.filter((o) => o.sentAt < switchedAt && o.ttlS > 0 && o.status >= 200 && o.status < 300).map((o) => o.path));
+      const after = withTtl.filter((o) => o.sentAt >= switchedAt);
+      const ok = after.filter((o) => o.status >= 200 && o.status < 300).length;
+      const cached = after.filter((o) => cachedBefore.has(o.path)).length;
+      const keysAfter = new Set(after.map((o) => o.path));
+      Object.assign(out, {
+        mode: failMode,
+        afterRequests: after.length,
+        twoxxShare: after.length ? ok / after.length : null,
+        cachedKeyShare: after.length ? cached / after.length : null,
+        cachedKeyShareByKeys: keysAfter.size ? [...keysAfter].filter((p) => cachedBefore.has(p)).length / keysAfter.size : null,
+        // Requests for keys cached before the failure that still failed: what a cache should have saved.
+        cachedButFailed: after.filter((o) => cachedBefore.has(o.path) && !(o.status >= 200 && o.status < 300)).length,
+        afterCacheStatus: countBy(after, (o) => `${o.status} ${o.cacheStatus || "-"}`),
+      });
+    }
+    if (target.logs.lines) out.workerLogLines = target.logs.lines;
+    return out;
+  } finally {
+    await target.close();
+  }
+}
+
+async function scenarioTraces(origin) {
+  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const offload = [];
+  const down = [];
+  const modes = ["down", "500"];
+  for (let round = 0; round < O.traceRounds; round++) {
+    for (const kind of rotate(["project", "plain-js"], round)) {
+      if (wants("offload") && !overBudget(`offload ${kind} round ${round + 1}`)) {
+        const r = await traceRun(kind, origin, rules, null);
+        offload.push({ round, ...r });
+        log(`offload r${round + 1} ${kind}: ${r.originRequests} origin requests / ideal ${r.ideal} = ${fmt(r.ratio, 3)} (cacheable ${fmt(r.cacheableRatio, 3)}), ${r.requests} requests, REALTIME ttl ${r.realtimeTtlS} s${r.marketSession ? ` (${r.marketSession})` : ""}, late max ${r.lateMaxMs} ms`);
+      }
+    }
+    for (const kind of rotate(["project", "plain-js"], round)) {
+      if (wants("down") && !overBudget(`origin-down ${kind} round ${round + 1}`)) {
+        const mode = modes[round % modes.length];
+        const r = await traceRun(kind, origin, rules, mode);
+        down.push({ round, ...r });
+        log(`origin-down(${mode}) r${round + 1} ${kind}: 2xx ${fmt(100 * r.twoxxShare, 1)}% after the failure, keys already cached ${fmt(100 * r.cachedKeyShare, 1)}%`);
+      }
+    }
+  }
+  const sum = (list, kind, f) => summarize(list.filter((r) => r.target === kind).map(f));
+  return {
+    method: {
+      ttls: TRACE_TTLS, realtimeClosedMaxTtlS: REALTIME_CLOSED_MAX_S, guardMs: GUARD_MS,
+      requests: O.traceRequests, seconds: O.traceSeconds,
+    },
+    offload: offload.length ? {
+      summary: Object.fromEntries(["project", "plain-js"].map((k) => [k, {
+        ratio: sum(offload, k, (r) => r.ratio), cacheableRatio: sum(offload, k, (r) => r.cacheableRatio),
+        originRequests: sum(offload, k, (r) => r.originRequests), ideal: sum(offload, k, (r) => r.ideal),
+      }])),
+      runs: offload,
+    } : null,
+    down: down.length ? {
+      summary: Object.fromEntries(["project", "plain-js"].map((k) => [k, {
+        twoxxShare: sum(down, k, (r) => r.twoxxShare), cachedKeyShare: sum(down, k, (r) => r.cachedKeyShare),
+      }])),
+      runs: down,
+    } : null,
+  };
+}
+
+// ---- main ------------------------------------------------------------------------------------------
+async function main() {
+  if (!existsSync(wasmPath)) {
+    log("building the Wasm module (js-shim/generated/edge_cache.wasm is missing)");
+    const b = spawnSync(process.execPath, [join(root, "scripts/build.mjs"), "--wasm-only", "--quiet"], { cwd: root, stdio: "inherit" });
+    if (b.status !== 0) throw new Error("the Wasm build failed");
+  }
+  log(`bench ${quick ? "--quick " : ""}rounds=${O.rounds} traceRounds=${O.traceRounds}, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  if (results.gitDirty.length) log(`note: measuring the working tree, with uncommitted changes: ${results.gitDirty.join(", ")}`);
+  results.prototype = generatePrototype(); // also provides bench/.proto/core_bridge.js to the decision fixture
+  if (flag("--no-proto")) results.prototype = { ok: false, error: "--no-proto" };
+  if (!results.prototype.ok) log(`prototype not measured: ${results.prototype.error}`);
+  const origin = await startOriginProcess();
+  try {
+    if (wants("startup")) results.scenarios.startup = await scenarioStartup();
+    if (wants("decision")) results.scenarios.decision = await scenarioDecision(origin.url);
+    if (["hit", "mixed", "stampede"].some(wants)) Object.assign(results.scenarios, await scenarioThroughput(origin));
+    if (["offload", "down"].some(wants)) results.scenarios.trace = await scenarioTraces(origin);
+  } finally {
+    await origin.close();
+  }
+  results.machine.loadavgEnd = loadavg();
+  results.elapsedS = elapsedS();
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`); // before the report: kept if it fails
+  report();
+}
+
+function report() {
+  const S = results.scenarios;
+  const lines = [];
+  const targets = ["project", "plain-js", "floor", "origin direct", "project-proto", "project+ratelimit"];
+  const spread = (s, d = 0) => (s && s.median !== null ? `${fmt(s.median, d)} ±${fmt(s.spreadPct / 2, 0)}%` : "-");
+  for (const [key, title] of [["hit", "hit-heavy (50 warm URLs, Zipf)"], ["mixed", "mixed (90% cacheable / 10% snapshots)"]]) {
+    if (!S[key]) continue;
+    lines.push(`\n${title} — medians over ${O.rounds} rounds (± half the min–max spread), ${O.connections} connections`);
+    lines.push(table(
+      ["target", "req/s", "CPU µs/req", "stat µs/req", "p50 ms", "p90 ms", "p99 ms", "non-2xx", "errors", "origin req", "origin CPU µs/req"],
+      targets.map((t) => {
+        const s = S[key].summary[t];
+        if (!s) return [t];
+        return [t, spread(s.rps), spread(s.cpuUsPerReq, 1), fmt(s.cpuTicksUsPerReq.median, 1), fmt(s.p50.median, 0), fmt(s.p90.median, 0), fmt(s.p99.median, 0),
+          s.non2xx, s.errors, s.originRequests, fmt(s.originCpuUsPerReq.median, 1)];
+      }),
+    ));
+  }
+  if (S.stampede) {
+    lines.push(`\nstampede: ${O.stampedeN} concurrent requests for one cold key, origin requests per round`);
+    lines.push(table(["target", "origin requests (per round)"], Object.entries(S.stampede.summary).map(([t, s]) => [t, s.perRound.join(", ")])));
+  }
+  const T = S.trace;
+  if (T?.offload) {
+    lines.push(`\norigin offload: ${O.traceRequests} requests over ${O.traceSeconds} s, origin requests ÷ ideal (one per key per freshness window)`);
+    lines.push(table(["target", "ratio", "cacheable-only ratio", "origin req", "ideal"], Object.entries(T.offload.summary).map(([t, s]) =>
+      [t, spread(s.ratio, 3), spread(s.cacheableRatio, 3), fmt(s.originRequests.median, 0), fmt(s.ideal.median, 0)])));
+    const od = T.offload.runs[0];
+    if (od) lines.push(`(origin direct: every request reaches the origin: ratio = requests ÷ ideal = ${fmt(od.requests / od.ideal, 2)})`);
+  }
+  if (T?.down) {
+    lines.push("\norigin down halfway: share of requests after the failure answered 2xx vs share for keys already cached");
+    lines.push(table(["target", "round", "mode", "2xx after failure", "keys already cached", "cached but failed"], T.down.runs.map((r) =>
+      [r.target, r.round + 1, r.mode, `${fmt(100 * r.twoxxShare, 1)}%`, `${fmt(100 * r.cachedKeyShare, 1)}%`, r.cachedButFailed])));
+  }
+  if (S.decision) {
+    const D = S.decision;
+    lines.push(`\ndecision cost: ${O.decisionN} calls per loop through the real bridge, µs per call (median CPU of the process; wall)`);
+    lines.push(table(["loop", "workerd CPU", "workerd wall", "in-worker performance.now", "node CPU", "node wall"], Object.keys(D.workerd).map((k) => [
+      k, spread(D.workerd[k].cpuUsPerCall, 3), fmt(D.workerd[k].wallUsPerCall.median, 3), fmt(D.workerd[k].inWorkerPerfUsPerCall.median, 3),
+      fmt(D.node?.loops?.[k]?.cpuUsPerCall?.median, 3), fmt(D.node?.loops?.[k]?.wallUsPerCall?.median, 3)])));
+    lines.push(`clock inside workerd: a busy loop read Date.now() +${D.clock?.busy?.dateMs} ms, performance.now() +${fmt(D.clock?.busy?.perfMs, 0)} ms`);
+  }
+  if (S.startup) {
+    const w = S.startup.wasm;
+    const d = S.decision;
+    lines.push(`\nstartup: wasm ${w.rawBytes} B raw (${fmt(w.rawBytes / 1024, 1)} KiB), ${w.gzipBytes} B gzip (${fmt(w.gzipBytes / 1024, 1)} KiB)`);
+    if (d?.init) lines.push(`instantiate + _initialize + configure: workerd ${fmt(d.init.cpuMsPerInstance.median, 2)} ms CPU (${fmt(d.init.wallMsPerInstance.median, 2)} ms wall); node ${fmt((d.node?.initUs ?? NaN) / 1000, 2)} ms wall, compile ${fmt(d.node?.compileMs, 1)} ms`);
+    if (results.machine.miniflareReadyMs) lines.push(`Miniflare ready (workerd start + script load): ${Object.entries(results.machine.miniflareReadyMs).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join(", ")}`);
+  }
+  console.log(lines.join("\n"));
+
+  // Headline ratios.
+  const ratios = {};
+  const hit = S.hit?.summary;
+  if (hit?.project && hit.floor) ratios.project_hit_cpu_per_req_vs_floor = hit.project.cpuUsPerReq.median / hit.floor.cpuUsPerReq.median;
+  if (hit?.project && hit["plain-js"]) ratios.project_hit_throughput_vs_plain_js = hit.project.rps.median / hit["plain-js"].rps.median;
+  if (hit?.project && hit["plain-js"]) ratios.project_hit_cpu_per_req_vs_plain_js = hit.project.cpuUsPerReq.median / hit["plain-js"].cpuUsPerReq.median;
+  if (hit?.["project+ratelimit"] && hit.project) ratios.ratelimit_hit_cpu_per_req_vs_project = hit["project+ratelimit"].cpuUsPerReq.median / hit.project.cpuUsPerReq.median;
+  if (hit?.["project-proto"] && hit.floor) ratios.prototype_hit_cpu_per_req_vs_floor = hit["project-proto"].cpuUsPerReq.median / hit.floor.cpuUsPerReq.median;
+  const mixed = S.mixed?.summary;
+  if (mixed?.project && mixed["plain-js"]) ratios.project_mixed_throughput_vs_plain_js = mixed.project.rps.median / mixed["plain-js"].rps.median;
+  if (S.stampede?.summary?.project) ratios.project_stampede_origin_requests = S.stampede.summary.project.originRequests.median;
+  if (T?.offload?.summary?.project) ratios.project_offload_vs_ideal = T.offload.summary.project.ratio.median;
+  if (T?.down?.summary?.project) {
+    const runs = T.down.runs.filter((r) => r.target === "project");
+    ratios.project_origin_down_2xx_vs_cached_share = Math.min(...runs.map((r) => r.twoxxShare / r.cachedKeyShare));
+  }
+  if (S.decision) ratios.decision_us_workerd = S.decision.workerd.decide.cpuUsPerCall.median;
+  if (S.startup) ratios.wasm_raw_kib = S.startup.wasm.rawBytes / 1024;
+  results.ratios = ratios;
+  console.log("");
+  for (const [k, v] of Object.entries(ratios)) console.log(`RATIO ${k} = ${fmt(v, 2)}`);
+  if (results.notes.length) console.log(`\nnotes:\n- ${results.notes.join("\n- ")}`);
+
+  // Files.
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const bars = (summary, metric) => targets.filter((t) => summary?.[t]).map((t) => ({
+    target: t, value: summary[t][metric].median, min: summary[t][metric].min, max: summary[t][metric].max,
+  }));
+  const panels = [];
+  if (hit || mixed) {
+    panels.push({ title: "Throughput (requests/s, median; whiskers: min–max over rounds)", unit: "req/s", groups: [
+      hit && { label: "hit-heavy", bars: bars(hit, "rps") }, mixed && { label: "mixed 90/10", bars: bars(mixed, "rps") }].filter(Boolean) });
+    panels.push({ title: "CPU per request of the serving process (µs, median)", unit: "µs", groups: [
+      hit && { label: "hit-heavy", bars: bars(hit, "cpuUsPerReq") }, mixed && { label: "mixed 90/10", bars: bars(mixed, "cpuUsPerReq") }].filter(Boolean) });
+    const svg = chartSvg({
+      title: "edge-cache vs baselines (workerd via Miniflare, direct sockets, 127.0.0.1)",
+      subtitle: `${results.startedAt.slice(0, 16)}Z, git ${results.git}, ${results.machine.cpus} shared CPUs, ${O.rounds} rounds, ${O.connections} connections${quick ? ", --quick" : ""}`,
+      panels,
+    });
+    writeFileSync(join(root, "bench/results/chart.svg"), svg);
+    if (!flag("--no-docs-chart")) {
+      mkdirSync(join(root, "docs"), { recursive: true });
+      copyFileSync(join(root, "bench/results/chart.svg"), join(root, "docs/bench-chart.svg"));
+    }
+  }
+  // A markdown copy of the tables, for BENCHMARKS.md.
+  if (hit) {
+    console.log("\nmarkdown (hit-heavy):\n" + markdownTable(["target", "req/s", "CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "origin req"],
+      targets.filter((t) => hit[t]).map((t) => [t, fmt(hit[t].rps.median, 0), fmt(hit[t].cpuUsPerReq.median, 1), fmt(hit[t].p50.median, 0), fmt(hit[t].p99.median, 0), hit[t].non2xx, hit[t].originRequests])));
+  }
+  console.log(`\nwrote bench/results/latest.json${panels.length ? ", bench/results/chart.svg" + (flag("--no-docs-chart") ? "" : ", docs/bench-chart.svg") : ""} in ${fmt(elapsedS(), 0)} s`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
