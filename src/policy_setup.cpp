@@ -30,6 +30,28 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   return true;
 }
 
+// What the shim needs to pick a request's bucket and count it (docs/rules.md, "Rate limits"): limits by bucket
+// name ("default", "bypass", or a class name), windows omitted when not limited.
+nlohmann::json rateLimitsJson(const RulesConfig& rules) {
+  using nlohmann::json;
+  const RateLimitConfig& rl = rules.rateLimits;
+  const auto windows = [](const RateLimitWindows& w) {
+    json out = json::object();
+    if (w.perMinute > 0) out["perMinute"] = w.perMinute;
+    if (w.perDay > 0) out["perDay"] = w.perDay;
+    return out;
+  };
+  json out = {{"enabled", rl.enabled}};
+  if (rl.defaultLimits) out["default"] = windows(*rl.defaultLimits);
+  if (rl.bypass) out["bypass"] = windows(*rl.bypass);
+  json classes = json::object();
+  for (const auto& [index, w] : rl.classes)
+    if (index < rules.classes.size()) classes[rules.classes[index].name] = windows(w);
+  out["classes"] = std::move(classes);
+  out["exempt"] = {{"paths", rl.exemptPaths}, {"prefixes", rl.exemptPrefixes}};
+  return out;
+}
+
 }  // namespace
 
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules) {
@@ -92,6 +114,7 @@ std::string policyReportJson(const PolicySetup& setup) {
   report["sessions"] = std::move(sessions);
   report["extraRequestHeaders"] = setup.ctx.extraRequestHeaders;
   report["warm"] = setup.ctx.rules.warm;
+  report["rateLimits"] = rateLimitsJson(setup.ctx.rules);
   report["originBase"] = setup.ctx.originBase;
   report["shards"] = setup.ctx.shardCount;
   // Strings from a rejected override may hold invalid UTF-8: replace rather than abort (dump would throw).

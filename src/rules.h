@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "path_pattern.h"
@@ -85,6 +86,29 @@ struct MarketConfig {
   bool extendedHours = true;  // REALTIME data changes during pre/after-hours too
 };
 
+// Request limits per client for one bucket (docs/rules.md, "Rate limits"), counted in fixed windows: the clock
+// minute and the UTC day. 0 = that window is not limited.
+struct RateLimitWindows {
+  uint32_t perMinute = 0;
+  uint32_t perDay = 0;
+  bool limited() const { return perMinute > 0 || perDay > 0; }
+};
+
+// Who may send how much. The core only validates and reports this (configure report, "rateLimits"); the shim
+// picks a request's bucket from its decision (bypass flag, class) and counts in a Durable Object, because the
+// count is shared state and the core holds none.
+struct RateLimitConfig {
+  bool enabled = false;                           // false when the section is absent
+  std::optional<RateLimitWindows> defaultLimits;  // requests no other bucket applies to; absent = not limited
+  std::optional<RateLimitWindows> bypass;         // requests with the bypass parameter (they reach the origin)
+  // Per TTL class (index into RulesConfig::classes), in file order; an entry with no window = not limited.
+  std::vector<std::pair<uint16_t, RateLimitWindows>> classes;
+  // Normalised paths never limited: exact ("/health"; one trailing slash of the request ignored) or, from an
+  // entry written "/static/*", a prefix stored as "/static" that matches "/static" and everything below it.
+  std::vector<std::string> exemptPaths;
+  std::vector<std::string> exemptPrefixes;
+};
+
 struct RulesConfig {
   uint32_t version = 1;
   std::vector<TtlClass> classes;   // in file order; a class index is a position here
@@ -93,6 +117,7 @@ struct RulesConfig {
   KeyConfig keys;
   LimitsConfig limits;
   MarketConfig market;
+  RateLimitConfig rateLimits;
   std::vector<std::string> warm;  // request paths (path?query) to warm on the cron
 
   std::optional<uint16_t> findClass(std::string_view name) const {

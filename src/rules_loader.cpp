@@ -27,8 +27,8 @@ constexpr uint32_t kRequestStringBytes = abi::kScratchBytes - abi::kReqStrings;
 constexpr uint32_t kMinKeyBytes = 128;  // a hashed key (72-byte suffix) keeps a readable prefix
 constexpr uint32_t kMaxKeyBytes = 512;  // KV's key limit
 
-constexpr std::string_view kTopFields[] = {"version", "classes", "default", "keys",
-                                           "limits",  "market",  "rules",   "warm"};
+constexpr std::string_view kTopFields[] = {"version", "classes", "default", "keys",      "limits",
+                                           "market",  "rules",   "warm",    "rateLimits"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags"};
@@ -36,6 +36,11 @@ constexpr std::string_view kPastDateFields[] = {"param", "class"};
 constexpr std::string_view kKeyFields[] = {"bypassParam", "ignoreParams", "credentialParams", "maxKeyBytes"};
 constexpr std::string_view kLimitFields[] = {"maxUrlBytes", "maxHeaderBytes"};
 constexpr std::string_view kMarketFields[] = {"extendedHours"};
+constexpr std::string_view kRateLimitFields[] = {"enabled", "default", "bypass", "classes", "exempt"};
+constexpr std::string_view kRateWindowFields[] = {"perMinute", "perDay"};
+// Generous ceilings that still catch a misplaced digit or a value meant for another window.
+constexpr uint32_t kMaxPerMinute = 1'000'000;
+constexpr uint32_t kMaxPerDay = 1'000'000'000;
 constexpr std::string_view kMethodNames[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 constexpr std::string_view kTierNames[] = {"memory", "edge", "do", "kv"};
 // Allowed in every object, ignored: JSON has no comments.
@@ -245,6 +250,7 @@ class Loader {
       else if (key == "limits") loadLimits(value, ptr, cfg.limits);
       else if (key == "market") loadMarket(value, ptr, cfg.market);
       else if (key == "rules") loadRules(value, ptr, cfg);
+      else if (key == "rateLimits") loadRateLimits(value, ptr, cfg.rateLimits);
     }
     // Warm entries are checked last: the URL length limit and the rules they match must be known.
     if (const Json* warm = find(root, "warm")) loadWarm(*warm, "/warm", cfg);
@@ -552,6 +558,128 @@ class Loader {
     checkFields(v, ptr, kMarketFields);
     if (const Json* e = find(v, "extendedHours"))
       market.extendedHours = getBool(*e, child(ptr, "extendedHours")).value_or(market.extendedHours);
+  }
+
+  void loadRateLimits(const Json& v, const std::string& ptr, RateLimitConfig& out) {
+    if (!expectObject(v, ptr)) return;
+    const size_t problemsBefore = problems_.size();
+    checkFields(v, ptr, kRateLimitFields);
+    // Present means on unless said otherwise: writing the limits is the intent.
+    out.enabled = true;
+    if (const Json* e = find(v, "enabled")) out.enabled = getBool(*e, child(ptr, "enabled")).value_or(true);
+
+    if (const Json* d = find(v, "default")) {
+      const std::string dPtr = child(ptr, "default");
+      out.defaultLimits = loadRateWindows(*d, dPtr);
+      if (out.defaultLimits && !out.defaultLimits->limited())
+        problem(dPtr, "sets no limit: name perMinute and/or perDay (an absent \"default\" means no limit too)");
+    }
+    if (const Json* b = find(v, "bypass")) {
+      const std::string bPtr = child(ptr, "bypass");
+      out.bypass = loadRateWindows(*b, bPtr);
+      if (out.bypass) checkBypassStricter(*out.bypass, out.defaultLimits, bPtr);
+    }
+    if (const Json* c = find(v, "classes")) loadRateLimitClasses(*c, child(ptr, "classes"), out);
+    if (const Json* x = find(v, "exempt")) loadRateLimitExempt(*x, child(ptr, "exempt"), out);
+
+    // Only when the section is otherwise valid: an entry rejected above is one mistake, reported once.
+    if (out.enabled && problems_.size() == problemsBefore && !(out.defaultLimits && out.defaultLimits->limited()) &&
+        !(out.bypass && out.bypass->limited()) &&
+        std::none_of(out.classes.begin(), out.classes.end(), [](const auto& c) { return c.second.limited(); }))
+      problem(ptr, "enabled, but no request is limited: set \"default\", \"bypass\" or a class's limits");
+  }
+
+  // {"perMinute": n, "perDay": n}: each optional (absent = that window is not limited), a whole number >= 1.
+  std::optional<RateLimitWindows> loadRateWindows(const Json& v, const std::string& ptr) {
+    if (!expectObject(v, ptr)) return std::nullopt;
+    const size_t problemsBefore = problems_.size();
+    checkFields(v, ptr, kRateWindowFields);  // a misspelt window must not read as "no limit" below
+    RateLimitWindows w;
+    bool ok = problems_.size() == problemsBefore;
+    const auto window = [&](std::string_view key, uint32_t max, uint32_t& into) {
+      const Json* n = find(v, key);
+      if (!n) return;
+      const std::string nPtr = child(ptr, key);
+      if (n->is_number_unsigned() && n->get<uint64_t>() == 0) {
+        problem(nPtr,
+                "must be at least 1 (omit " + quote(key) + " for no limit; list paths in \"exempt\" to skip them)");
+        ok = false;
+      } else if (const auto value = getInteger(*n, nPtr, 1, max)) {
+        into = *value;
+      } else {
+        ok = false;
+      }
+    };
+    window("perMinute", kMaxPerMinute, w.perMinute);
+    window("perDay", kMaxPerDay, w.perDay);
+    if (w.perMinute > 0 && w.perDay > 0 && w.perMinute > w.perDay) {
+      problem(child(ptr, "perMinute"), "perMinute (" + std::to_string(w.perMinute) + ") is above perDay (" +
+                                           std::to_string(w.perDay) + "): the minute limit could never apply");
+      ok = false;
+    }
+    return ok ? std::optional<RateLimitWindows>(w) : std::nullopt;
+  }
+
+  // Requests with the bypass parameter skip the cache and reach the origin: their limit may not be looser than
+  // the default's in any window the default limits (a missing bypass window would be unlimited).
+  void checkBypassStricter(const RateLimitWindows& bypass, const std::optional<RateLimitWindows>& defaults,
+                           const std::string& ptr) {
+    if (!defaults) return;
+    const struct {
+      std::string_view key;
+      uint32_t bypass, defaults;
+    } windows[] = {{"perMinute", bypass.perMinute, defaults->perMinute}, {"perDay", bypass.perDay, defaults->perDay}};
+    for (const auto& w : windows) {
+      if (w.defaults == 0 || (w.bypass > 0 && w.bypass <= w.defaults)) continue;
+      const std::string allowed = w.bypass == 0 ? "no limit" : std::to_string(w.bypass);
+      problem(w.bypass == 0 ? ptr : child(ptr, w.key),
+              std::string(w.key) + " of bypass (" + allowed + ") must not exceed the default's (" +
+                  std::to_string(w.defaults) + "): bypass requests reach the origin, so theirs is the stricter limit");
+    }
+  }
+
+  void loadRateLimitClasses(const Json& v, const std::string& ptr, RateLimitConfig& out) {
+    if (!expectObject(v, ptr)) return;
+    std::vector<std::string_view> names;
+    for (const auto& entry : classIndex_) names.push_back(entry.first);
+    for (const auto& [name, body] : v.items()) {
+      if (name == kCommentField) {
+        if (!body.is_string()) problem(child(ptr, name), "expected a string, got " + describeType(body));
+        continue;
+      }
+      const std::string classPtr = child(ptr, name);
+      const auto windows = loadRateWindows(body, classPtr);
+      if (!classesKnown_) continue;  // a broken "classes" is reported once, there
+      const auto it = classIndex_.find(name);
+      if (it == classIndex_.end() || it->second > UINT16_MAX) {
+        problem(classPtr, "unknown class " + quote(name) + hint(name, names, "classes"));
+        continue;
+      }
+      if (windows) out.classes.emplace_back(static_cast<uint16_t>(it->second), *windows);
+    }
+  }
+
+  // Literal normalised paths, or a prefix written "/x/*"; the shim compares them with the request's normalised
+  // path, so they are checked with the path-pattern parser (same spelling rules as a rule's path).
+  void loadRateLimitExempt(const Json& v, const std::string& ptr, RateLimitConfig& out) {
+    std::set<std::string> seen;
+    forEachString(v, ptr, [&](const std::string& entry, const std::string& itemPtr) {
+      PatternError error;
+      const auto pattern = tryParsePathPattern(entry, &error);
+      if (!pattern)
+        return problem(itemPtr, "invalid path " + quote(entry) + " at offset " + std::to_string(error.offset) + ": " +
+                                    error.message);
+      if (pattern->captureCount() > 0)
+        return problem(itemPtr, "exempt paths are literal (\"/health\") or a prefix (\"/static/*\"): " + quote(entry) +
+                                    " has a capture");
+      const bool prefix = !pattern->segments.empty() && pattern->segments.back().kind == SegmentKind::kRest;
+      if (prefix && pattern->segments.size() == 1)
+        return problem(itemPtr, quote(entry) + " exempts every path: set \"enabled\": false instead");
+      if (!seen.insert(entry).second) return problem(itemPtr, "duplicate exempt path " + quote(entry));
+      // "/static/*" → prefix "/static": the pattern's '*' also matches the bare "/static" and "/static/".
+      if (prefix) out.exemptPrefixes.push_back(entry.substr(0, entry.size() - 2));
+      else out.exemptPaths.push_back(entry);
+    });
   }
 
   void loadRules(const Json& v, const std::string& ptr, RulesConfig& cfg) {

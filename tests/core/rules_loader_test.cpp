@@ -127,6 +127,19 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
   CHECK(cfg.limits.maxHeaderBytes == 16384);
   CHECK(cfg.market.extendedHours);
   CHECK(cfg.warm == std::vector<std::string>{"/v3/reference/tickers/types", "/v3/reference/tickers/AAPL"});
+
+  const RateLimitConfig& rl = cfg.rateLimits;
+  CHECK(rl.enabled);
+  CHECK(rl.defaultLimits.has_value());
+  CHECK(rl.bypass.has_value());
+  if (rl.defaultLimits && rl.bypass) {
+    CHECK(rl.defaultLimits->perMinute == 600);
+    CHECK(rl.defaultLimits->perDay == 100000);
+    // nocache requests reach the origin: their limit is the stricter one.
+    CHECK(rl.bypass->perMinute < rl.defaultLimits->perMinute);
+    CHECK(rl.bypass->perDay < rl.defaultLimits->perDay);
+  }
+  CHECK(rl.classes.size() == 2);
 }
 
 TEST_CASE("matchRule on the shipped rules: first match wins, methods filter") {
@@ -649,5 +662,131 @@ TEST_CASE("loadRules: hostile input never crashes and never yields a config") {
     const RulesLoadResult r = loadRules(text);
     CHECK_FALSE(r.config.has_value());
     CHECK_FALSE(r.problems.empty());
+  }
+}
+
+// ---- rateLimits ------------------------------------------------------------------------------------
+
+TEST_CASE("loadRules: rateLimits problems, one per mistake, at its JSON pointer") {
+  const auto rl = [](std::string_view section) { return withTop(R"("rateLimits": )" + std::string(section)); };
+  struct Case {
+    std::string_view what;
+    std::string doc;
+    std::string_view path;
+    std::string_view message;
+  };
+  const Case cases[] = {
+      {"not an object", rl("[]"), "/rateLimits", "expected an object, got an array"},
+      {"field typo", rl(R"({"default": {"perMinute": 5}, "exempts": []})"), "/rateLimits/exempts",
+       "unknown field \"exempts\" (did you mean \"exempt\"?)"},
+      {"enabled not a boolean", rl(R"({"enabled": "yes", "default": {"perMinute": 5}})"), "/rateLimits/enabled",
+       "expected true or false"},
+      {"window typo", rl(R"({"default": {"perMinute": 5, "perDays": 9}})"), "/rateLimits/default/perDays",
+       "unknown field \"perDays\" (did you mean \"perDay\"?)"},
+      {"unknown window", rl(R"({"default": {"perHour": 5}})"), "/rateLimits/default/perHour", "unknown field"},
+      {"zero", rl(R"({"default": {"perMinute": 0}})"), "/rateLimits/default/perMinute", "must be at least 1"},
+      {"negative", rl(R"({"default": {"perMinute": -3}})"), "/rateLimits/default/perMinute", "must not be negative"},
+      {"fraction", rl(R"({"default": {"perDay": 1.5}})"), "/rateLimits/default/perDay", "whole number"},
+      {"string", rl(R"({"default": {"perDay": "100"}})"), "/rateLimits/default/perDay", "expected a number"},
+      {"too large", rl(R"({"default": {"perMinute": 1000001}})"), "/rateLimits/default/perMinute",
+       "out of range (1 to 1000000)"},
+      {"minute above day", rl(R"({"default": {"perMinute": 600, "perDay": 500}})"), "/rateLimits/default/perMinute",
+       "perMinute (600) is above perDay (500)"},
+      {"default without windows", rl(R"({"default": {}, "bypass": {"perMinute": 1}})"), "/rateLimits/default",
+       "sets no limit"},
+      {"entry not an object", rl(R"({"default": 600})"), "/rateLimits/default", "expected an object, got a number"},
+      {"bypass looser than default", rl(R"({"default": {"perMinute": 10}, "bypass": {"perMinute": 20}})"),
+       "/rateLimits/bypass/perMinute", "perMinute of bypass (20) must not exceed the default's (10)"},
+      {"bypass unlimited where default is limited",
+       rl(R"({"default": {"perMinute": 10, "perDay": 100}, "bypass": {"perMinute": 2}})"), "/rateLimits/bypass",
+       "perDay of bypass (no limit) must not exceed the default's (100)"},
+      {"unknown class", rl(R"({"classes": {"CC": {"perMinute": 5}}})"), "/rateLimits/classes/CC",
+       "unknown class \"CC\" (did you mean \"C\"?)"},
+      {"class entry invalid", rl(R"({"classes": {"C": {"perMinute": 0}}})"), "/rateLimits/classes/C/perMinute",
+       "must be at least 1"},
+      {"classes not an object", rl(R"({"default": {"perMinute": 5}, "classes": ["C"]})"), "/rateLimits/classes",
+       "expected an object"},
+      {"nothing limited", rl(R"({"enabled": true, "classes": {"C": {}}})"), "/rateLimits", "no request is limited"},
+      {"exempt not an array", rl(R"({"default": {"perMinute": 5}, "exempt": "/health"})"), "/rateLimits/exempt",
+       "expected an array"},
+      {"exempt with a capture", rl(R"({"default": {"perMinute": 5}, "exempt": ["/ok", "/t/{ticker}"]})"),
+       "/rateLimits/exempt/1", "has a capture"},
+      {"exempt everything", rl(R"({"default": {"perMinute": 5}, "exempt": ["/*"]})"), "/rateLimits/exempt/0",
+       "exempts every path"},
+      {"exempt not normalised", rl(R"({"default": {"perMinute": 5}, "exempt": ["/a/%2f"]})"), "/rateLimits/exempt/0",
+       "invalid path \"/a/%2f\" at offset"},
+      {"exempt with a query", rl(R"({"default": {"perMinute": 5}, "exempt": ["/health?x=1"]})"),
+       "/rateLimits/exempt/0", "invalid path"},
+      {"exempt duplicate", rl(R"({"default": {"perMinute": 5}, "exempt": ["/a", "/b/*", "/a"]})"),
+       "/rateLimits/exempt/2", "duplicate exempt path \"/a\""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    CAPTURE(c.doc);
+    const RulesLoadResult r = loadRules(c.doc);
+    CHECK_FALSE(r.config.has_value());
+    CHECK_MESSAGE(r.problems.size() == 1, listProblems(r));
+    if (r.problems.empty()) continue;
+    CHECK(r.problems[0].path == c.path);
+    CHECK_MESSAGE(r.problems[0].message.find(c.message) != std::string::npos, r.problems[0].message);
+  }
+}
+
+TEST_CASE("loadRules: rateLimits is modelled exactly; absent means disabled") {
+  const std::string doc = withTop(R"("rateLimits": {
+      "$comment": "per client",
+      "default": {"perMinute": 600, "perDay": 100000},
+      "bypass": {"perMinute": 10, "perDay": 500},
+      "classes": {"NONE": {"perDay": 50}, "C": {}, "$comment": "C is cheap: not limited"},
+      "exempt": ["/health", "/static/*", "/"]})");
+  const RulesLoadResult r = loadRules(doc);
+  CHECK_MESSAGE(r.problems.empty(), listProblems(r));
+  CHECK(r.config.has_value());
+  if (!r.config) return;
+  const RateLimitConfig& rl = r.config->rateLimits;
+  CHECK(rl.enabled);
+  CHECK(rl.defaultLimits.has_value());
+  if (rl.defaultLimits) {
+    CHECK(rl.defaultLimits->perMinute == 600);
+    CHECK(rl.defaultLimits->perDay == 100000);
+  }
+  CHECK(rl.bypass.has_value());
+  if (rl.bypass) {
+    CHECK(rl.bypass->perMinute == 10);
+    CHECK(rl.bypass->perDay == 500);
+  }
+  CHECK(rl.classes.size() == 2);
+  if (rl.classes.size() == 2) {
+    CHECK(r.config->classes[rl.classes[0].first].name == "NONE");
+    CHECK(rl.classes[0].second.perMinute == 0);  // not limited
+    CHECK(rl.classes[0].second.perDay == 50);
+    CHECK(r.config->classes[rl.classes[1].first].name == "C");
+    CHECK_FALSE(rl.classes[1].second.limited());
+  }
+  CHECK(rl.exemptPaths == std::vector<std::string>{"/health", "/"});
+  CHECK(rl.exemptPrefixes == std::vector<std::string>{"/static"});
+
+  struct Case {
+    std::string_view what;
+    std::string doc;
+    bool enabled;
+  };
+  const Case cases[] = {
+      {"absent", withTop(""), false},
+      {"disabled, nothing else", withTop(R"("rateLimits": {"enabled": false})"), false},
+      {"disabled keeps its limits", withTop(R"("rateLimits": {"enabled": false, "default": {"perMinute": 5}})"), false},
+      {"enabled by presence", withTop(R"("rateLimits": {"default": {"perDay": 5}})"), true},
+      {"only a class limited", withTop(R"("rateLimits": {"classes": {"C": {"perMinute": 5}}})"), true},
+      {"only bypass limited", withTop(R"("rateLimits": {"bypass": {"perMinute": 5}})"), true},
+      {"bypass equal to the default",
+       withTop(R"("rateLimits": {"default": {"perMinute": 5, "perDay": 9}, "bypass": {"perMinute": 5, "perDay": 9}})"),
+       true},
+      {"minute equal to day", withTop(R"("rateLimits": {"default": {"perMinute": 5, "perDay": 5}})"), true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    const RulesLoadResult x = loadRules(c.doc);
+    CHECK_MESSAGE(x.problems.empty(), listProblems(x));
+    if (x.config) CHECK(x.config->rateLimits.enabled == c.enabled);
   }
 }
