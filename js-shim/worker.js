@@ -6,6 +6,7 @@ import { jsonError, logEvent } from "./responses.js";
 import { runScheduled } from "./scheduled.js";
 
 export { CacheDurableObject } from "./cache_durable_object.js";
+export { RateLimiterDurableObject } from "./rate_limiter_durable_object.js";
 
 export default {
   async fetch(request, env, ctx) {

@@ -1,0 +1,264 @@
+// Rate limiting per client. The policy is data: the rules' `rateLimits` section, validated by the core
+// and read here once from its configure report (core.report.rateLimits). Per request this module only
+// picks a bucket from the decision the core already made, and asks the client's RateLimiterDurableObject
+// (rate_limiter_durable_object.js) to count it — exactly, which Workers KV cannot.
+//
+// Bucket: "bypass" for requests with the bypass parameter (?nocache=true: they always reach the origin),
+// else the request's TTL class when the rules limit it, else "default". Each bucket is its own quota.
+//
+// Failure policy: fail OPEN. If the RATE_LIMITER binding is missing, or the object throws or takes longer
+// than RPC_TIMEOUT_MS, the request is served without a verdict (and without X-RateLimit-* headers), the
+// failure is counted (tierErrors.rateLimiter) and logged at most once a minute. The trade-off: while the
+// limiter is down, clients are not limited — but a rate limiter outage never becomes an API outage, and
+// the origin keeps the cache in front of it. Failing closed would turn every limiter hiccup into 429s for
+// everyone.
+//
+// Identities are hashes ("sub:<hex>", "token:<hex>", "ip:<hex>", or "anonymous"); raw tokens and IPs are
+// never logged, returned or stored. A hash of an IPv4 address can be reversed by trying every address:
+// it keeps addresses out of logs and storage listings, it does not anonymise them.
+import { ABI } from "./core_bridge.js";
+import { metrics } from "./metrics.js";
+import { logEvent } from "./responses.js";
+
+const encoder = new TextEncoder();
+// The RPC is on the path of every limited request; past this the request is served unlimited.
+const RPC_TIMEOUT_MS = 300;
+const FAILURE_LOG_INTERVAL_MS = 60_000;
+// Identity hashes are cut to 128 bits: plenty to keep clients apart, shorter keys.
+const ID_HEX_CHARS = 32;
+const MAX_DENIALS_REMEMBERED = 10_000;
+const HEADER_LIMIT = "x-ratelimit-limit";
+const HEADER_REMAINING = "x-ratelimit-remaining";
+const HEADER_RESET = "x-ratelimit-reset";
+const NOT_LIMITED = Object.freeze({ limited: false, headers: Object.freeze({}) });
+
+// Per-isolate state.
+const stats = { checked: 0, limited: 0, limitedLocally: 0, failedOpen: 0, exempt: 0 };
+let lastFailureLogAt = 0;
+let failuresSinceLog = 0;
+// Denials the limiter answered, by identity|bucket → {resetAtMs, limit, window}: until the window turns the
+// answer cannot change (denied requests are not counted and counts only grow), so a client hammering
+// while limited is answered here without a round trip. Cleared when the limits change.
+const denials = new Map();
+let cachedPolicy = { report: null, env: null, policy: null };
+
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  let hex = "";
+  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+// Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js) when
+// it ran: a verified JWT's subject counts the user across tokens and devices. Otherwise the bearer token
+// or whole Authorization value, otherwise the client IP Cloudflare saw, otherwise "anonymous" (one shared
+// bucket: only reachable without Cloudflare in front).
+export async function clientIdentity(request, authInfo) {
+  if (authInfo?.sub) return `sub:${(await sha256Hex(`sub:${authInfo.sub}`)).slice(0, ID_HEX_CHARS)}`;
+  if (authInfo?.tokenHash) return `token:${String(authInfo.tokenHash).slice(0, ID_HEX_CHARS)}`;
+  const authorization = request.headers.get("authorization");
+  // The same input as auth.js's origin mode ("auth:" + value), so both name a token alike.
+  if (authorization) return `token:${(await sha256Hex(`auth:${authorization}`)).slice(0, ID_HEX_CHARS)}`;
+  const ip = request.headers.get("cf-connecting-ip");
+  if (ip) return `ip:${(await sha256Hex(`ip:${ip.trim()}`)).slice(0, ID_HEX_CHARS)}`;
+  return "anonymous";
+}
+
+// One object per identity: Durable Objects are placed near the first caller, so a client's counter lives
+// near the client and the check costs a short round trip; the load spreads over as many objects as there
+// are clients. (Rows carry the identity, so grouping identities into shards is a change to this function only.)
+export function limiterObjectName(identity) {
+  return `rl:${identity}`;
+}
+
+function limitsOf(entry) {
+  if (!entry || typeof entry !== "object") return null;
+  const limits = {};
+  if (Number.isSafeInteger(entry.perMinute) && entry.perMinute > 0) limits.perMinute = entry.perMinute;
+  if (Number.isSafeInteger(entry.perDay) && entry.perDay > 0) limits.perDay = entry.perDay;
+  return limits;
+}
+
+// The report's section turned into lookups, once per core instance and env. RATE_LIMIT=off switches the
+// limiter off without a rules change; anything but "on"/"off" keeps it on (and says so once).
+function policyFor(rc) {
+  const report = rc.core.report;
+  if (cachedPolicy.report === report && cachedPolicy.env === rc.env) return cachedPolicy.policy;
+  const section = report?.rateLimits || { enabled: false };
+  const mode = String(rc.env.RATE_LIMIT ?? "on").trim().toLowerCase();
+  if (mode !== "on" && mode !== "off") {
+    logEvent("warn", "rate_limit_var_invalid", { value: String(rc.env.RATE_LIMIT).slice(0, 20), using: "on" });
+  }
+  const classes = new Map();
+  for (const [name, entry] of Object.entries(section.classes || {})) classes.set(name, limitsOf(entry));
+  const policy = {
+    on: section.enabled === true && mode !== "off",
+    default: limitsOf(section.default),
+    bypass: section.bypass ? limitsOf(section.bypass) : null,
+    classes,
+    exemptPaths: new Set(section.exempt?.paths || []),
+    exemptPrefixes: section.exempt?.prefixes || [],
+  };
+  if (cachedPolicy.policy) denials.clear(); // the limits may have changed: old denials no longer hold
+  cachedPolicy = { report, env: rc.env, policy };
+  return policy;
+}
+
+// The normalised path, as rules match it: one trailing slash ignored, prefixes matching themselves and below.
+function isExempt(policy, decision, request) {
+  if (policy.exemptPaths.size === 0 && policy.exemptPrefixes.length === 0) return false;
+  const target = decision.originTarget || new URL(request.url).pathname;
+  let path = target.split("?", 1)[0];
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  if (policy.exemptPaths.has(path)) return true;
+  return policy.exemptPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+// {name, limits} or null when nothing limits this request.
+function bucketFor(policy, decision, report) {
+  if (decision.flags & ABI.DecisionFlag.BypassParam && policy.bypass) return { name: "bypass", limits: policy.bypass };
+  if (decision.classIndex !== ABI.kNone) {
+    const name = report.classes?.[decision.classIndex];
+    if (name !== undefined && policy.classes.has(name)) return { name, limits: policy.classes.get(name) };
+  }
+  return policy.default ? { name: "default", limits: policy.default } : null;
+}
+
+function hasLimit(limits) {
+  return Boolean(limits && (limits.perMinute || limits.perDay));
+}
+
+function withTimeout(promise, ms) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`rate limiter timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function failOpen(reason, err) {
+  stats.failedOpen++;
+  metrics.tierError("rateLimiter");
+  failuresSinceLog++;
+  const now = Date.now();
+  if (now - lastFailureLogAt < FAILURE_LOG_INTERVAL_MS) return NOT_LIMITED;
+  logEvent("warn", "rate_limiter_failed_open", {
+    reason, message: err ? String(err?.message || err).slice(0, 200) : undefined, failures: failuresSinceLog,
+  });
+  lastFailureLogAt = now;
+  failuresSinceLog = 0;
+  return NOT_LIMITED;
+}
+
+function rememberDenial(key, verdict) {
+  if (denials.size >= MAX_DENIALS_REMEMBERED) {
+    // Oldest first (insertion order); a forgotten denial is simply asked again.
+    for (const k of denials.keys()) {
+      denials.delete(k);
+      if (denials.size < MAX_DENIALS_REMEMBERED * 0.9) break;
+    }
+  }
+  denials.set(key, { resetAtMs: verdict.resetAtMs, limit: verdict.limit, window: verdict.window });
+}
+
+function headersOf(verdict, retryAfterS, bucket, rc) {
+  const headers = {
+    [HEADER_LIMIT]: String(verdict.limit),
+    [HEADER_REMAINING]: String(verdict.remaining),
+    [HEADER_RESET]: String(verdict.resetS),
+  };
+  if (retryAfterS) headers["retry-after"] = String(retryAfterS);
+  if (rc.cfg.debugHeaders) headers["x-ratelimit-bucket"] = `${bucket}; window=${verdict.window}`;
+  return headers;
+}
+
+function limitedResponse(rc, bucket, verdict) {
+  const retryAfterS = Math.max(1, Math.ceil((verdict.resetAtMs - rc.now) / 1000));
+  const headers = headersOf({ ...verdict, remaining: 0, resetS: retryAfterS }, retryAfterS, bucket, rc);
+  const what = bucket === "default" ? "requests" : bucket === "bypass" ? "cache-bypassing (nocache) requests" : `${bucket} requests`;
+  const message = `rate limit exceeded: at most ${verdict.limit} ${what} per ${verdict.window} for this client; retry in ${retryAfterS} s`;
+  return { limited: true, headers, response: rc.error(429, message, headers) };
+}
+
+// → {limited, headers: {name: value}, response?}. When limited, `response` is the 429 to send (JSON
+// {error, message, status} with Retry-After and the X-RateLimit-* headers); otherwise `headers` are the
+// X-RateLimit-* headers for the response being served (empty when the request is not limited at all).
+// X-RateLimit-Reset is in seconds from now, like Retry-After.
+export async function checkRateLimit(rc, decision, identity) {
+  const policy = policyFor(rc);
+  if (!policy.on) return NOT_LIMITED;
+  const bucket = bucketFor(policy, decision, rc.core.report);
+  if (!bucket || !hasLimit(bucket.limits)) return NOT_LIMITED;
+  if (isExempt(policy, decision, rc.request)) {
+    stats.exempt++;
+    return NOT_LIMITED;
+  }
+  stats.checked++;
+
+  const denialKey = `${identity}|${bucket.name}`;
+  const denied = denials.get(denialKey);
+  if (denied) {
+    if (denied.resetAtMs > rc.now) {
+      stats.limited++;
+      stats.limitedLocally++;
+      return limitedResponse(rc, bucket.name, denied);
+    }
+    denials.delete(denialKey);
+  }
+
+  const namespace = rc.env.RATE_LIMITER;
+  if (!namespace) return failOpen("binding-missing");
+  let verdict;
+  try {
+    // A fresh stub per call: a stub that saw an error stays broken.
+    const stub = namespace.get(namespace.idFromName(limiterObjectName(identity)));
+    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now), RPC_TIMEOUT_MS);
+  } catch (err) {
+    return failOpen(/timed out/.test(String(err?.message)) ? "timeout" : "error", err);
+  }
+  if (!verdict || typeof verdict.allowed !== "boolean" || verdict.limit === null) return failOpen("bad-answer");
+  if (verdict.allowed) return { limited: false, headers: headersOf(verdict, 0, bucket.name, rc) };
+
+  stats.limited++;
+  rememberDenial(denialKey, verdict);
+  // Once per client and window in an isolate (later denials come from its memory): no log flood. The
+  // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
+  const colon = identity.indexOf(":");
+  rc.log("warn", "rate_limited", {
+    bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
+  });
+  return limitedResponse(rc, bucket.name, verdict);
+}
+
+// The serving actions, rate limited: counts the request, answers 429 when over the limit (before
+// anything is served, so a limited request never reaches the origin), else serves and adds the
+// X-RateLimit-* headers. rc.authIdentity, when the auth step set it, names the client.
+export async function withRateLimit(rc, decision, serve) {
+  const limit = await checkRateLimit(rc, decision, await clientIdentity(rc.request, rc.authIdentity));
+  if (limit.limited) return limit.response;
+  const res = await serve();
+  const names = Object.keys(limit.headers);
+  if (names.length === 0) return res;
+  try {
+    for (const n of names) res.headers.set(n, limit.headers[n]);
+    return res;
+  } catch {
+    // Immutable headers (a response passed through as fetched): copy it.
+    const copy = new Response(res.body, res);
+    for (const n of names) copy.headers.set(n, limit.headers[n]);
+    return copy;
+  }
+}
+
+export function rateLimiterStats() {
+  return { ...stats, denialsRemembered: denials.size };
+}
+
+export function _resetRateLimiterForTests() {
+  denials.clear();
+  lastFailureLogAt = 0;
+  failuresSinceLog = 0;
+  for (const k of Object.keys(stats)) stats[k] = 0;
+}
