@@ -24,6 +24,7 @@ function configOptions(configPath) {
 //   persistDir: keep DO/KV/cache state there (survives dispose + a new Miniflare)
 //   origin: an already started demo origin to reuse
 //   scriptPath: another worker module (baselines, fixtures); modulesRoot: the folder holding every module
+//   handleRuntimeStdio(stdout, stderr): receives workerd's output (the worker's console) instead of this process
 export async function startWorker(options = {}) {
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`node scripts/build.mjs --wasm-only\` first`);
   const origin = options.origin || (await startDemoOrigin({ port: 0, host: "127.0.0.1" }));
@@ -50,6 +51,7 @@ export async function startWorker(options = {}) {
       Object.entries(base.durableObjects || {}).map(([name, d]) => [name, { className: d.className, useSQLite: true }])),
     cache: true,
     cf: false,
+    ...(options.handleRuntimeStdio ? { handleRuntimeStdio: options.handleRuntimeStdio } : {}),
     ...persist,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
