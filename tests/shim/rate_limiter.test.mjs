@@ -1,0 +1,212 @@
+// js-shim/rate_limiter.js in plain Node, with a fake RATE_LIMITER namespace: who a client is (and that it
+// is always a hash), which bucket a request counts in, exempt paths, RATE_LIMIT, the isolate's memory of
+// denials, and failing open. The object itself and the wiring run in workerd: tests/integration/rate_limit.test.mjs.
+import { test, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as ABI from "../../js-shim/generated/abi_layout.js";
+import { jsonError } from "../../js-shim/responses.js";
+import {
+  _resetRateLimiterForTests, checkRateLimit, clientIdentity, limiterObjectName, rateLimiterStats, withRateLimit,
+} from "../../js-shim/rate_limiter.js";
+
+const sha = (text) => createHash("sha256").update(text).digest("hex").slice(0, 32);
+const REPORT = {
+  classes: ["LONG", "FAST", "NONE"],
+  rateLimits: {
+    enabled: true,
+    default: { perMinute: 5, perDay: 100 },
+    bypass: { perMinute: 2, perDay: 10 },
+    classes: { FAST: { perMinute: 3 }, NONE: {} },
+    exempt: { paths: ["/health", "/v3/reference/tickers/types"], prefixes: ["/static"] },
+  },
+};
+const T0 = Date.UTC(2030, 0, 2, 10, 15, 30);
+
+// A namespace whose objects count per identity|bucket in one minute window, and record every call.
+function fakeNamespace({ fail } = {}) {
+  const calls = [];
+  const counts = new Map();
+  return {
+    calls,
+    idFromName: (name) => ({ name }),
+    get: (id) => ({
+      async hit(identity, bucket, limits, nowMs) {
+        calls.push({ object: id.name, identity, bucket, limits, nowMs });
+        if (fail === "throw") throw new Error("object exploded");
+        if (fail === "slow") await new Promise((r) => setTimeout(r, 1000));
+        const key = `${identity}|${bucket}`;
+        const n = counts.get(key) || 0;
+        const resetAtMs = Math.floor(nowMs / 60_000) * 60_000 + 60_000;
+        const resetS = Math.ceil((resetAtMs - nowMs) / 1000);
+        if (n >= limits.perMinute) return { allowed: false, window: "minute", limit: limits.perMinute, remaining: 0, resetS, resetAtMs, retryAfterS: resetS };
+        counts.set(key, n + 1);
+        return { allowed: true, window: "minute", limit: limits.perMinute, remaining: limits.perMinute - n - 1, resetS, resetAtMs, retryAfterS: 0 };
+      },
+    }),
+  };
+}
+
+const cfg = { version: "test", environment: "test", debugHeaders: true };
+function context({ env = {}, path = "/v3/reference/tickers/AAPL", headers = {}, now = T0, report = REPORT } = {}) {
+  const request = new Request(`https://edge.example${path}`, { headers });
+  return {
+    request, env, cfg, now, core: { report }, ctx: { waitUntil() {} },
+    log() {},
+    error: (status, message, extra) => jsonError(status, message, cfg, extra),
+  };
+}
+function decision({ classIndex = 0, flags = 0, originTarget = "/v3/reference/tickers/AAPL" } = {}) {
+  return { classIndex, flags, originTarget };
+}
+
+beforeEach(() => _resetRateLimiterForTests());
+
+test("clientIdentity: JWT subject, then token hash, then Authorization, then IP, then anonymous — always hashed", async () => {
+  const req = (headers) => new Request("https://edge.example/", { headers });
+  const cases = [
+    { what: "sub wins", request: req({ authorization: "Bearer t1", "cf-connecting-ip": "1.2.3.4" }), auth: { sub: "user-1", tokenHash: "ab".repeat(32) }, want: `sub:${sha("sub:user-1")}` },
+    { what: "token hash from the auth step", request: req({ authorization: "Bearer t1" }), auth: { tokenHash: "cd".repeat(32) }, want: `token:${"cd".repeat(16)}` },
+    { what: "Authorization value", request: req({ authorization: "Bearer t1", "cf-connecting-ip": "1.2.3.4" }), auth: {}, want: `token:${sha("auth:Bearer t1")}` },
+    { what: "IP", request: req({ "cf-connecting-ip": "1.2.3.4" }), auth: undefined, want: `ip:${sha("ip:1.2.3.4")}` },
+    { what: "nothing", request: req({}), auth: undefined, want: "anonymous" },
+  ];
+  for (const c of cases) {
+    const identity = await clientIdentity(c.request, c.auth);
+    assert.equal(identity, c.want, c.what);
+    assert.ok(!/t1|1\.2\.3\.4|user-1/.test(identity), `${c.what}: nothing raw`);
+  }
+  // One user with two tokens is one client.
+  assert.equal(await clientIdentity(req({ authorization: "Bearer a" }), { sub: "u" }), await clientIdentity(req({ authorization: "Bearer b" }), { sub: "u" }));
+  assert.equal(limiterObjectName("ip:abc"), "rl:ip:abc");
+});
+
+test("the bucket: bypass flag, else a limited class, else default; the object is named after the client", async () => {
+  const ns = fakeNamespace();
+  const env = { RATE_LIMITER: ns };
+  const cases = [
+    { what: "default class", d: decision({ classIndex: 0 }), bucket: "default", limit: "5" },
+    { what: "class with limits", d: decision({ classIndex: 1 }), bucket: "FAST", limit: "3" },
+    { what: "no class (other methods)", d: decision({ classIndex: ABI.kNone }), bucket: "default", limit: "5" },
+    { what: "nocache", d: decision({ classIndex: 1, flags: ABI.DecisionFlag.BypassParam }), bucket: "bypass", limit: "2" },
+  ];
+  for (const c of cases) {
+    const r = await checkRateLimit(context({ env }), c.d, "ip:client");
+    assert.equal(r.limited, false, c.what);
+    assert.equal(r.headers["x-ratelimit-limit"], c.limit, c.what);
+    assert.equal(r.headers["x-ratelimit-bucket"], `${c.bucket}; window=minute`, c.what);
+    assert.equal(ns.calls.at(-1).bucket, c.bucket, c.what);
+    assert.equal(ns.calls.at(-1).object, "rl:ip:client");
+    assert.equal(ns.calls.at(-1).nowMs, T0, "the request's clock is passed");
+  }
+  // A class listed with no window is not limited at all: no call, no headers.
+  const before = ns.calls.length;
+  const none = await checkRateLimit(context({ env }), decision({ classIndex: 2 }), "ip:client");
+  assert.deepEqual(none, { limited: false, headers: {} });
+  assert.equal(ns.calls.length, before);
+  // Without a bypass entry, nocache requests count where they would otherwise.
+  const noBypass = { ...REPORT, rateLimits: { ...REPORT.rateLimits, bypass: undefined } };
+  const r = await checkRateLimit(context({ env, report: noBypass }), decision({ classIndex: 0, flags: ABI.DecisionFlag.BypassParam }), "ip:c2");
+  assert.equal(ns.calls.at(-1).bucket, "default");
+  assert.equal(r.headers["x-ratelimit-limit"], "5");
+});
+
+test("exempt paths: exact (one trailing slash ignored) and prefixes, matched on the normalised path", async () => {
+  const ns = fakeNamespace();
+  const cases = [
+    ["/health", true], ["/health/", true], ["/health?x=1", true], ["/v3/reference/tickers/types", true],
+    ["/static", true], ["/static/", true], ["/static/a/b.js", true], ["/staticx", false], ["/healthz", false], ["/", false],
+  ];
+  for (const [target, exempt] of cases) {
+    const r = await checkRateLimit(context({ env: { RATE_LIMITER: ns } }), decision({ originTarget: target }), "ip:ex");
+    assert.equal(Object.keys(r.headers).length === 0, exempt, target);
+  }
+  assert.equal(ns.calls.length, 3);
+  assert.equal(rateLimiterStats().exempt, 7);
+});
+
+test("RATE_LIMIT=off, or rules that disable or lack the section, limit nothing", async () => {
+  const ns = fakeNamespace();
+  const off = await checkRateLimit(context({ env: { RATE_LIMITER: ns, RATE_LIMIT: "off" } }), decision(), "ip:x");
+  assert.deepEqual(off, { limited: false, headers: {} });
+  const disabled = { ...REPORT, rateLimits: { ...REPORT.rateLimits, enabled: false } };
+  assert.deepEqual(await checkRateLimit(context({ env: { RATE_LIMITER: ns }, report: disabled }), decision(), "ip:x"), { limited: false, headers: {} });
+  assert.deepEqual(await checkRateLimit(context({ env: { RATE_LIMITER: ns }, report: { classes: [] } }), decision(), "ip:x"), { limited: false, headers: {} });
+  assert.equal(ns.calls.length, 0);
+  // Anything but on/off keeps it on.
+  const typo = await checkRateLimit(context({ env: { RATE_LIMITER: ns, RATE_LIMIT: "of" } }), decision(), "ip:x");
+  assert.equal(typo.headers["x-ratelimit-limit"], "5");
+});
+
+test("over the limit: a 429 JSON with Retry-After; later denials in the window come from memory, none after it", async () => {
+  const ns = fakeNamespace();
+  const env = { RATE_LIMITER: ns };
+  for (let i = 0; i < 5; i++) assert.equal((await checkRateLimit(context({ env }), decision(), "ip:busy")).limited, false);
+  const denied = await checkRateLimit(context({ env, now: T0 + 1000 }), decision(), "ip:busy");
+  assert.equal(denied.limited, true);
+  assert.equal(denied.response.status, 429);
+  assert.equal(denied.response.headers.get("retry-after"), "29");
+  assert.equal(denied.response.headers.get("x-ratelimit-remaining"), "0");
+  assert.equal(denied.response.headers.get("x-ratelimit-reset"), "29");
+  const body = await denied.response.json();
+  assert.deepEqual(body, { error: "too_many_requests", message: "rate limit exceeded: at most 5 requests per minute for this client; retry in 29 s", status: 429 });
+  const calls = ns.calls.length;
+  const again = await checkRateLimit(context({ env, now: T0 + 20_000 }), decision(), "ip:busy");
+  assert.equal(again.limited, true);
+  assert.equal(again.response.headers.get("retry-after"), "10", "counted down from the remembered reset");
+  assert.equal(ns.calls.length, calls, "answered without a call");
+  // Another bucket of the same client is not affected.
+  assert.equal((await checkRateLimit(context({ env, now: T0 + 20_000 }), decision({ classIndex: 1 }), "ip:busy")).limited, false);
+  // Once the window has turned, the object is asked again.
+  await checkRateLimit(context({ env, now: T0 + 31_000 }), decision(), "ip:busy");
+  assert.equal(ns.calls.at(-1).nowMs, T0 + 31_000);
+  assert.equal(rateLimiterStats().limitedLocally, 1);
+});
+
+test("withRateLimit: serves and adds the headers, or answers 429 without serving", async () => {
+  const ns = fakeNamespace();
+  let served = 0;
+  const serve = async () => {
+    served++;
+    return new Response("ok", { headers: { "content-type": "text/plain" } });
+  };
+  const rc = () => context({ env: { RATE_LIMITER: ns }, headers: { "cf-connecting-ip": "9.9.9.9" } });
+  const first = await withRateLimit(rc(), decision({ classIndex: 1 }), serve);
+  assert.equal(await first.text(), "ok");
+  assert.equal(first.headers.get("x-ratelimit-remaining"), "2");
+  for (let i = 0; i < 2; i++) await withRateLimit(rc(), decision({ classIndex: 1 }), serve);
+  const limited = await withRateLimit(rc(), decision({ classIndex: 1 }), serve);
+  assert.equal(limited.status, 429);
+  assert.equal(served, 3, "the limited request was not served");
+  assert.equal(ns.calls[0].identity, `ip:${sha("ip:9.9.9.9")}`);
+  // A response with immutable headers (as fetch returns them) is copied.
+  const immutable = await withRateLimit(rc(), decision(), async () => {
+    const res = new Response("x");
+    Object.defineProperty(res, "headers", { value: Object.freeze({ set() { throw new TypeError("immutable"); } }) });
+    return res;
+  });
+  assert.equal(immutable.headers.get("x-ratelimit-limit"), "5");
+});
+
+for (const fail of ["missing", "throw", "slow"]) {
+  test(`fail open (${fail}): served without a verdict, counted, logged once a minute`, async () => {
+    const ns = fail === "missing" ? undefined : fakeNamespace({ fail });
+    const lines = [];
+    const original = console.error;
+    console.error = (line) => lines.push(line);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const r = await checkRateLimit(context({ env: { RATE_LIMITER: ns } }), decision(), "ip:f");
+        assert.deepEqual(r, { limited: false, headers: {} });
+        assert.ok(Date.now() - started < 800, "the 300 ms timeout holds");
+      }
+    } finally {
+      console.error = original;
+    }
+    assert.equal(rateLimiterStats().failedOpen, 3);
+    const failures = lines.filter((l) => l.includes("rate_limiter_failed_open"));
+    assert.equal(failures.length, 1);
+    assert.equal(JSON.parse(failures[0]).reason, { missing: "binding-missing", throw: "error", slow: "timeout" }[fail]);
+  });
+}
