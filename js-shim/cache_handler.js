@@ -8,9 +8,11 @@ import {
   CACHE_STATUS, isForwardableResponseHeader, jsonError, logEvent, stampWorkerHeaders, storedHeaderPairs,
 } from "./responses.js";
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
-import { lookupSlowTiers, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
+import { lookupSlowTiersCoalesced, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
+import { maybeFlushMetrics } from "./control_sync.js";
 import { handleLocalRoute } from "./local_routes.js";
 import { withRateLimit } from "./rate_limiter.js";
+import { authenticate, recordOriginVerdict } from "./auth.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -256,14 +258,36 @@ function refreshInBackground(rc, decision, tiers, staleEntry) {
 
 // ---- actions -------------------------------------------------------------------------------------
 
+// AUTH_MODE=origin and a token this isolate has not seen judged: the origin answers this request with
+// the client's own credentials (no cache read, no coalescing), and its verdict is remembered.
+async function judgedByOrigin(rc, decision) {
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  metrics.miss();
+  try {
+    const result = await fetchFromOrigin(rc, decision, tiers, null);
+    const status = result.kind === "stream" ? result.response.status : result.kind === "revalidated" ? result.entry.status : result.status;
+    recordOriginVerdict(rc, rc.auth.originCheck, status);
+    return responseFromResult(rc, decision, result, decision.action === ABI.Action.Refresh ? CACHE_STATUS.BYPASS : CACHE_STATUS.MISS);
+  } catch (err) {
+    return originErrorResponse(rc, err);
+  }
+}
+
 async function lookup(rc, decision) {
+  if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
   let found = null;
   if (tierAllowed(tiers, "memory", decision.tiers)) {
     const entry = tiers.memory.get(decision.key);
     if (entry) found = { entry, tier: "memory" };
   }
-  if (!found) found = await lookupSlowTiers(tiers, decision, rc.ctx, rc.log);
+  // A fetch of this key already in flight in this isolate: join it (below) rather than asking the
+  // shared tier. Otherwise the shared tier either has the entry, or grants this isolate a lease to fetch
+  // it, or waits for another isolate's fetch that holds the lease (cross-isolate coalescing).
+  let lease = null;
+  if (!found && !originFlights.has(decision.key)) {
+    ({ found, lease } = await lookupSlowTiersCoalesced(tiers, decision, rc.ctx, rc.log, rc.cfg.originTimeoutMs + 1000));
+  }
 
   let staleForError = null;
   let staleForValidators = null;
@@ -296,6 +320,10 @@ async function lookup(rc, decision) {
       return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
     }
     return originErrorResponse(rc, err);
+  } finally {
+    // After the fetch, always: if the entry was stored, waiters already have it; otherwise they are
+    // told to fetch for themselves.
+    if (lease) rc.ctx.waitUntil(lease.release());
   }
   if (staleForError && result.kind === "response" && result.status >= 500) {
     metrics.stale();
@@ -306,6 +334,7 @@ async function lookup(rc, decision) {
 }
 
 async function refresh(rc, decision) {
+  if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
   metrics.bypass();
   try {
@@ -351,6 +380,8 @@ async function passThrough(rc, decision, { markBypass }) {
 export async function handleRequest(request, env, ctx, cfg) {
   const now = Date.now();
   metrics.request();
+  // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
+  maybeFlushMetrics(env, ctx, now);
   let core;
   let decision;
   try {
@@ -377,12 +408,28 @@ export async function handleRequest(request, env, ctx, cfg) {
   // is served, so a limited request never reaches the origin; local routes and rejections are not limited.
   switch (decision.action) {
     case ABI.Action.Lookup:
-      return withRateLimit(rc, decision, () => lookup(rc, decision));
     case ABI.Action.Refresh:
-      return withRateLimit(rc, decision, () => refresh(rc, decision));
     case ABI.Action.Bypass: {
+      // Auth comes before the cache: a hit must never be a way around the origin's access control.
+      const auth = await authenticate(rc, decision);
+      if (!auth.ok) {
+        metrics.rejected();
+        rc.log("warn", "auth_rejected", { status: auth.status, message: auth.message, mode: cfg.authMode });
+        const extra = auth.status === 401 ? { "www-authenticate": 'Bearer realm="edge-cache"' } : undefined;
+        return rc.error(auth.status, auth.message, extra);
+      }
+      rc.auth = auth;
+      // The rate limit is per identity: the JWT subject when there is one (hence after auth).
+      rc.authIdentity = auth.identity;
+      if (decision.action === ABI.Action.Lookup) return withRateLimit(rc, decision, () => lookup(rc, decision));
+      if (decision.action === ABI.Action.Refresh) return withRateLimit(rc, decision, () => refresh(rc, decision));
       const cacheable = request.method === "GET" || request.method === "HEAD";
-      return withRateLimit(rc, decision, () => passThrough(rc, decision, { markBypass: cacheable }));
+      return withRateLimit(rc, decision, async () => {
+        const res = await passThrough(rc, decision, { markBypass: cacheable });
+        // Pass-through requests are judged by the origin anyway; remember its verdict.
+        if (auth.originCheck) recordOriginVerdict(rc, auth.originCheck, res.status);
+        return res;
+      });
     }
     case ABI.Action.Reject: {
       metrics.rejected();

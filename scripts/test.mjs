@@ -40,7 +40,7 @@ stage("core unit tests (ASan+UBSan)", "sh", ["-c", "node scripts/build.mjs --nat
 stage("fuzz (short)", "node", ["scripts/fuzz.mjs", "--seconds", "5"]);
 stage("rules check", join(root, "build/native/edge-cache-check-rules"), ["config/cache-rules.json"]);
 
-const jsTestDirs = ["tests/tools", "tests/shim", "tests/deploy", "tests/integration"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
+const jsTestDirs = ["tests/tools", "tests/shim", "tests/deploy", "tests/integration", "tests/load"].filter((d) => existsSync(join(root, d)) && readdirSync(join(root, d)).some((f) => f.endsWith(".test.mjs")));
 stage("js tests", "node", ["--test", "--test-concurrency=1", ...jsTestDirs.map((d) => `${d}/`)]);
 
 summary();
