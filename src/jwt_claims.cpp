@@ -7,7 +7,7 @@
 namespace edge_cache {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 // 2^53: beyond it a double no longer holds every integer, and the shim reads these values back as f64. Bounding
 // them also keeps `exp + leeway` and `nbf - leeway` far from int64 overflow.

@@ -32,8 +32,8 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
 
 // What the shim needs to pick a request's bucket and count it (docs/rules.md, "Rate limits"): limits by bucket
 // name ("default", "bypass", or a class name), windows omitted when not limited.
-nlohmann::json rateLimitsJson(const RulesConfig& rules) {
-  using nlohmann::json;
+nlohmann::ordered_json rateLimitsJson(const RulesConfig& rules) {
+  using json = nlohmann::ordered_json;
   const RateLimitConfig& rl = rules.rateLimits;
   const auto windows = [](const RateLimitWindows& w) {
     json out = json::object();
@@ -56,7 +56,7 @@ nlohmann::json rateLimitsJson(const RulesConfig& rules) {
 
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules) {
   PolicySetup setup;
-  const nlohmann::json cfg = nlohmann::json::parse(configJson, nullptr, false);
+  const nlohmann::ordered_json cfg = nlohmann::ordered_json::parse(configJson, nullptr, false);
   std::string override;
   bool hasOverride = false;
   if (cfg.is_object()) {
@@ -82,7 +82,7 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
 }
 
 std::string policyReportJson(const PolicySetup& setup) {
-  using nlohmann::json;
+  using json = nlohmann::ordered_json;
   json report;
   report["abiVersion"] = abi::kAbiVersion;
   report["coreVersion"] = EDGE_CACHE_VERSION;
