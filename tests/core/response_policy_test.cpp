@@ -62,7 +62,7 @@ TEST_CASE("response: rule classes store with the class TTL, 404/410 with the neg
     uint32_t ttlS, swrS, sieS, tiers;
   };
   const Case cases[] = {
-      {"/v3/reference/tickers/AAPL", kMon1000, 200, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kAllTiers},
+      {"/v3/reference/tickers/AAPL", kMon1000, 200, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kNoKv},
       {"/v3/reference/tickers/types", kMon1000, 200, true, Reason::StoreRuleTtl, 7 * kDay, kDay, 30 * kDay, kAllTiers},
       {"/v1/meta/symbols/AAPL/company", kMon1000, 200, true, Reason::StoreRuleTtl, 6 * kHour, 30 * kMinute, kDay, kNoKv},
       {"/v1/conversion/USD/EUR", kMon1000, 200, true, Reason::StoreRuleTtl, 15 * kMinute, kMinute, 6 * kHour, kNoKv},
@@ -71,12 +71,12 @@ TEST_CASE("response: rule classes store with the class TTL, 404/410 with the neg
       {"/v2/last/trade/AAPL", kMon1000, 200, true, Reason::StoreRuleTtl, 15, 30, kHour, kNoKv},
       {"/v2/last/trade/AAPL", kSat1200, 200, true, Reason::StoreRuleTtl, 40 * kHour, 30, kHour, kNoKv},
       {"/v2/last/trade/AAPL", kXmasEve1730, 200, true, Reason::StoreRuleTtl, 3 * kDay, 30, kHour, kNoKv},
-      {"/v3/reference/tickers/AAPL", kMon1000, 203, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kAllTiers},
-      {"/v3/reference/tickers/AAPL", kMon1000, 204, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kAllTiers},
-      {"/v3/reference/tickers/AAPL", kMon1000, 301, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kAllTiers},
-      {"/v3/reference/tickers/AAPL", kMon1000, 308, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kAllTiers},
-      {"/v3/reference/tickers/AAPL", kMon1000, 404, true, Reason::StoreNegative, 15 * kMinute, kHour, 7 * kDay, kAllTiers},
-      {"/v3/reference/tickers/AAPL", kMon1000, 410, true, Reason::StoreNegative, 15 * kMinute, kHour, 7 * kDay, kAllTiers},
+      {"/v3/reference/tickers/AAPL", kMon1000, 203, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kNoKv},
+      {"/v3/reference/tickers/AAPL", kMon1000, 204, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kNoKv},
+      {"/v3/reference/tickers/AAPL", kMon1000, 301, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kNoKv},
+      {"/v3/reference/tickers/AAPL", kMon1000, 308, true, Reason::StoreRuleTtl, kDay, kHour, 7 * kDay, kNoKv},
+      {"/v3/reference/tickers/AAPL", kMon1000, 404, true, Reason::StoreNegative, 15 * kMinute, kHour, 7 * kDay, kNoKv},
+      {"/v3/reference/tickers/AAPL", kMon1000, 410, true, Reason::StoreNegative, 15 * kMinute, kHour, 7 * kDay, kNoKv},
       {"/v3/reference/tickers/types", kMon1000, 404, true, Reason::StoreNegative, kHour, kDay, 30 * kDay, kAllTiers},
       {"/v2/last/trade/AAPL", kSat1200, 404, true, Reason::StoreNegative, 15, 30, kHour, kNoKv},
       // never stored
@@ -382,7 +382,8 @@ TEST_CASE("response: tiers come from the decision, else from the class") {
     uint32_t factsTiers;
     uint32_t expected;
   };
-  const Case cases[] = {{kAllTiers, kAllTiers}, {kTierMemory, kTierMemory}, {kTierEdge | kTierKv, kTierEdge | kTierKv}, {0, kAllTiers}};
+  // Facts without tiers fall back to the class's plan (DAY: no KV, whose writes are scarce).
+  const Case cases[] = {{kAllTiers, kAllTiers}, {kTierMemory, kTierMemory}, {kTierEdge | kTierKv, kTierEdge | kTierKv}, {0, kNoKv}};
   for (const Case& c : cases) {
     CAPTURE(c.factsTiers);
     ResponseFacts f = responseFor(day, 200);
