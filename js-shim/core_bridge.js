@@ -65,14 +65,20 @@ function makeImports(getMemory) {
 export class CoreError extends Error {}
 
 // One instantiated, configured core.
+// Instantiates the module and runs the reactor's _initialize (static constructors). Cheap (~15 ms), and
+// independent of configuration, so the first instance is built at module scope, during start-up.
+function instantiate(module) {
+  let memory;
+  const instance = new WebAssembly.Instance(module, makeImports(() => memory));
+  memory = instance.exports.memory;
+  if (typeof instance.exports._initialize === "function") instance.exports._initialize();
+  return instance;
+}
+
 class CoreInstance {
-  constructor(module, config) {
-    let memory;
-    const instance = new WebAssembly.Instance(module, makeImports(() => memory));
+  constructor(instance, config) {
     this.exports = instance.exports;
-    memory = this.exports.memory;
-    this.memory = memory;
-    if (typeof this.exports._initialize === "function") this.exports._initialize();
+    this.memory = this.exports.memory;
     const version = this.exports.ec_abi_version();
     if (version !== ABI.kAbiVersion) throw new CoreError(`core ABI ${version}, shim expects ${ABI.kAbiVersion}`);
     this.scratch = this.exports.ec_scratch_ptr();
@@ -326,6 +332,15 @@ class CoreInstance {
 }
 
 // ---- the per-isolate owner ------------------------------------------------------------------------
+// Built at start-up so the first request does not pay for it; configured by the first request (the
+// configuration comes from env). A failure here must not stop the worker from loading: it is retried
+// on first use, where the handler degrades to a plain proxy if the core cannot run.
+let startupInstance = null;
+try {
+  startupInstance = instantiate(compiledCore);
+} catch (err) {
+  console.error(JSON.stringify({ level: "error", event: "core_startup_failed", message: String(err?.message || err) }));
+}
 let current = null;
 let currentConfigKey = "";
 let instantiations = 0;
@@ -360,7 +375,9 @@ export function getCore(env) {
   }
   if (current && derived.key === currentConfigKey) return current;
   const { config, key } = derived;
-  current = new CoreInstance(compiledCore, config);
+  const instance = startupInstance || instantiate(compiledCore);
+  startupInstance = null;
+  current = new CoreInstance(instance, config);
   currentConfigKey = key;
   instantiations++;
   if (current.configureStatus === ABI.ConfigureStatus.RulesOverrideInvalid) {
