@@ -37,11 +37,11 @@ const value = (name, fallback) => {
 const quick = flag("--quick");
 const O = {
   quick,
-  rounds: Number(value("--rounds", quick ? 3 : 3)),
+  rounds: Number(value("--rounds", quick ? 3 : 5)),
   traceRounds: Number(value("--trace-rounds", quick ? 1 : 3)),
   connections: Number(value("--connections", 10)),
-  hitSeconds: quick ? 1 : 5,
-  mixedSeconds: quick ? 1 : 4,
+  hitSeconds: quick ? 1 : 3,
+  mixedSeconds: quick ? 1 : 2.5,
   warmSeconds: quick ? 0.5 : 1.5,
   stampedeN: 200,
   traceRequests: quick ? 2500 : 10000,
@@ -155,17 +155,24 @@ async function warm(target, baseUrl, urls) {
   return { warmed: urls.length - notHit, notHit };
 }
 
-function stampede(baseUrl, path, n) {
-  const url = new URL(baseUrl + path);
-  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-  const one = () => new Promise((resolve) => {
-    const req = http.get({ host: url.hostname, port: url.port, path, agent, headers: { accept: "application/json" } }, (res) => {
+// n concurrent requests for one path. The n connections are opened first (with a request for an
+// already cached path), so that the n requests arrive together instead of behind n TCP handshakes.
+async function stampede(baseUrl, path, n, warmPath) {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: n, maxFreeSockets: n });
+  const one = (p) => new Promise((resolve) => {
+    const req = http.get({ host: url.hostname, port: url.port, path: p, agent, headers: { accept: "application/json" } }, (res) => {
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode, cache: res.headers["cache-status"] || res.headers["x-cache"] || "" }));
     });
     req.on("error", (err) => resolve({ status: 0, error: err.code }));
   });
-  return Promise.all(Array.from({ length: n }, one)).finally(() => agent.destroy());
+  try {
+    await Promise.all(Array.from({ length: n }, () => one(warmPath)));
+    return await Promise.all(Array.from({ length: n }, () => one(path)));
+  } finally {
+    agent.destroy();
+  }
 }
 
 function countBy(list, key) {
@@ -191,7 +198,7 @@ async function scenarioStartup() {
 
 async function scenarioDecision(originUrl) {
   const variants = ["noop", "export", "decide", "decide-full", "evaluate", "proto-decide-full", "headers-get", "headers-iterate"];
-  const fixture = await startWorkerTarget("decision-fixture", { originUrl });
+  const fixture = await startWorkerTarget("decision-fixture", { originUrl, vars: { RATE_LIMIT: "off", ENVIRONMENT: "bench", VERSION: "bench" } });
   const out = { workerd: {}, node: null, clock: null, init: null };
   try {
     out.clock = await (await fetch(`${fixture.url}/clock`)).json();
@@ -222,6 +229,20 @@ async function scenarioDecision(originUrl) {
         inWorkerPerfUsPerCall: summarize(samples[what].map((s) => s.inWorkerPerfUsPerCall)),
       };
     }
+    // The hit path in process (handleRequest on a memory-tier entry, no HTTP around it) and ways of
+    // building the response headers, µs per iteration (CPU of the process).
+    const hitVariants = ["hit", "floor-response", "headers-pairs-then-8-sets", "headers-object-then-8-sets", "template-object-spread", "headers-one-array", "headers-one-object"];
+    const hitN = 20000;
+    const hitSamples = Object.fromEntries(hitVariants.map((v) => [v, []]));
+    for (const what of hitVariants) await fetch(`${fixture.url}/hitloop?what=${what}&n=2000`).then((r) => r.arrayBuffer());
+    for (let round = 0; round < O.decisionRounds; round++) {
+      for (const what of rotate(hitVariants, round)) {
+        const c0 = cpuOf(fixture.pid);
+        await fetch(`${fixture.url}/hitloop?what=${what}&n=${hitN}`).then((r) => r.arrayBuffer());
+        hitSamples[what].push((cpuDelta(c0, cpuOf(fixture.pid)).ms * 1000) / hitN);
+      }
+    }
+    out.inProcess = Object.fromEntries(hitVariants.map((v) => [v, summarize(hitSamples[v])]));
     // Instantiate + _initialize + configure in workerd.
     const initN = 20;
     const initSamples = [];
@@ -310,7 +331,7 @@ async function scenarioThroughput(origin) {
         for (const name of order.filter((n) => n !== "floor")) {
           const path = `/v3/reference/tickers/${coldTicker()}`;
           const before = await origin.count(path);
-          const answers = await stampede(targets[name].url, path, O.stampedeN);
+          const answers = await stampede(targets[name].url, path, O.stampedeN, urls[0]);
           await new Promise((res) => setTimeout(res, 200)); // background writes, late origin requests
           const originRequests = (await origin.count(path)) - before;
           runs.stampede.push({
@@ -398,6 +419,11 @@ async function traceRun(kind, origin, rules, failMode) {
     const out = {
       target: kind, requests: observed.length, wallMs, lateMaxMs, originRequests, realtimeTtlS: realtimeTtl, marketSession: session,
       firstRequestMs, statuses: countBy(observed, (o) => o.status), cacheStatus: countBy(observed, (o) => o.cacheStatus || "-"),
+      latencyMs: (() => {
+        const ms = observed.map((o) => o.ms).sort((a, b) => a - b);
+        const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+        return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: ms.at(-1), over1s: ms.filter((x) => x > 1000).length };
+      })(),
       sessionsSeen: kind === "project" ? countBy(observed.filter((o) => o.session), (o) => o.session) : undefined,
       ttlsSeen: kind === "project" ? countBy(observed.filter((o) => o.cls === "REALTIME"), (o) => String(o.ttlS)) : undefined,
     };
@@ -443,7 +469,7 @@ async function scenarioTraces(origin) {
       if (wants("offload") && !overBudget(`offload ${kind} round ${round + 1}`)) {
         const r = await traceRun(kind, origin, rules, null);
         offload.push({ round, ...r });
-        log(`offload r${round + 1} ${kind}: ${r.originRequests} origin requests / ideal ${r.ideal} = ${fmt(r.ratio, 3)} (cacheable ${fmt(r.cacheableRatio, 3)}), ${r.requests} requests, REALTIME ttl ${r.realtimeTtlS} s${r.marketSession ? ` (${r.marketSession})` : ""}, late max ${r.lateMaxMs} ms`);
+        log(`offload r${round + 1} ${kind}: ${r.originRequests} origin requests / ideal ${r.ideal} = ${fmt(r.ratio, 3)} (cacheable ${fmt(r.cacheableRatio, 3)}), ${r.requests} requests, ${r.nearBoundary} within 10 ms of a window end, REALTIME ttl ${r.realtimeTtlS} s${r.marketSession ? ` (${r.marketSession})` : ""}, latency p50 ${r.latencyMs.p50} / p99 ${r.latencyMs.p99} / max ${r.latencyMs.max} ms (${r.latencyMs.over1s} over 1 s), send late max ${fmt(r.lateMaxMs, 0)} ms`);
       }
     }
     for (const kind of rotate(["project", "plain-js"], round)) {
@@ -530,8 +556,11 @@ function report() {
   const T = S.trace;
   if (T?.offload) {
     lines.push(`\norigin offload: ${O.traceRequests} requests over ${O.traceSeconds} s, origin requests ÷ ideal (one per key per freshness window)`);
-    lines.push(table(["target", "ratio", "cacheable-only ratio", "origin req", "ideal"], Object.entries(T.offload.summary).map(([t, s]) =>
-      [t, spread(s.ratio, 3), spread(s.cacheableRatio, 3), fmt(s.originRequests.median, 0), fmt(s.ideal.median, 0)])));
+    lines.push(table(["target", "ratio", "cacheable-only ratio", "origin req", "ideal", "latency p50/p99/max ms (median run)"], Object.entries(T.offload.summary).map(([t, s]) => {
+      const runs = T.offload.runs.filter((r) => r.target === t).sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
+      const l = runs[runs.length >> 1]?.latencyMs;
+      return [t, spread(s.ratio, 3), spread(s.cacheableRatio, 3), fmt(s.originRequests.median, 0), fmt(s.ideal.median, 0), l ? `${l.p50}/${l.p99}/${l.max}` : "-"];
+    })));
     const od = T.offload.runs[0];
     if (od) lines.push(`(origin direct: every request reaches the origin: ratio = requests ÷ ideal = ${fmt(od.requests / od.ideal, 2)})`);
   }
@@ -542,11 +571,15 @@ function report() {
   }
   if (S.decision) {
     const D = S.decision;
-    lines.push(`\ndecision cost: ${O.decisionN} calls per loop through the real bridge, µs per call (median CPU of the process; wall)`);
+    lines.push(`\ndecision cost (goal ≤ 1 µs for "decide"): ${O.decisionN} calls per loop through the real bridge, µs per call (median CPU of the process; wall)`);
     lines.push(table(["loop", "workerd CPU", "workerd wall", "in-worker performance.now", "node CPU", "node wall"], Object.keys(D.workerd).map((k) => [
       k, spread(D.workerd[k].cpuUsPerCall, 3), fmt(D.workerd[k].wallUsPerCall.median, 3), fmt(D.workerd[k].inWorkerPerfUsPerCall.median, 3),
       fmt(D.node?.loops?.[k]?.cpuUsPerCall?.median, 3), fmt(D.node?.loops?.[k]?.wallUsPerCall?.median, 3)])));
     lines.push(`clock inside workerd: a busy loop read Date.now() +${D.clock?.busy?.dateMs} ms, performance.now() +${fmt(D.clock?.busy?.perfMs, 0)} ms`);
+    if (D.inProcess) {
+      lines.push("\nin-process hit path and response-header variants (decision fixture /hitloop), µs CPU per iteration");
+      lines.push(table(["variant", "µs"], Object.entries(D.inProcess).map(([k, v]) => [k, spread(v, 2)])));
+    }
   }
   if (S.startup) {
     const w = S.startup.wasm;
@@ -557,16 +590,38 @@ function report() {
   }
   console.log(lines.join("\n"));
 
-  // Headline ratios.
+  // Headline ratios: the median over rounds of the ratio within each round (the two targets ran a few
+  // seconds apart, so a round's ratio is less exposed to the machine's other load than a ratio of
+  // medians; both are in latest.json).
   const ratios = {};
+  const paired = (runs, a, b, metric) => {
+    if (!runs) return null;
+    const per = [];
+    for (let round = 0; round < O.rounds; round++) {
+      const x = runs.find((r) => r.round === round && r.target === a);
+      const y = runs.find((r) => r.round === round && r.target === b);
+      if (x && y && y[metric]) per.push(x[metric] / y[metric]);
+    }
+    return per.length ? summarize(per) : null;
+  };
+  const pairedRatios = {
+    project_hit_cpu_per_req_vs_floor: paired(S.hit?.runs, "project", "floor", "cpuUsPerReq"),
+    project_hit_throughput_vs_plain_js: paired(S.hit?.runs, "project", "plain-js", "rps"),
+    project_hit_cpu_per_req_vs_plain_js: paired(S.hit?.runs, "project", "plain-js", "cpuUsPerReq"),
+    floor_hit_throughput_vs_plain_js: paired(S.hit?.runs, "floor", "plain-js", "rps"),
+    project_mixed_throughput_vs_plain_js: paired(S.mixed?.runs, "project", "plain-js", "rps"),
+    ratelimit_hit_cpu_per_req_vs_project: paired(S.hit?.runs, "project+ratelimit", "project", "cpuUsPerReq"),
+    prototype_hit_cpu_per_req_vs_floor: paired(S.hit?.runs, "project-proto", "floor", "cpuUsPerReq"),
+    prototype_hit_cpu_per_req_vs_project: paired(S.hit?.runs, "project-proto", "project", "cpuUsPerReq"),
+  };
+  for (const [k, v] of Object.entries(pairedRatios)) if (v) ratios[k] = v.median;
+  results.pairedRatios = pairedRatios;
   const hit = S.hit?.summary;
-  if (hit?.project && hit.floor) ratios.project_hit_cpu_per_req_vs_floor = hit.project.cpuUsPerReq.median / hit.floor.cpuUsPerReq.median;
-  if (hit?.project && hit["plain-js"]) ratios.project_hit_throughput_vs_plain_js = hit.project.rps.median / hit["plain-js"].rps.median;
-  if (hit?.project && hit["plain-js"]) ratios.project_hit_cpu_per_req_vs_plain_js = hit.project.cpuUsPerReq.median / hit["plain-js"].cpuUsPerReq.median;
-  if (hit?.["project+ratelimit"] && hit.project) ratios.ratelimit_hit_cpu_per_req_vs_project = hit["project+ratelimit"].cpuUsPerReq.median / hit.project.cpuUsPerReq.median;
-  if (hit?.["project-proto"] && hit.floor) ratios.prototype_hit_cpu_per_req_vs_floor = hit["project-proto"].cpuUsPerReq.median / hit.floor.cpuUsPerReq.median;
   const mixed = S.mixed?.summary;
-  if (mixed?.project && mixed["plain-js"]) ratios.project_mixed_throughput_vs_plain_js = mixed.project.rps.median / mixed["plain-js"].rps.median;
+  if (hit?.project && hit.floor) results.ratioOfMedians = {
+    project_hit_cpu_per_req_vs_floor: hit.project.cpuUsPerReq.median / hit.floor.cpuUsPerReq.median,
+    project_hit_throughput_vs_plain_js: hit["plain-js"] ? hit.project.rps.median / hit["plain-js"].rps.median : null,
+  };
   if (S.stampede?.summary?.project) ratios.project_stampede_origin_requests = S.stampede.summary.project.originRequests.median;
   if (T?.offload?.summary?.project) ratios.project_offload_vs_ideal = T.offload.summary.project.ratio.median;
   if (T?.down?.summary?.project) {
@@ -577,7 +632,10 @@ function report() {
   if (S.startup) ratios.wasm_raw_kib = S.startup.wasm.rawBytes / 1024;
   results.ratios = ratios;
   console.log("");
-  for (const [k, v] of Object.entries(ratios)) console.log(`RATIO ${k} = ${fmt(v, 2)}`);
+  for (const [k, v] of Object.entries(ratios)) {
+    const p = pairedRatios[k];
+    console.log(`RATIO ${k} = ${fmt(v, 2)}${p && p.n > 1 ? `  (per round: ${fmt(p.min, 2)}–${fmt(p.max, 2)})` : ""}`);
+  }
   if (results.notes.length) console.log(`\nnotes:\n- ${results.notes.join("\n- ")}`);
 
   // Files.
@@ -598,7 +656,8 @@ function report() {
       panels,
     });
     writeFileSync(join(root, "bench/results/chart.svg"), svg);
-    if (!flag("--no-docs-chart")) {
+    // The committed copy (docs/bench-chart.svg, shown by BENCHMARKS.md) comes from full runs only.
+    if (!quick && !flag("--no-docs-chart")) {
       mkdirSync(join(root, "docs"), { recursive: true });
       copyFileSync(join(root, "bench/results/chart.svg"), join(root, "docs/bench-chart.svg"));
     }
@@ -608,7 +667,7 @@ function report() {
     console.log("\nmarkdown (hit-heavy):\n" + markdownTable(["target", "req/s", "CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "origin req"],
       targets.filter((t) => hit[t]).map((t) => [t, fmt(hit[t].rps.median, 0), fmt(hit[t].cpuUsPerReq.median, 1), fmt(hit[t].p50.median, 0), fmt(hit[t].p99.median, 0), hit[t].non2xx, hit[t].originRequests])));
   }
-  console.log(`\nwrote bench/results/latest.json${panels.length ? ", bench/results/chart.svg" + (flag("--no-docs-chart") ? "" : ", docs/bench-chart.svg") : ""} in ${fmt(elapsedS(), 0)} s`);
+  console.log(`\nwrote bench/results/latest.json${panels.length ? ", bench/results/chart.svg" + (quick || flag("--no-docs-chart") ? "" : ", docs/bench-chart.svg") : ""} in ${fmt(elapsedS(), 0)} s`);
 }
 
 main().catch((err) => {

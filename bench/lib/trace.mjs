@@ -132,7 +132,7 @@ export function idealOriginRequests(observed) {
 // Sends the plan in real time against baseUrl. Each request is sent at its planned time (checked every
 // few ms); returns [{path, family, cls, phase, sentAt, status, cacheStatus, ttlS, session, ms}].
 // onTime(ms) is called once when the clock passes `at` ms (used to fail the origin halfway).
-export async function replay(baseUrl, plan, { events = [], maxSockets = 64 } = {}) {
+export async function replay(baseUrl, plan, { events = [], maxSockets = 256 } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(baseUrl);
   const results = new Array(plan.length);
@@ -143,7 +143,9 @@ export async function replay(baseUrl, plan, { events = [], maxSockets = 64 } = {
   let lateMax = 0;
 
   const send = (req, index) => new Promise((resolve) => {
-    const sentAt = Date.now();
+    // sentAt: when the request was flushed to the socket ('finish'), not when it was queued: a request
+    // waiting for a free connection would otherwise carry a time earlier than the worker's.
+    let sentAt = Date.now();
     lateMax = Math.max(lateMax, sentAt - start - req.at);
     const r = http.request({ host: url.hostname, port: url.port, path: req.path, method: "GET", agent, headers: { accept: "application/json" } }, (res) => {
       res.resume();
@@ -155,10 +157,12 @@ export async function replay(baseUrl, plan, { events = [], maxSockets = 64 } = {
           path: req.path, family: req.family, cls: req.cls, phase: req.phase, sentAt, ms: Date.now() - sentAt,
           status: res.statusCode, cacheStatus: res.headers["cache-status"] || res.headers["x-cache"] || "",
           ttlS: ttl ? Number(ttl[1]) : null, session: session ? session[1] : null,
+          tier: res.headers["x-cache-tier"] || null, age: res.headers["cache-age"] ?? null,
         };
         resolve();
       });
     });
+    r.on("finish", () => { sentAt = Date.now(); });
     r.on("error", (err) => {
       results[index] = { path: req.path, family: req.family, cls: req.cls, phase: req.phase, sentAt, ms: Date.now() - sentAt, status: 0, error: err.code || err.message, cacheStatus: "", ttlS: null };
       resolve();
