@@ -98,6 +98,8 @@ class CoreInstance {
     if (this.configureStatus === ABI.ConfigureStatus.Fatal) throw new CoreError("the embedded rules are invalid");
     this.report = this.readReport();
     this.requestHeaderNames = FIXED_REQUEST_HEADERS.concat(this.report.extraRequestHeaders || []);
+    this.slotOf = new Map(this.requestHeaderNames.map((name, slot) => [name, slot]));
+    this.slotValues = new Array(ABI.kReqHeaderSlots).fill(null);
   }
 
   // Memory may grow during any call that allocates; views over a detached buffer read nothing.
@@ -140,18 +142,29 @@ class CoreInstance {
     return length === 0 ? "" : decoder.decode(this.u8.subarray(offset, offset + length));
   }
 
+  // One pass over the request headers: the values of the ABI's slots and the total size together
+  // (Headers iteration yields lower-case names, and joins repeated headers as get() would).
+  // totalHeaderBytes, when given, is used as is (callers that already know it, e.g. purge).
   decideRequest(method, target, headers, nowMs, totalHeaderBytes) {
     this.refreshViews();
+    const values = this.slotValues;
+    values.fill(null);
+    let total = 0;
+    const slotOf = this.slotOf;
+    for (const [name, value] of headers) {
+      total += name.length + value.length + 4;
+      const slot = slotOf.get(name);
+      if (slot !== undefined) values[slot] = value;
+    }
     const s = this.scratch;
     this.putF64(s, ABI.kReqNowMs, nowMs);
     this.putU32(s, ABI.kReqMethod, METHOD_CODES[method] || 0);
-    this.putU32(s, ABI.kReqTotalHeaderBytes, totalHeaderBytes);
+    this.putU32(s, ABI.kReqTotalHeaderBytes, totalHeaderBytes ?? total);
     let cursor = this.putString(s + ABI.kReqStrings, target);
     if (cursor < 0) return null; // larger than the scratch region: the caller answers 414
     this.putU32(s, ABI.kReqUrlLength, cursor - (s + ABI.kReqStrings));
-    const names = this.requestHeaderNames;
     for (let slot = 0; slot < ABI.kReqHeaderSlots; slot++) {
-      const value = slot < names.length ? headers.get(names[slot]) : null;
+      const value = values[slot];
       if (value === null) {
         this.putU32(s, ABI.kReqHeaderLengths + slot * 4, ABI.kAbsent);
         continue;
