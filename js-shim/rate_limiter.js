@@ -34,8 +34,20 @@ const HEADER_REMAINING = "x-ratelimit-remaining";
 const HEADER_RESET = "x-ratelimit-reset";
 const NOT_LIMITED = Object.freeze({ limited: false, headers: Object.freeze({}) });
 
+// Quota slices: an isolate does not ask the limiter object about every request. It takes a slice of
+// the client's quota (1/SLICE_DIVISOR of its tightest window, at least 1) and spends it locally until
+// it runs out or the window turns. The object counts whole slices, so the limit is still never exceeded;
+// the price is that unspent slices count as used, so a client spread over many isolates may be cut off
+// up to one slice per isolate early, and X-RateLimit-Remaining is this isolate's view. Small limits
+// (under SLICE_DIVISOR per window) get slices of 1: every request is counted by the object.
+const SLICE_DIVISOR = 20;
+const MAX_SLICE = 1000;
+const MAX_ALLOWANCES = 10_000;
+
 // Per-isolate state.
-const stats = { checked: 0, limited: 0, limitedLocally: 0, failedOpen: 0, exempt: 0 };
+const stats = { checked: 0, limited: 0, limitedLocally: 0, failedOpen: 0, exempt: 0, servedFromSlice: 0, rpcs: 0 };
+// Unspent slices by identity|bucket → {left, untilMs, verdict}.
+const allowances = new Map();
 let lastFailureLogAt = 0;
 let failuresSinceLog = 0;
 // Denials the limiter answered, by identity|bucket → {resetAtMs, limit, window}: until the window turns the
@@ -101,7 +113,11 @@ function policyFor(rc) {
     exemptPaths: new Set(section.exempt?.paths || []),
     exemptPrefixes: section.exempt?.prefixes || [],
   };
-  if (cachedPolicy.policy) denials.clear(); // the limits may have changed: old denials no longer hold
+  if (cachedPolicy.policy) {
+    // The limits may have changed: old denials and slices no longer hold.
+    denials.clear();
+    allowances.clear();
+  }
   cachedPolicy = { report, env: rc.env, policy };
   return policy;
 }
@@ -124,6 +140,22 @@ function bucketFor(policy, decision, report) {
     if (name !== undefined && policy.classes.has(name)) return { name, limits: policy.classes.get(name) };
   }
   return policy.default ? { name: "default", limits: policy.default } : null;
+}
+
+function sliceFor(limits) {
+  const tightest = Math.min(limits.perMinute || Infinity, limits.perDay || Infinity);
+  return Math.max(1, Math.min(MAX_SLICE, Math.floor(tightest / SLICE_DIVISOR)));
+}
+
+function rememberAllowance(key, allowance) {
+  if (allowances.size >= MAX_ALLOWANCES && !allowances.has(key)) {
+    // Oldest first; a forgotten slice is simply lost (it was counted, so this errs on the strict side).
+    for (const k of allowances.keys()) {
+      allowances.delete(k);
+      if (allowances.size < MAX_ALLOWANCES * 0.9) break;
+    }
+  }
+  allowances.set(key, allowance);
 }
 
 function hasLimit(limits) {
@@ -210,18 +242,33 @@ export async function checkRateLimit(rc, decision, identity) {
     denials.delete(denialKey);
   }
 
+  const slice = allowances.get(denialKey);
+  if (slice && slice.left > 0 && rc.now < slice.untilMs) {
+    slice.left--;
+    stats.servedFromSlice++;
+    const resetS = Math.max(1, Math.ceil((slice.verdict.resetAtMs - rc.now) / 1000));
+    return { limited: false, headers: headersOf({ ...slice.verdict, remaining: slice.verdict.remaining + slice.left, resetS }, 0, bucket.name, rc) };
+  }
+
   const namespace = rc.env.RATE_LIMITER;
   if (!namespace) return failOpen("binding-missing");
   let verdict;
   try {
     // A fresh stub per call: a stub that saw an error stays broken.
     const stub = namespace.get(namespace.idFromName(limiterObjectName(identity)));
-    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now), RPC_TIMEOUT_MS);
+    stats.rpcs++;
+    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, sliceFor(bucket.limits)), RPC_TIMEOUT_MS);
   } catch (err) {
     return failOpen(/timed out/.test(String(err?.message)) ? "timeout" : "error", err);
   }
   if (!verdict || typeof verdict.allowed !== "boolean" || verdict.limit === null) return failOpen("bad-answer");
-  if (verdict.allowed) return { limited: false, headers: headersOf(verdict, 0, bucket.name, rc) };
+  if (verdict.allowed) {
+    // This request spends one of the granted requests; the rest are kept for the next ones.
+    const granted = Number.isSafeInteger(verdict.granted) && verdict.granted > 0 ? verdict.granted : 1;
+    if (granted > 1) rememberAllowance(denialKey, { left: granted - 1, untilMs: verdict.leaseUntilMs ?? verdict.resetAtMs, verdict });
+    else allowances.delete(denialKey);
+    return { limited: false, headers: headersOf({ ...verdict, remaining: verdict.remaining + granted - 1 }, 0, bucket.name, rc) };
+  }
 
   stats.limited++;
   rememberDenial(denialKey, verdict);
@@ -260,6 +307,7 @@ export function rateLimiterStats() {
 
 export function _resetRateLimiterForTests() {
   denials.clear();
+  allowances.clear();
   lastFailureLogAt = 0;
   failuresSinceLog = 0;
   for (const k of Object.keys(stats)) stats[k] = 0;

@@ -30,6 +30,9 @@ function checkName(value, what) {
 }
 
 // {perMinute, perDay}: each a positive integer, or absent/null/0 for "not limited".
+// The largest quota slice one call may take.
+const MAX_SLICE = 1000;
+
 function checkLimits(limits) {
   if (!limits || typeof limits !== "object") throw new TypeError("limits must be an object {perMinute, perDay}");
   const out = {};
@@ -68,15 +71,19 @@ export class RateLimiterDurableObject extends DurableObject {
   // `window` ("minute" | "day") is the one the other fields describe: when allowed, the window closest to
   // running out; when denied, the exhausted window that resets last (retrying before then is pointless).
   // Denied requests are not counted, so a client that backs off is served again when the window turns.
-  async hit(identity, bucket, limits, nowMs) {
+  // Counts `want` requests at once (a quota slice an isolate then spends locally; 1 = one request). The
+  // grant is what every window can still take, so the limit is never exceeded: {granted, leaseUntilMs}
+  // say how many were counted and until when the slice may be spent (the earliest window boundary).
+  async hit(identity, bucket, limits, nowMs, want = 1) {
     checkName(identity, "identity");
     checkName(bucket, "bucket");
     const checked = checkLimits(limits);
+    if (!Number.isSafeInteger(want) || want < 1 || want > MAX_SLICE) throw new TypeError(`want must be an integer in 1..${MAX_SLICE}`);
     const now = Number.isFinite(nowMs) && nowMs > 0 ? Math.floor(nowMs) : Date.now();
     this.ensureSchema();
     // Read, check and write without an await in between: nothing else runs in this object meanwhile, and
     // the transaction commits the writes together.
-    const result = this.ctx.storage.transactionSync(() => this.count(identity, bucket, checked, now));
+    const result = this.ctx.storage.transactionSync(() => this.count(identity, bucket, checked, now, want));
     this.stats.hits++;
     if (result.allowed) this.stats.allowed++;
     else this.stats.denied++;
@@ -85,7 +92,7 @@ export class RateLimiterDurableObject extends DurableObject {
     return result;
   }
 
-  count(identity, bucket, limits, now) {
+  count(identity, bucket, limits, now, want = 1) {
     const windows = [];
     for (const w of WINDOWS) {
       const limit = limits[w.field];
@@ -114,9 +121,10 @@ export class RateLimiterDurableObject extends DurableObject {
       };
     }
 
+    const granted = Math.min(want, ...windows.map((x) => x.limit - x.count));
     let expiresAt = 0;
     for (const x of windows) {
-      x.count++;
+      x.count += granted;
       this.sql.exec(
         `INSERT INTO windows (key, window_start, count, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET window_start = excluded.window_start, count = excluded.count,
@@ -129,6 +137,7 @@ export class RateLimiterDurableObject extends DurableObject {
     return {
       allowed: true, window: binding.w.name, limit: binding.limit, remaining: binding.limit - binding.count,
       resetS: secondsUntil(binding.resetAtMs), resetAtMs: binding.resetAtMs, retryAfterS: 0, expiresAt,
+      granted, leaseUntilMs: Math.min(...windows.map((x) => x.resetAtMs)),
     };
   }
 

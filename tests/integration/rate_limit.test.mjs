@@ -411,3 +411,33 @@ test("the shipped rules limit per client: default, bypass and REALTIME buckets",
     await shipped.close();
   }
 });
+
+test("quota slices: large limits are spent locally in slices, the object is asked once per slice, and the limit is never exceeded", async () => {
+  // perMinute 100 → slices of 5 (1/20): 100 requests cost 20 calls to the object, the 101st is refused.
+  const rules = { ...RL_RULES, rateLimits: { enabled: true, default: { perMinute: 100, perDay: 10000 } } };
+  const sw = await startWorker({ origin, vars: { CACHE_RULES: JSON.stringify(rules) } });
+  try {
+    await clearOfMinuteBoundary();
+    const client = ipClient("203.0.113.77");
+    const remaining = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await sw.fetch("/v3/reference/tickers/AAPL", { headers: client });
+      assert.equal(res.status, 200, `request ${i + 1}`);
+      remaining.push(Number(res.headers.get("x-ratelimit-remaining")));
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(remaining.slice(0, 6), [99, 98, 97, 96, 95, 94], "Remaining counts down request by request");
+    assert.equal(remaining[99], 0);
+    const over = await sw.fetch("/v3/reference/tickers/AAPL", { headers: client });
+    assert.equal(over.status, 429, "the 101st request in the minute is refused");
+    await over.arrayBuffer();
+    const ns = await sw.mf.getDurableObjectNamespace("RATE_LIMITER");
+    const ip = createHash("sha256").update("ip:203.0.113.77").digest("hex").slice(0, 32);
+    const described = await ns.get(ns.idFromName(`rl:ip:${ip}`)).describe();
+    assert.equal(described.hits, 21, "20 slices of 5, then one refused call");
+    const minuteRow = described.rows.find((r) => r.key.endsWith("|default|m"));
+    assert.equal(minuteRow?.count, 100, "the object counted exactly the limit");
+  } finally {
+    await sw.close();
+  }
+});
