@@ -220,6 +220,7 @@ function limitedResponse(rc, bucket, verdict) {
 // {error, message, status} with Retry-After and the X-RateLimit-* headers); otherwise `headers` are the
 // X-RateLimit-* headers for the response being served (empty when the request is not limited at all).
 // X-RateLimit-Reset is in seconds from now, like Retry-After.
+// identity: the client's identity, or a function returning (a promise of) it.
 export async function checkRateLimit(rc, decision, identity) {
   const policy = policyFor(rc);
   if (!policy.on) return NOT_LIMITED;
@@ -231,6 +232,8 @@ export async function checkRateLimit(rc, decision, identity) {
   }
   stats.checked++;
 
+  // The identity may be passed lazily: hashing it is only worth doing once a limit applies.
+  if (typeof identity === "function") identity = await identity();
   const denialKey = `${identity}|${bucket.name}`;
   const denied = denials.get(denialKey);
   if (denied) {
@@ -285,7 +288,7 @@ export async function checkRateLimit(rc, decision, identity) {
 // anything is served, so a limited request never reaches the origin), else serves and adds the
 // X-RateLimit-* headers. rc.authIdentity, when the auth step set it, names the client.
 export async function withRateLimit(rc, decision, serve) {
-  const limit = await checkRateLimit(rc, decision, await clientIdentity(rc.request, rc.authIdentity));
+  const limit = await checkRateLimit(rc, decision, () => clientIdentity(rc.request, rc.authIdentity));
   if (limit.limited) return limit.response;
   const res = await serve();
   const names = Object.keys(limit.headers);
