@@ -11,6 +11,7 @@ import { applyPurgeRecords, purgeLog } from "./purge_log.js";
 import { runtimeConfig } from "./runtime_config.js";
 import { memoryTier } from "./tiers/memory_tier.js";
 import { logEvent } from "./responses.js";
+import { withTimeout } from "./timeouts.js";
 
 export const CONTROL_OBJECT_NAME = "metrics";
 const DEFAULT_INTERVAL_MS = 5000;
@@ -39,15 +40,6 @@ export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {
   return true;
 }
 
-function withTimeout(promise, ms) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`control sync timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 // Flushes now (awaitable: scheduled() and the metrics endpoint use it). Syncs are serialised so two
 // overlapping flushes never send the same delta twice. Resolves to the control object's answer, or
@@ -65,7 +57,7 @@ async function doSync(env, wantTotals) {
   const flush = metrics.beginFlush();
   try {
     const res = await withTimeout(
-      stub.sync({ delta: flush.delta, sinceSeq: purgeLog.seq, firstSync: !syncedOnce, wantTotals }), SYNC_TIMEOUT_MS);
+      stub.sync({ delta: flush.delta, sinceSeq: purgeLog.seq, firstSync: !syncedOnce, wantTotals }), SYNC_TIMEOUT_MS, "control sync");
     flush.commit(res.kvWritesToday);
     syncedOnce = true;
     const cfg = runtimeConfig(env);

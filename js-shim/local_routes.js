@@ -7,21 +7,13 @@ import { handlePurge } from "./purge.js";
 import { jsonError, jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { applyCors } from "./cors.js";
+import { withTimeout } from "./timeouts.js";
 
 export { secretsEqual } from "./admin_auth.js";
 
 // The shared tier's health probe must not hold an ops endpoint hostage.
 const PROBE_TIMEOUT_MS = 2000;
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function rulesStatus(core) {
   const r = core.report?.rules;

@@ -13,6 +13,7 @@ import { controlStub } from "./control_sync.js";
 import { purgeLog } from "./purge_log.js";
 import { jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
+import { withTimeout } from "./timeouts.js";
 
 export const MAX_PURGE_BODY_BYTES = 64 * 1024;
 const MAX_KEYS = 1000;
@@ -20,15 +21,6 @@ const MAX_TAGS = 100;
 const MAX_STRING = 2048;
 const TIMEOUT_MS = 10_000;
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 // Reads at most `limit` bytes: a body without (or with a lying) Content-Length is cut off, not buffered.
 async function readCapped(request, limit) {

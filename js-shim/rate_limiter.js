@@ -21,6 +21,7 @@
 import * as ABI from "./generated/abi_layout.js";
 import { metrics } from "./metrics.js";
 import { logEvent } from "./responses.js";
+import { withTimeout } from "./timeouts.js";
 
 const encoder = new TextEncoder();
 // The RPC is on the path of every limited request; past this the request is served unlimited.
@@ -162,15 +163,6 @@ function hasLimit(limits) {
   return Boolean(limits && (limits.perMinute || limits.perDay));
 }
 
-function withTimeout(promise, ms) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`rate limiter timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function failOpen(reason, err) {
   stats.failedOpen++;
@@ -260,7 +252,7 @@ export async function checkRateLimit(rc, decision, identity) {
     // A fresh stub per call: a stub that saw an error stays broken.
     const stub = namespace.get(namespace.idFromName(limiterObjectName(identity)));
     stats.rpcs++;
-    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, sliceFor(bucket.limits)), RPC_TIMEOUT_MS);
+    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, sliceFor(bucket.limits)), RPC_TIMEOUT_MS, "rate limiter");
   } catch (err) {
     return failOpen(/timed out/.test(String(err?.message)) ? "timeout" : "error", err);
   }

@@ -10,20 +10,12 @@ import { purgeLog } from "../purge_log.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
 import { LEASE_WAIT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { withTimeout } from "../timeouts.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
 const SHARED_TIMEOUT_MS = 1500;
 const EDGE_TIMEOUT_MS = 1000;
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const tierSets = new WeakMap();
 
