@@ -2,70 +2,22 @@
 // with `--var BACKEND_URL:<url>` pointing it at the demo origin.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { root } from "./harness.mjs";
+import { startWranglerDev } from "./wrangler_dev_runner.mjs";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 let origin;
-let wrangler;
+let dev;
 let base;
-let home;
-let output = "";
 
 before(async () => {
   origin = await startDemoOrigin({ port: 0, host: "127.0.0.1" });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  home = mkdtempSync(join(tmpdir(), "edge-cache-wrangler-"));
-  wrangler = spawn(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", String(port),
-    "--show-interactive-dev-session=false", "--var", `BACKEND_URL:${origin.url}`,
-    "--persist-to", join(home, "state"),
-  ], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: home, WRANGLER_LOG_PATH: join(home, "logs"), CI: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  wrangler.stdout.on("data", (d) => (output += d));
-  wrangler.stderr.on("data", (d) => (output += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited early (${wrangler.exitCode}):\n${output}`);
-    try {
-      const res = await fetch(`${base}/health`);
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not come up within 90 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  dev = await startWranglerDev({ vars: { BACKEND_URL: origin.url } });
+  base = dev.base;
 });
 
 after(async () => {
-  if (wrangler && wrangler.exitCode === null) {
-    const exited = new Promise((r) => wrangler.once("exit", r));
-    wrangler.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (wrangler.exitCode === null) wrangler.kill("SIGKILL");
-  }
+  await dev?.stop();
   await origin?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 test("wrangler dev serves /health with the version headers", async () => {

@@ -6,30 +6,13 @@
 //     itself when the fault ends.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
+import { startWranglerDev } from "../integration/wrangler_dev_runner.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const MEMORY_BUDGET = 4 * 1024 * 1024;
 const TOTAL_REQUESTS = 20_000;
 const CONNECTIONS = 50;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // Tickers the demo origin knows: letters only.
 function ticker(n) {
@@ -42,49 +25,20 @@ function ticker(n) {
 }
 
 let origin;
-let wrangler;
+let dev;
 let base;
-let home;
-let output = "";
 
 before(async () => {
   origin = await startDemoOrigin({ port: 0, host: "127.0.0.1" });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  home = mkdtempSync(join(tmpdir(), "edge-cache-load-"));
-  wrangler = spawn(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false",
-    "--var", `BACKEND_URL:${origin.url}`, "--var", `MEMORY_CACHE_BYTES:${MEMORY_BUDGET}`, "--var", "ORIGIN_TIMEOUT_MS:1000",
-    "--var", "DEBUG_HEADERS:false", "--var", "RATE_LIMIT:off", "--persist-to", join(home, "state"),
-  ], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: home, WRANGLER_LOG_PATH: join(home, "logs"), CI: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
+  dev = await startWranglerDev({
+    vars: { BACKEND_URL: origin.url, MEMORY_CACHE_BYTES: MEMORY_BUDGET, ORIGIN_TIMEOUT_MS: 1000, DEBUG_HEADERS: "false", RATE_LIMIT: "off" },
   });
-  wrangler.stdout.on("data", (d) => (output += d));
-  wrangler.stderr.on("data", (d) => (output += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited early (${wrangler.exitCode}):\n${output}`);
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not come up within 90 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  base = dev.base;
 });
 
 after(async () => {
-  if (wrangler && wrangler.exitCode === null) {
-    const exited = new Promise((r) => wrangler.once("exit", r));
-    wrangler.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (wrangler.exitCode === null) wrangler.kill("SIGKILL");
-  }
+  await dev?.stop();
   await origin?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 function run(opts) {
@@ -162,7 +116,7 @@ for (const [modeIndex, mode] of ["down", "500", "hang"].entries()) {
     origin.setMode("ok");
     if (sample500) console.log(`a 500 under ${mode}: ${sample500}`);
     console.log(`fault ${mode}: statuses ${JSON.stringify(statuses)}`);
-    if (statuses[500] && mode !== "500") console.log(output.split("\n").filter((l) => /exception|error/i.test(l)).slice(-5).join("\n"));
+    if (statuses[500] && mode !== "500") console.log(dev.output().split("\n").filter((l) => /exception|error/i.test(l)).slice(-5).join("\n"));
     assert.equal(result.errors, 0, "no connection errors");
     // Every cached key was served: 750 of the 1000 requests were for cached keys. The only other status
     // is the uncached keys' error: 502/504 from the worker, or the origin's own 500 passed through.
