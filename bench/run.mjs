@@ -25,7 +25,6 @@ import {
   GUARD_MS, PLAIN_JS_TTL_OVERRIDES, REALTIME_CLOSED_MAX_S, TRACE_TTLS, idealOriginRequests, planTrace, replay, shortRules,
 } from "./lib/trace.mjs";
 import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
-import { generatePrototype } from "./prototypes/generate.mjs";
 
 // ---- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -197,7 +196,7 @@ async function scenarioStartup() {
 }
 
 async function scenarioDecision(originUrl) {
-  const variants = ["noop", "export", "decide", "decide-full", "evaluate", "proto-decide-full", "headers-get", "headers-iterate"];
+  const variants = ["noop", "export", "decide", "decide-full", "evaluate", "headers-get", "headers-iterate"];
   const fixture = await startWorkerTarget("decision-fixture", { originUrl, vars: { RATE_LIMIT: "off", ENVIRONMENT: "bench", VERSION: "bench" } });
   const out = { workerd: {}, node: null, clock: null, init: null };
   try {
@@ -284,15 +283,13 @@ async function scenarioThroughput(origin) {
   const hitPaths = requestSequence(urls, 4096, { seed: 42 });
   const mixedPaths = requestSequence(urls, 4000, { uncacheableShare: 0.1, seed: 43 });
   const targets = {};
-  // Extras, measured in hit-heavy only: the prototype of the proposed hot-path changes, and the project
-  // with its rate limiter on (limits raised so that nothing is limited: the cost of the check itself).
+  // Extra, measured in hit-heavy only: the project with its rate limiter on (limits raised so that nothing is limited: the cost of the check itself).
   const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
   const specs = [
     { name: "project", kind: "project", vars: PROJECT_VARS },
     { name: "plain-js", kind: "plain-js" },
     { name: "floor", kind: "floor" },
   ];
-  if (results.prototype?.ok) specs.push({ name: "project-proto", kind: "project-proto", vars: PROJECT_VARS });
   if (rules.rateLimits?.enabled && !flag("--no-ratelimit-variant")) {
     specs.push({ name: "project+ratelimit", kind: "project", vars: { RATE_LIMIT: "on", CACHE_RULES: JSON.stringify(unlimitedRateLimits(rules)) } });
   }
@@ -301,7 +298,7 @@ async function scenarioThroughput(origin) {
   targets["origin direct"] = { url: origin.url, pid: null };
   results.machine.miniflareReadyMs = Object.fromEntries(workers.map((k) => [k, targets[k].readyMs]));
   const all = Object.keys(targets);
-  const names = all.filter((n) => !["project-proto", "project+ratelimit"].includes(n));
+  const names = all.filter((n) => n !== "project+ratelimit");
   const runs = { hit: [], mixed: [], stampede: [] };
   try {
     for (const name of all) {
@@ -512,9 +509,6 @@ async function main() {
   }
   log(`bench ${quick ? "--quick " : ""}rounds=${O.rounds} traceRounds=${O.traceRounds}, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   if (results.gitDirty.length) log(`note: measuring the working tree, with uncommitted changes: ${results.gitDirty.join(", ")}`);
-  results.prototype = generatePrototype(); // also provides bench/.proto/core_bridge.js to the decision fixture
-  if (flag("--no-proto")) results.prototype = { ok: false, error: "--no-proto" };
-  if (!results.prototype.ok) log(`prototype not measured: ${results.prototype.error}`);
   const origin = await startOriginProcess();
   try {
     if (wants("startup")) results.scenarios.startup = await scenarioStartup();
@@ -534,7 +528,7 @@ async function main() {
 function report() {
   const S = results.scenarios;
   const lines = [];
-  const targets = ["project", "plain-js", "floor", "origin direct", "project-proto", "project+ratelimit"];
+  const targets = ["project", "plain-js", "floor", "origin direct", "project+ratelimit"];
   const spread = (s, d = 0) => (s && s.median !== null ? `${fmt(s.median, d)} ±${fmt(s.spreadPct / 2, 0)}%` : "-");
   for (const [key, title] of [["hit", "hit-heavy (50 warm URLs, Zipf)"], ["mixed", "mixed (90% cacheable / 10% snapshots)"]]) {
     if (!S[key]) continue;
@@ -611,8 +605,6 @@ function report() {
     floor_hit_throughput_vs_plain_js: paired(S.hit?.runs, "floor", "plain-js", "rps"),
     project_mixed_throughput_vs_plain_js: paired(S.mixed?.runs, "project", "plain-js", "rps"),
     ratelimit_hit_cpu_per_req_vs_project: paired(S.hit?.runs, "project+ratelimit", "project", "cpuUsPerReq"),
-    prototype_hit_cpu_per_req_vs_floor: paired(S.hit?.runs, "project-proto", "floor", "cpuUsPerReq"),
-    prototype_hit_cpu_per_req_vs_project: paired(S.hit?.runs, "project-proto", "project", "cpuUsPerReq"),
   };
   for (const [k, v] of Object.entries(pairedRatios)) if (v) ratios[k] = v.median;
   results.pairedRatios = pairedRatios;

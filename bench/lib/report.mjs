@@ -39,7 +39,7 @@ export function markdownTable(headers, rows) {
   ].join("\n");
 }
 
-const COLORS = { project: "#f38020", "project-proto": "#f7b27a", "project+ratelimit": "#b35c14", "plain-js": "#4f6bed", floor: "#8a8a8a", "origin direct": "#2e9e6b" };
+const COLORS = { project: "#f38020", "project+ratelimit": "#b35c14", "plain-js": "#4f6bed", floor: "#8a8a8a", "origin direct": "#2e9e6b" };
 
 function escapeXml(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
