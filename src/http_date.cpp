@@ -1,5 +1,7 @@
 #include "http_date.h"
 
+#include "market_calendar.h"
+
 #include <algorithm>
 
 namespace edge_cache {
@@ -14,35 +16,10 @@ constexpr int64_t kSecondsPerDay = 86400;
 constexpr int64_t kMinSeconds = -62167219200;  // 0000-01-01T00:00:00Z
 constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
-bool isLeap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
-
-int daysInMonth(int64_t y, int m) {
-  constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && isLeap(y) ? 29 : kDays[m - 1];
-}
-
-// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-int64_t daysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil { int64_t year; int month, day; };
-
-Civil civilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (month <= 2), month, static_cast<int>(doy - (153 * mp + 2) / 5 + 1)};
-}
+// Calendar arithmetic (days since 1970-01-01, month lengths) is market_calendar's: one implementation.
+using market::civilFromDays;
+using market::daysFromCivil;
+using market::daysInMonth;
 
 // Strict left-to-right reader; every method fails without moving past the end of the input.
 struct Reader {
@@ -111,14 +88,14 @@ std::optional<int64_t> tryParseHttpDate(std::string_view value) {
   }
   if (!ok || r.i != r.s.size()) return std::nullopt;
   if (day < 1 || day > daysInMonth(year, month) || h > 23 || m > 59 || sec > 60) return std::nullopt;
-  return daysFromCivil(year, month, day) * kSecondsPerDay + h * 3600 + m * 60 + sec;
+  return daysFromCivil({year, month, day}) * kSecondsPerDay + h * 3600 + m * 60 + sec;
 }
 
 std::string formatHttpDate(int64_t unixSeconds) {
   const int64_t t = std::clamp(unixSeconds, kMinSeconds, kMaxSeconds);
   const int64_t days = (t >= 0 ? t : t - (kSecondsPerDay - 1)) / kSecondsPerDay;  // floor division
   const int64_t secOfDay = t - days * kSecondsPerDay;
-  const Civil c = civilFromDays(days);
+  const market::CivilDate c = civilFromDays(days);
   std::string out;
   out.reserve(29);
   out += kShortDays[((days % 7) + 11) % 7];  // 1970-01-01 was a Thursday (index 4)
