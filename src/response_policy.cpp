@@ -56,6 +56,21 @@ CacheControl targetedCacheControl(const ResponseFacts& f, bool& targeted) {
 
 }  // namespace
 
+ResponseFacts responseFactsFor(const Decision& d, uint32_t status, int64_t nowMs) {
+  ResponseFacts f;
+  f.nowMs = nowMs;
+  f.status = status;
+  f.classIndex = d.classIndex;
+  f.ruleIndex = d.ruleIndex;
+  f.decisionFlags = d.flags;
+  f.ttlS = d.ttlS;
+  f.staleWhileRevalidateS = d.staleWhileRevalidateS;
+  f.staleIfErrorS = d.staleIfErrorS;
+  f.negativeTtlS = d.negativeTtlS;
+  f.tiers = d.tiers;
+  return f;
+}
+
 StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, uint32_t maxBodyBytes) {
   if (f.classIndex >= ctx.rules.classes.size()) return refuse(Reason::ClassNotCached);
   const TtlClass& cls = ctx.rules.classes[f.classIndex];

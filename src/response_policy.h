@@ -8,6 +8,7 @@
 #include "abi/abi_layout.h"
 #include "decision_reason.h"
 #include "policy_context.h"
+#include "request_policy.h"
 
 namespace edge_cache {
 
@@ -37,6 +38,10 @@ struct StoreDecision {
   uint32_t ttlS = 0, staleWhileRevalidateS = 0, staleIfErrorS = 0, tiers = 0;
   uint32_t ageS = 0;  // how old the response already was (Age header)
 };
+
+// The facts of an origin response to a request the core decided: the decision's class, rule, flags,
+// TTLs and tiers, with the status and time. Headers are set afterwards with setHeader.
+ResponseFacts responseFactsFor(const Decision& decision, uint32_t status, int64_t nowMs);
 
 StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& facts, uint32_t maxBodyBytes);
 

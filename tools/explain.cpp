@@ -303,17 +303,7 @@ int main(int argc, char** argv) {
   out["flags"] = flagNames(d.flags);
 
   if (!responseHeaders.empty() && (d.action == abi::Action::Lookup || d.action == abi::Action::Refresh)) {
-    ResponseFacts rf;
-    rf.nowMs = nowMs;
-    rf.status = static_cast<uint32_t>(status);
-    rf.classIndex = d.classIndex;
-    rf.ruleIndex = d.ruleIndex;
-    rf.decisionFlags = d.flags;
-    rf.ttlS = d.ttlS;
-    rf.staleWhileRevalidateS = d.staleWhileRevalidateS;
-    rf.staleIfErrorS = d.staleIfErrorS;
-    rf.negativeTtlS = d.negativeTtlS;
-    rf.tiers = d.tiers;
+    ResponseFacts rf = responseFactsFor(d, static_cast<uint32_t>(status), nowMs);
     static const char* kResponse[] = {"cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "expires", "date", "age",
                                       "etag", "last-modified", "vary", "set-cookie", "pragma", "content-range"};
     std::vector<std::pair<std::string, std::string>> store;

@@ -29,17 +29,7 @@ using Headers = std::vector<std::pair<ResponseHeader, std::string_view>>;
 
 // What the shim sends for an origin response: the request's Decision, the status, the headers that matter.
 ResponseFacts responseFor(const Decision& d, uint32_t status, const Headers& headers = {}, int64_t nowMs = kMon1000) {
-  ResponseFacts f;
-  f.nowMs = nowMs;
-  f.status = status;
-  f.classIndex = d.classIndex;
-  f.ruleIndex = d.ruleIndex;
-  f.decisionFlags = d.flags;
-  f.ttlS = d.ttlS;
-  f.staleWhileRevalidateS = d.staleWhileRevalidateS;
-  f.staleIfErrorS = d.staleIfErrorS;
-  f.negativeTtlS = d.negativeTtlS;
-  f.tiers = d.tiers;
+  ResponseFacts f = responseFactsFor(d, status, nowMs);
   for (const auto& [h, v] : headers) f.setHeader(h, v);
   return f;
 }
