@@ -2,17 +2,19 @@
 // tiers, the origin (coalesced, conditional when validators exist), stale serving — and assembles the
 // response. Every choice (key, TTL, tiers, freshness, storability) comes from the core.
 import { ABI, withCore } from "./core_bridge.js";
-import { applyCors, preflightResponse } from "./cors.js";
+import { applyCors, applyCorsToFields, preflightResponse } from "./cors.js";
 import { metrics } from "./metrics.js";
 import {
   CACHE_STATUS, isForwardableResponseHeader, jsonError, logEvent, stampWorkerHeaders, storedHeaderPairs,
 } from "./responses.js";
-import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
+import {
+  OriginError, SingleFlight, bufferBody, fetchOrigin, forwardedHeaderBytes, originUrl, upstreamHeaders,
+} from "./origin_client.js";
 import { lookupSlowTiersCoalesced, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
 import { maybeFlushMetrics } from "./control_sync.js";
 import { handleLocalRoute } from "./local_routes.js";
 import { withRateLimit } from "./rate_limiter.js";
-import { authenticate, recordOriginVerdict } from "./auth.js";
+import { PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -52,17 +54,34 @@ class RequestContext {
     applyCors(this.request, res.headers, this.cfg);
     return res;
   }
+  // A request that reaches the origin carries every header the client sent, so it is held to the rules'
+  // maxHeaderBytes here, before any origin fetch. A cache hit reads only the headers the policy uses
+  // (core_bridge.js), and does not walk the rest: a Headers iteration costs more than the decision.
+  headersTooLargeForOrigin() {
+    if (this.forwardedBytes === undefined) this.forwardedBytes = forwardedHeaderBytes(this.request);
+    return this.forwardedBytes > this.core.maxHeaderBytes;
+  }
+  rejectHeadersTooLarge() {
+    metrics.rejected();
+    const reason = "request:headers-too-large";
+    this.log("warn", "request_rejected", { reason, status: 431, method: this.request.method, headerBytes: this.forwardedBytes });
+    return this.error(431, `request rejected: ${reason}`);
+  }
 }
 
-function debugHeaders(rc, headers, decision) {
-  if (!rc.cfg.debugHeaders) return;
+function debugReason(rc, decision) {
   const report = rc.core.report;
   const parts = [report.reasons[decision.reason] || String(decision.reason)];
   if (decision.classIndex !== ABI.kNone) parts.push(`class=${report.classes[decision.classIndex]}`);
   if (decision.ruleIndex !== ABI.kNone) parts.push(`rule=${report.ruleNames[decision.ruleIndex]}`);
   if (decision.ttlS) parts.push(`ttl=${decision.ttlS}`);
   if (decision.marketSession) parts.push(`market=${report.sessions[decision.marketSession]}`);
-  headers.set("x-cache-reason", parts.join("; "));
+  return parts.join("; ");
+}
+
+function debugHeaders(rc, headers, decision) {
+  if (!rc.cfg.debugHeaders) return;
+  headers.set("x-cache-reason", debugReason(rc, decision));
   if (decision.key) headers.set("x-cache-key", decision.key);
 }
 
@@ -99,6 +118,9 @@ function headerTemplate(rc, entry) {
   return t;
 }
 
+// The headers are assembled in one plain object and handed to the Response as is: no Headers object,
+// no set() calls (each is a call into the runtime). Whether the client sent a conditional at all is a
+// flag of the decision, so an unconditional request reads no more headers here.
 function responseFromEntry(rc, entry, decision, cacheStatus, { tier, ageS }) {
   const fields = { ...headerTemplate(rc, entry), "cache-status": cacheStatus };
   if (ageS !== undefined) {
@@ -106,15 +128,18 @@ function responseFromEntry(rc, entry, decision, cacheStatus, { tier, ageS }) {
     fields.age = String(ageS);
   }
   if (tier) fields["x-cache-tier"] = tier;
-  const headers = new Headers(fields);
-  applyCors(rc.request, headers, rc.cfg);
-  debugHeaders(rc, headers, decision);
-  if (entry.status >= 200 && entry.status < 300 && clientConditionalMatches(rc.request, entry)) {
-    return new Response(null, { status: 304, headers });
+  applyCorsToFields(rc.request, fields, rc.cfg);
+  if (rc.cfg.debugHeaders) {
+    fields["x-cache-reason"] = debugReason(rc, decision);
+    if (decision.key) fields["x-cache-key"] = decision.key;
+  }
+  if ((decision.flags & ABI.DecisionFlag.Conditional) !== 0 && entry.status >= 200 && entry.status < 300 &&
+      clientConditionalMatches(rc.request, entry)) {
+    return new Response(null, { status: 304, headers: fields });
   }
   const body = rc.isHead || NULL_BODY_STATUSES.has(entry.status) ? null : entry.body;
-  if (body !== null) headers.set("content-length", String(entry.body.byteLength));
-  return new Response(body, { status: entry.status, headers });
+  if (body !== null) fields["content-length"] = String(entry.body.byteLength);
+  return new Response(body, { status: entry.status, headers: fields });
 }
 
 // ---- the origin ----------------------------------------------------------------------------------
@@ -254,6 +279,7 @@ function originErrorResponse(rc, err) {
 
 // stale-while-revalidate: one background refresh per key at a time.
 function refreshInBackground(rc, decision, tiers, staleEntry) {
+  if (rc.headersTooLargeForOrigin()) return; // the stale entry is served; a later request refreshes it
   const flight = refreshFlights.run(decision.key, async () => {
     try {
       await fetchFromOrigin(rc, decision, tiers, staleEntry);
@@ -269,6 +295,7 @@ function refreshInBackground(rc, decision, tiers, staleEntry) {
 // AUTH_MODE=origin and a token this isolate has not seen judged: the origin answers this request with
 // the client's own credentials (no cache read, no coalescing), and its verdict is remembered.
 async function judgedByOrigin(rc, decision) {
+  if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
   metrics.miss();
   try {
@@ -320,6 +347,7 @@ async function lookup(rc, decision) {
 
   let result;
   try {
+    if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
     result = await coalescedFetch(rc, decision, tiers, staleForValidators);
   } catch (err) {
     if (staleForError && err instanceof OriginError) {
@@ -343,6 +371,7 @@ async function lookup(rc, decision) {
 
 async function refresh(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
+  if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
   metrics.bypass();
   try {
@@ -356,6 +385,7 @@ async function refresh(rc, decision) {
 // Pass-through: the request goes to the origin as the client sent it (method, body, end-to-end
 // headers), and the response comes back untouched apart from our headers. Never stored.
 async function passThrough(rc, decision, { markBypass }) {
+  if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   metrics.bypass();
   const target = decision.originTarget || rawTarget(rc.request.url);
   let url;
@@ -419,7 +449,7 @@ export async function handleRequest(request, env, ctx, cfg) {
     case ABI.Action.Refresh:
     case ABI.Action.Bypass: {
       // Auth comes before the cache: a hit must never be a way around the origin's access control.
-      const auth = await authenticate(rc, decision);
+      const auth = cfg.authMode === "none" ? PUBLIC_ACCESS : await authenticate(rc, decision);
       if (!auth.ok) {
         metrics.rejected();
         rc.log("warn", "auth_rejected", { status: auth.status, message: auth.message, mode: cfg.authMode });

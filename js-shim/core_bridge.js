@@ -17,6 +17,16 @@ const FIXED_REQUEST_HEADERS = [
   "origin", "access-control-request-method", "accept",
 ];
 const PRESENCE_ONLY = new Set([ABI.RequestHeader.Authorization, ABI.RequestHeader.Cookie]);
+// The fixed slots the policy reads on every request (abi::RequestHeader up to Range), and the two it
+// reads only for OPTIONS (CORS preflight). Origin and Accept are otherwise read only when a rule varies
+// on them (the configure report's varySlots): each Headers.get() is a call into the runtime.
+const ALWAYS_READ_SLOTS = [
+  ABI.RequestHeader.CacheControl, ABI.RequestHeader.Pragma, ABI.RequestHeader.Authorization, ABI.RequestHeader.Cookie,
+  ABI.RequestHeader.IfNoneMatch, ABI.RequestHeader.IfModifiedSince, ABI.RequestHeader.Range,
+];
+const PREFLIGHT_SLOTS = [ABI.RequestHeader.Origin, ABI.RequestHeader.AccessControlRequestMethod];
+// Header values too large to copy into the scratch region: reported as a total the core rejects (431).
+const OVERSIZED_HEADERS = 0xfffffffe;
 // Response headers in ABI slot order (abi::ResponseHeader).
 const RESPONSE_HEADERS = [
   "cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "expires", "date", "age", "etag",
@@ -98,8 +108,20 @@ class CoreInstance {
     if (this.configureStatus === ABI.ConfigureStatus.Fatal) throw new CoreError("the embedded rules are invalid");
     this.report = this.readReport();
     this.requestHeaderNames = FIXED_REQUEST_HEADERS.concat(this.report.extraRequestHeaders || []);
-    this.slotOf = new Map(this.requestHeaderNames.map((name, slot) => [name, slot]));
-    this.slotValues = new Array(ABI.kReqHeaderSlots).fill(null);
+    // The headers a decision reads, as parallel slot/name/presence arrays in slot order (values are
+    // packed in slot order). Everything else a client sends never reaches the core.
+    const plan = (slots) => {
+      const sorted = [...new Set(slots)].filter((slot) => slot < this.requestHeaderNames.length).sort((a, b) => a - b);
+      return {
+        slots: sorted,
+        names: sorted.map((slot) => this.requestHeaderNames[slot]),
+        presenceOnly: sorted.map((slot) => PRESENCE_ONLY.has(slot)),
+      };
+    };
+    const varySlots = this.report.varySlots || [];
+    this.headerReads = plan([...ALWAYS_READ_SLOTS, ...varySlots]);
+    this.preflightHeaderReads = plan([...ALWAYS_READ_SLOTS, ...varySlots, ...PREFLIGHT_SLOTS]);
+    this.maxHeaderBytes = this.report.limits?.maxHeaderBytes ?? 16384;
   }
 
   // Memory may grow during any call that allocates; views over a detached buffer read nothing.
@@ -131,6 +153,8 @@ class CoreInstance {
   }
 
   // Packs `value` at the cursor; returns the new cursor, or -1 when the scratch region is full.
+  // (TextEncoder/TextDecoder beat a charCodeAt / String.fromCharCode loop in workerd even for short
+  // ASCII strings: measured with the decision bench's encode/decode loops.)
   putString(cursor, value) {
     const limit = this.scratch + ABI.kScratchBytes;
     // encodeInto writes at most the room given; a string that did not fit has read < length.
@@ -142,43 +166,55 @@ class CoreInstance {
     return length === 0 ? "" : decoder.decode(this.u8.subarray(offset, offset + length));
   }
 
-  // One pass over the request headers: the values of the ABI's slots and the total size together
-  // (Headers iteration yields lower-case names, and joins repeated headers as get() would).
-  // totalHeaderBytes, when given, is used as is (callers that already know it, e.g. purge).
+  // The Durable Object shard of a key (src/cache_key.h): asked only by requests that reach that tier.
+  shardForKey(key) {
+    this.refreshViews();
+    const end = this.putString(this.scratch, key);
+    if (end < 0) throw new CoreError("key larger than the scratch region");
+    return this.exports.ec_shard_for_key(end - this.scratch);
+  }
+
+  // The request's facts into the scratch region, the decision out of the result region. Only the
+  // headers the policy reads are fetched (headerReads); totalHeaderBytes, when not given, is their size —
+  // the bytes the core reads. Requests forwarded to the origin are held to the limit on all their headers
+  // where the shim copies them (see forwardedHeaderBytes in origin_client.js).
   decideRequest(method, target, headers, nowMs, totalHeaderBytes) {
     this.refreshViews();
-    const values = this.slotValues;
-    values.fill(null);
-    let total = 0;
-    const slotOf = this.slotOf;
-    for (const [name, value] of headers) {
-      total += name.length + value.length + 4;
-      const slot = slotOf.get(name);
-      if (slot !== undefined) values[slot] = value;
-    }
     const s = this.scratch;
+    const u32 = this.u32;
+    const lengths = (s + ABI.kReqHeaderLengths) >>> 2;
+    u32.fill(ABI.kAbsent, lengths, lengths + ABI.kReqHeaderSlots);
     this.putF64(s, ABI.kReqNowMs, nowMs);
     this.putU32(s, ABI.kReqMethod, METHOD_CODES[method] || 0);
-    this.putU32(s, ABI.kReqTotalHeaderBytes, totalHeaderBytes ?? total);
     let cursor = this.putString(s + ABI.kReqStrings, target);
     if (cursor < 0) return null; // larger than the scratch region: the caller answers 414
     this.putU32(s, ABI.kReqUrlLength, cursor - (s + ABI.kReqStrings));
-    for (let slot = 0; slot < ABI.kReqHeaderSlots; slot++) {
-      const value = values[slot];
-      if (value === null) {
-        this.putU32(s, ABI.kReqHeaderLengths + slot * 4, ABI.kAbsent);
+    const reads = method === "OPTIONS" ? this.preflightHeaderReads : this.headerReads;
+    const { slots, names, presenceOnly } = reads;
+    let readBytes = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const value = headers.get(names[i]);
+      if (value === null) continue;
+      readBytes += names[i].length + value.length + 4;
+      if (presenceOnly[i]) {
+        u32[lengths + slots[i]] = 0;
         continue;
       }
-      const start = cursor;
-      cursor = PRESENCE_ONLY.has(slot) ? cursor : this.putString(cursor, value);
-      if (cursor < 0) return null;
-      this.putU32(s, ABI.kReqHeaderLengths + slot * 4, cursor - start);
+      const next = this.putString(cursor, value);
+      if (next < 0) {
+        readBytes = OVERSIZED_HEADERS;
+        break;
+      }
+      u32[lengths + slots[i]] = next - cursor;
+      cursor = next;
     }
+    this.putU32(s, ABI.kReqTotalHeaderBytes, readBytes === OVERSIZED_HEADERS ? readBytes : totalHeaderBytes ?? readBytes);
     const action = this.exports.ec_decide_request();
     const r = this.result;
     const keyLength = this.getU32(r, ABI.kDecKeyLength);
     const targetLength = this.getU32(r, ABI.kDecOriginTargetLength);
     const tagsLength = this.getU32(r, ABI.kDecTagsLength);
+    const flags = this.getU32(r, ABI.kDecFlags);
     const strings = r + ABI.kDecStrings;
     return {
       action,
@@ -192,11 +228,10 @@ class CoreInstance {
       staleIfErrorS: this.getU32(r, ABI.kDecStaleIfErrorS),
       negativeTtlS: this.getU32(r, ABI.kDecNegativeTtlS),
       tiers: this.getU32(r, ABI.kDecTiers),
-      flags: this.getU32(r, ABI.kDecFlags),
-      shard: this.getU32(r, ABI.kDecShard),
+      flags,
       marketSession: this.getU32(r, ABI.kDecMarketSession),
       key: this.readString(strings, keyLength),
-      originTarget: this.readString(strings + keyLength, targetLength),
+      originTarget: (flags & ABI.DecisionFlag.OriginTargetUnchanged) !== 0 ? target : this.readString(strings + keyLength, targetLength),
       tags: tagsLength ? this.readString(strings + keyLength + targetLength, tagsLength) : "",
     };
   }

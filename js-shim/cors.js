@@ -19,6 +19,17 @@ export function applyCors(request, headers, cfg) {
   headers.set("access-control-expose-headers", EXPOSED);
 }
 
+// applyCors for a plain object of header fields (lower-case names, one value each) that is about to
+// become a response's headers: the hit path builds its headers this way, since every Headers.set() is
+// a call into the runtime.
+export function applyCorsToFields(request, fields, cfg) {
+  const allowed = allowedOrigin(request.headers.get("origin"), cfg);
+  if (!cfg.allowedOrigins.includes("*")) fields.vary = fields.vary ? `${fields.vary}, Origin` : "Origin";
+  if (!allowed) return;
+  fields["access-control-allow-origin"] = allowed;
+  fields["access-control-expose-headers"] = EXPOSED;
+}
+
 export function preflightResponse(request, cfg, stamp) {
   const headers = new Headers();
   const allowed = allowedOrigin(request.headers.get("origin"), cfg);

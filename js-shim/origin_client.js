@@ -31,6 +31,13 @@ export function originUrl(cfg, originTarget) {
   return base + originTarget;
 }
 
+// The size of all the request's headers (names, values and separators), as the origin would receive them.
+export function forwardedHeaderBytes(request) {
+  let total = 0;
+  for (const [name, value] of request.headers) total += name.length + value.length + 4;
+  return total;
+}
+
 export function upstreamHeaders(request, { cacheable, validators } = {}) {
   const headers = new Headers();
   for (const [name, value] of request.headers) {

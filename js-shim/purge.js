@@ -120,13 +120,13 @@ export async function handlePurge(rc) {
 export async function executePurge(rc, spec) {
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
   const rejected = [];
-  let targets = []; // {key, shard} for exact keys
+  let targets = []; // {path, key} for exact keys
   let records;
   if (spec.kind === "keys") {
     for (const path of spec.keys) {
       const d = rc.core.decideRequest("GET", path, new Headers(), Date.now(), 0);
       if (!d || !d.key) rejected.push({ path, reason: reasonName(rc.core, d) });
-      else targets.push({ path, key: d.key, shard: d.shard });
+      else targets.push({ path, key: d.key });
     }
     if (targets.length === 0) return rc.error(400, `none of the keys is a cacheable path: ${rejected.map((r) => `${r.path} (${r.reason})`).join(", ")}`);
     records = targets.map((t) => ({ kind: "key", value: t.key }));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "abi/abi_layout.h"
+#include "cache_key.h"
 
 namespace edge_cache {
 
@@ -36,5 +37,7 @@ bool assignVarySlots(PolicyContext& ctx, std::string* problem) {
   }
   return true;
 }
+
+uint32_t shardFor(const PolicyContext& ctx, std::string_view key) { return shardForKey(key, ctx.shardCount); }
 
 }  // namespace edge_cache

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "market_calendar.h"
 #include "rules.h"
 
 namespace edge_cache {
@@ -19,7 +20,14 @@ struct PolicyContext {
   std::vector<std::string> extraRequestHeaders;
   // Per rule, the ABI slot of each of its varyHeaders (parallel to Rule::varyHeaders).
   std::vector<std::vector<uint32_t>> ruleVarySlots;
+  // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
+  // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
+  mutable market::MarketDateMemo todayMemo;
 };
+
+// The Durable Object shard that holds `key`. Not part of every decision: only requests that reach the
+// shared tier need it, and hashing the key is a fifth of a decision's cost.
+uint32_t shardFor(const PolicyContext& ctx, std::string_view key);
 
 // Fills extraRequestHeaders/ruleVarySlots from ctx.rules. Returns false (and names the header) when the
 // rules vary on more headers than the ABI has slots for.

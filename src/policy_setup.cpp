@@ -1,6 +1,7 @@
 #include "policy_setup.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "decision_reason.h"
 #include "market_calendar.h"
@@ -113,6 +114,14 @@ std::string policyReportJson(const PolicySetup& setup) {
   }
   report["sessions"] = std::move(sessions);
   report["extraRequestHeaders"] = setup.ctx.extraRequestHeaders;
+  // The request-header slots some rule varies on: the shim reads those headers (besides the fixed ones
+  // the policy always reads) and no others.
+  std::set<uint32_t> varySlots;
+  for (const auto& slots : setup.ctx.ruleVarySlots) varySlots.insert(slots.begin(), slots.end());
+  report["varySlots"] = varySlots;
+  // Requests forwarded to the origin are held to maxHeaderBytes by the shim, which copies their headers.
+  report["limits"] = {{"maxHeaderBytes", setup.ctx.rules.limits.maxHeaderBytes},
+                      {"maxUrlBytes", setup.ctx.rules.limits.maxUrlBytes}};
   report["warm"] = setup.ctx.rules.warm;
   report["rateLimits"] = rateLimitsJson(setup.ctx.rules);
   report["originBase"] = setup.ctx.originBase;

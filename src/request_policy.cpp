@@ -137,7 +137,6 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   out.ttlS = out.staleWhileRevalidateS = out.staleIfErrorS = out.negativeTtlS = 0;
   out.tiers = 0;
   out.flags = 0;
-  out.shard = 0;
   out.marketSession = 0;
   out.key.clear();
   out.originTarget.clear();
@@ -152,17 +151,17 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   opts.ignoredParams = rules.keys.ignoredParams;
   opts.credentialParams = rules.keys.credentialParams;
   opts.maxUrlBytes = rules.limits.maxUrlBytes;
-  UrlResult url = normalizeRequestTarget(facts.target, opts);
-  if (!url.url) {
-    return reject(out, url.error == UrlError::TooLong ? 414 : 400, reasonForUrlError(url.error));
+  if (UrlError error = normalizeRequestTargetInto(facts.target, opts, out.url); error != UrlError::None) {
+    return reject(out, error == UrlError::TooLong ? 414 : 400, reasonForUrlError(error));
   }
-  const NormalizedUrl& u = *url.url;
+  const NormalizedUrl& u = out.url;
   out.originTarget = u.path;
   if (!u.originQuery.empty()) {
     out.originTarget.push_back('?');
     out.originTarget.append(u.originQuery);
   }
   if (u.bypassRequested) out.setFlag(DecisionFlag::BypassParam);
+  if (out.originTarget == facts.target) out.setFlag(DecisionFlag::OriginTargetUnchanged);
   if (u.hasCredentialParam || facts.has(RequestHeader::Authorization) || facts.has(RequestHeader::Cookie)) {
     out.setFlag(DecisionFlag::Credentials);
   }
@@ -203,9 +202,14 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     classIndex = rule->classIndex;
     reason = Reason::RuleClass;
     if (!rule->pastDateParam.empty()) {
-      auto decoded = tryPercentDecode(captures.get(rule->pastDateParam));
-      auto date = decoded ? tryParseDateParam(*decoded) : std::nullopt;
-      if (date && *date < market::marketDate(facts.nowMs)) {
+      // Captures are still percent-encoded; a date rarely is, so decode (and allocate) only when needed.
+      std::string_view raw = captures.get(rule->pastDateParam);
+      std::optional<std::string> decoded;
+      if (raw.find('%') != std::string_view::npos) decoded = tryPercentDecode(raw);
+      auto date = raw.find('%') == std::string_view::npos ? tryParseDateParam(raw)
+                  : decoded                                ? tryParseDateParam(*decoded)
+                                                           : std::nullopt;
+      if (date && *date < ctx.todayMemo.dateAt(facts.nowMs)) {
         classIndex = rule->pastClassIndex;
         reason = Reason::RulePastDate;
         out.setFlag(DecisionFlag::PastDate);
@@ -248,7 +252,6 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   CacheKey key = buildCacheKey(parts, rules.keys.maxKeyBytes);
   out.key = std::move(key.key);
   if (key.hashed) out.setFlag(DecisionFlag::KeyHashed);
-  out.shard = shardForKey(out.key, ctx.shardCount);
   if (rule) expandTags(*rule, captures, out.tags);
 
   out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;

@@ -8,6 +8,7 @@
 #include "decision_reason.h"
 #include "policy_context.h"
 #include "request_facts.h"
+#include "url_normalizer.h"
 
 namespace edge_cache {
 
@@ -21,11 +22,12 @@ struct Decision {
   uint32_t ttlS = 0, staleWhileRevalidateS = 0, staleIfErrorS = 0, negativeTtlS = 0;
   uint32_t tiers = 0;
   uint32_t flags = 0;  // abi::DecisionFlag bits
-  uint32_t shard = 0;
   uint32_t marketSession = 0;  // market::Session + 1, 0 when not market-aware
   std::string key;             // reused across calls: no allocation once warmed up
   std::string originTarget;
   std::string tags;            // '\n'-separated
+  // The normalised request target the decision was made for; kept here so its buffers are reused too.
+  NormalizedUrl url;
 
   bool hasFlag(abi::DecisionFlag f) const { return (flags & static_cast<uint32_t>(f)) != 0; }
   void setFlag(abi::DecisionFlag f) { flags |= static_cast<uint32_t>(f); }

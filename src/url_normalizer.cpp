@@ -214,11 +214,9 @@ UrlError normalizeQuery(std::string_view raw, const UrlOptions& opts, Normalized
   for (size_t i = 0; i < count; ++i) total += keyed[i].len;
   url.keyQuery.resize(total);
   char* k = url.keyQuery.data();
-  url.params.reserve(count);
   for (const KeyedParam& p : std::span(keyed, count)) {
     if (k != url.keyQuery.data()) *k++ = '&';
     k = std::copy_n(q + p.start, p.len, k);
-    url.params.emplace_back(p.name(q), p.value(q));
   }
   return UrlError::None;
 }
@@ -246,6 +244,8 @@ std::string_view urlErrorName(UrlError e) {
 // request, so this is the form traversal attempts take by the time they reach the core.
 namespace {
 bool hasEncodedSeparatorTraversal(std::string_view path) {
+  // normalizePath has resolved every '/'-delimited dot segment: without an escape there is nothing left.
+  if (path.find('%') == std::string_view::npos) return false;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = start;
@@ -263,20 +263,43 @@ bool hasEncodedSeparatorTraversal(std::string_view path) {
 }
 }  // namespace
 
-UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts) {
+UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& opts, NormalizedUrl& url) {
+  url.path.clear();
+  url.keyQuery.clear();
+  url.originQuery.clear();
+  url.bypassRequested = false;
+  url.hasCredentialParam = false;
   UrlError error = target.empty()                              ? UrlError::Empty
                    : target.size() > opts.maxUrlBytes          ? UrlError::TooLong
                    : target.front() != '/'                     ? UrlError::NotOriginForm
                    : target.find('#') != std::string_view::npos ? UrlError::Fragment
                                                                 : UrlError::None;
-  if (error != UrlError::None) return {std::nullopt, error};
+  if (error != UrlError::None) return error;
   size_t qm = std::min(target.find('?'), target.size());
-  NormalizedUrl url;
   error = normalizePath(target.substr(0, qm), url.path);
   if (error == UrlError::None && hasEncodedSeparatorTraversal(url.path)) error = UrlError::PathTraversal;
   if (error == UrlError::None && qm < target.size()) error = normalizeQuery(target.substr(qm + 1), opts, url);
+  return error;
+}
+
+UrlResult normalizeRequestTarget(std::string_view target, const UrlOptions& opts) {
+  NormalizedUrl url;
+  UrlError error = normalizeRequestTargetInto(target, opts, url);
   if (error != UrlError::None) return {std::nullopt, error};
   return {std::move(url), UrlError::None};
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> keyQueryParams(const NormalizedUrl& url) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  std::string_view q = url.keyQuery;
+  while (!q.empty()) {
+    size_t amp = std::min(q.find('&'), q.size());
+    std::string_view elem = q.substr(0, amp);
+    size_t eq = std::min(elem.find('='), elem.size());
+    out.emplace_back(elem.substr(0, eq), eq < elem.size() ? elem.substr(eq + 1) : std::string_view());
+    q.remove_prefix(std::min(amp + 1, q.size()));
+  }
+  return out;
 }
 
 std::optional<std::string> tryPercentDecode(std::string_view s) {

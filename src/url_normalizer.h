@@ -49,10 +49,15 @@ struct NormalizedUrl {
   std::string originQuery;
   bool bypassRequested = false;
   bool hasCredentialParam = false;
-  // The key query's (name, value) pairs, still percent-encoded (normalised), in keyQuery order; used for rule
-  // matching. A param without '=' has value "".
-  std::vector<std::pair<std::string, std::string>> params;
 };
+
+// The key query's (name, value) pairs, still percent-encoded (normalised), in key order. A param without
+// '=' has value "". Views into url.keyQuery.
+std::vector<std::pair<std::string_view, std::string_view>> keyQueryParams(const NormalizedUrl& url);
+
+// Normalises into `out`, reusing its buffers (the per-request path: no allocation once they have grown).
+// On error `out` holds a partial result and must not be used.
+UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& opts, NormalizedUrl& out);
 
 struct UrlResult {
   std::optional<NormalizedUrl> url;

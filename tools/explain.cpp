@@ -297,7 +297,7 @@ int main(int argc, char** argv) {
   out["negativeTtl"] = humanDuration(d.negativeTtlS);
   out["tiers"] = tierNames(d.tiers);
   out["key"] = d.key;
-  out["shard"] = d.shard;
+  out["shard"] = shardFor(setup.ctx, d.key);
   out["originTarget"] = d.originTarget;
   out["tags"] = d.tags;
   out["flags"] = flagNames(d.flags);

@@ -87,17 +87,21 @@ export class DurableObjectTier {
   stub(shard) {
     return this.namespace.get(this.namespace.idFromName(shardName(shard)));
   }
+  // The shard is the core's hash of the key, asked only here: most requests never reach this tier.
+  stubFor(key) {
+    return this.stub(this.core.shardForKey(key));
+  }
   async get(key, decision) {
-    const bytes = await this.stub(decision.shard).get(key);
+    const bytes = await this.stubFor(key).get(key);
     if (bytes === null || bytes === undefined) return null;
     return envelopeToEntry(this.core, key, asBytes(bytes));
   }
   async put(key, entry, decision) {
     const bytes = entryToEnvelope(this.core, entry);
-    await this.stub(decision.shard).set(key, bytes, retentionSeconds(entry), entry.tags);
+    await this.stubFor(key).set(key, bytes, retentionSeconds(entry), entry.tags);
   }
   async delete(key, decision) {
-    await this.stub(decision.shard).delete(key);
+    await this.stubFor(key).delete(key);
   }
 
   // Cross-isolate coalescing. Returns one of:
@@ -107,7 +111,7 @@ export class DurableObjectTier {
   //   {}                    no entry and no lease (the holder did not finish in time): fetch anyway
   // leaseMs should cover the caller's origin timeout.
   async getOrLease(key, decision, leaseMs = 10_000) {
-    const res = await this.stub(decision.shard).getOrLease(key, leaseMs, LEASE_WAIT_MS);
+    const res = await this.stubFor(key).getOrLease(key, leaseMs, LEASE_WAIT_MS);
     if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
     if (res?.status === "lease" && res.token !== undefined) return { lease: res.token };
     if (res?.status === "miss") return { waitedMs: res.waitedMs || 0 };
@@ -115,7 +119,7 @@ export class DurableObjectTier {
     throw corruptError(`shared tier answered getOrLease with ${res === null ? "null" : typeof res === "object" ? `status ${String(res.status)}` : typeof res}`);
   }
   async releaseLease(key, decision, token) {
-    return this.stub(decision.shard).releaseLease(key, token);
+    return this.stubFor(key).releaseLease(key, token);
   }
 
   async health() {
@@ -128,10 +132,11 @@ export class DurableObjectTier {
     };
   }
 
-  // items: [{key, shard}] (shards from the core's decisions).
+  // items: [{key}] (keys from the core's decisions).
   async purgeKeys(items) {
     const byShard = new Map();
-    for (const { key, shard } of items) {
+    for (const { key } of items) {
+      const shard = this.core.shardForKey(key);
       if (!byShard.has(shard)) byShard.set(shard, []);
       byShard.get(shard).push(key);
     }

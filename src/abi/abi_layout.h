@@ -20,6 +20,8 @@
 //   ec_configure(ptr, len) -> ConfigureStatus     JSON config (once per instance); JSON report in result
 //   ec_report() -> u32 length                     JSON health/rules report written to result
 //   ec_decide_request() -> Action                 RequestFacts in scratch → Decision in result
+//   ec_shard_for_key(len) -> u32                  key (UTF-8, at scratch offset 0) → its Durable Object
+//                                                 shard; asked only by requests that reach that tier
 //   ec_decide_response() -> u32 storable (0|1)    ResponseFacts in scratch → StoreDecision in result
 //   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
@@ -30,7 +32,7 @@
 
 namespace edge_cache::abi {
 
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 inline constexpr uint32_t kAbsent = 0xFFFFFFFF;
 inline constexpr uint32_t kNone = 0xFFFFFFFF;
 inline constexpr uint32_t kScratchBytes = 65536;
@@ -92,7 +94,7 @@ inline constexpr uint32_t kDecStaleIfErrorS = 32;
 inline constexpr uint32_t kDecNegativeTtlS = 36;
 inline constexpr uint32_t kDecTiers = 40;          // TierBit mask
 inline constexpr uint32_t kDecFlags = 44;          // DecisionFlag bits
-inline constexpr uint32_t kDecShard = 48;
+// 48: unused (was the shard, now ec_shard_for_key)
 inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
 inline constexpr uint32_t kDecKeyLength = 56;
 inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
@@ -109,6 +111,8 @@ enum class DecisionFlag : uint32_t {
   Head = 64,               // served from GET entries
   Conditional = 128,       // the client sent If-None-Match / If-Modified-Since
   PastDate = 256,          // a rule's past-date condition chose the class
+  OriginTargetUnchanged = 512,  // the origin target is the request target byte for byte (the shim reuses
+                                // its own string instead of decoding a copy)
 };
 
 enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };

@@ -168,12 +168,17 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecNegativeTtlS, d.negativeTtlS);
   wr32(out, abi::kDecTiers, d.tiers);
   wr32(out, abi::kDecFlags, d.flags);
-  wr32(out, abi::kDecShard, d.shard);
   wr32(out, abi::kDecMarketSession, d.marketSession);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
   wr32(out, abi::kDecTagsLength, static_cast<uint32_t>(d.tags.size()));
   return static_cast<uint32_t>(d.action);
+}
+
+EC_EXPORT(ec_shard_for_key) uint32_t ec_shard_for_key(uint32_t keyLength) {
+  ModuleState& s = state();
+  const uint32_t len = keyLength < abi::kScratchBytes ? keyLength : abi::kScratchBytes;
+  return shardFor(s.setup.ctx, std::string_view(reinterpret_cast<const char*>(s.scratch), len));
 }
 
 EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {

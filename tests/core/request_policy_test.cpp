@@ -141,7 +141,7 @@ TEST_CASE("request: HEAD is answered from the GET entry") {
     CHECK(head.hasFlag(DecisionFlag::Head));
     CHECK_FALSE(get.hasFlag(DecisionFlag::Head));
     CHECK(head.key == get.key);
-    CHECK(head.shard == get.shard);
+    CHECK(shardFor(shippedContext(), head.key) == shardFor(shippedContext(), get.key));
     CHECK(head.classIndex == get.classIndex);
     CHECK(head.ttlS == get.ttlS);
   }
@@ -322,10 +322,36 @@ TEST_CASE("request: ?nocache refreshes and is never forwarded or keyed") {
     CHECK(reasonName(d.reason) == reasonName(c.reason));
     CHECK(d.hasFlag(DecisionFlag::BypassParam) == c.bypassFlag);
     CHECK(d.originTarget == c.originTarget);
+    CHECK(d.hasFlag(DecisionFlag::OriginTargetUnchanged) == (c.originTarget == c.target));
     CHECK(d.key == (c.keyPathQuery.empty() ? std::string() : std::string(kOriginBase) + std::string(c.keyPathQuery)));
   }
   // A refresh stores under the very key a normal lookup reads.
   CHECK(decide(Req("/v3/reference/tickers/AAPL?b=2&nocache=true&a=1")).key == decide(Req("/v3/reference/tickers/AAPL?a=1&b=2")).key);
+}
+
+TEST_CASE("request: OriginTargetUnchanged is set exactly when the origin target is the request target") {
+  struct Case {
+    std::string_view target;
+    bool unchanged;
+  };
+  const Case cases[] = {
+      {"/v3/reference/tickers/AAPL", true},
+      {"/v3/reference/tickers/AAPL?b=2&a=1", true},           // the origin keeps the client's order
+      {"/v3/reference/tickers/AAPL?utm_source=x&apiKey=k", true},  // kept for the origin, only unkeyed
+      {"/v3/reference/tickers/%41APL", false},                // unreserved escape decoded
+      {"/v3/reference/tickers/AAPL?a=%7e", false},
+      {"/v3/reference/tickers/AAPL?a=%c3%a9", false},          // escapes upper-cased
+      {"/v3/reference/tickers/AAPL?&a=1", false},              // empty element dropped
+      {"/v3/reference/tickers/AAPL?nocache=1", false},
+      {"/v2/snapshot/locale/us/markets/stocks/tickers/AAPL", true},
+      {"/a/./b", false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    const Decision d = decide(Req(c.target));
+    CHECK(d.hasFlag(DecisionFlag::OriginTargetUnchanged) == c.unchanged);
+    CHECK((d.originTarget == c.target) == c.unchanged);
+  }
 }
 
 TEST_CASE("request: the key is origin base + normalised path + filtered, sorted query") {
@@ -383,7 +409,6 @@ TEST_CASE("request: one logical URL, one key") {
     const Decision da = decide(Req(c.a));
     const Decision db = decide(Req(c.b));
     CHECK((da.key == db.key) == c.same);
-    if (c.same) CHECK(da.shard == db.shard);
   }
 }
 
@@ -413,7 +438,7 @@ TEST_CASE("request: request headers never enter the key; credentials and client 
     // A client can ask for revalidation, but never skip the cache by itself (that is ?nocache).
     CHECK(d.action == Action::Lookup);
     CHECK(d.key == plain);
-    CHECK(d.flags == c.flags);
+    CHECK((d.flags & ~static_cast<uint32_t>(DecisionFlag::OriginTargetUnchanged)) == c.flags);
   }
 }
 
@@ -443,9 +468,10 @@ TEST_CASE("request: shard is stable and below shardCount") {
   for (const char* t : targets) {
     CAPTURE(t);
     const Decision d = decide(Req(t));
-    CHECK(d.shard < kShards);
-    CHECK(d.shard == shardForKey(d.key, kShards));
-    seen.insert(d.shard);
+    const uint32_t shard = shardFor(shippedContext(), d.key);
+    CHECK(shard < kShards);
+    CHECK(shard == shardForKey(d.key, kShards));
+    seen.insert(shard);
   }
   CHECK(seen.size() >= 3);  // 16 keys over 4 shards: they spread
 
@@ -453,7 +479,7 @@ TEST_CASE("request: shard is stable and below shardCount") {
   const PolicySetup single = setupPolicy(configJson({}, kOriginBase, 1), embedded::kRulesJson);
   for (const char* t : targets) {
     CAPTURE(t);
-    CHECK(decide(Req(t), single.ctx).shard == 0);
+    CHECK(shardFor(single.ctx, decide(Req(t), single.ctx).key) == 0);
   }
 }
 
@@ -475,7 +501,7 @@ TEST_CASE("request: keys longer than maxKeyBytes are hashed") {
     CHECK(d.key.starts_with(std::string(kOriginBase) + "/v9/search?q="));
     CHECK((d.key.find("#sha256=") != std::string::npos) == c.hashed);
     CHECK(d.originTarget == target);  // the origin still gets the whole target
-    CHECK(d.shard < kShards);
+    CHECK(shardFor(shippedContext(), d.key) < kShards);
   }
   // Two long URLs that differ only past the readable prefix still get different keys.
   const std::string a = base + std::string(1000, 'x') + "a";
@@ -537,7 +563,6 @@ TEST_CASE("request: a reused Decision carries nothing over from the previous req
     CHECK(d.key.empty());
     CHECK(d.tags.empty());
     CHECK(d.ttlS == 0);
-    CHECK(d.shard == 0);
     CHECK(d.marketSession == 0);
     CHECK(!d.hasFlag(DecisionFlag::PastDate));
     CHECK(!d.hasFlag(DecisionFlag::Credentials));

@@ -218,11 +218,33 @@ TEST_CASE("normalizeRequestTarget: params are the sorted key query, still encode
   UrlResult r = normalizeRequestTarget("/q?sym=BRK%2eB&date=2024-01-02&apiKey=k&flag&utm_a=1&sym=%c3%a9", opts);
   CHECK(r.url.has_value());
   if (!r.url) return;
-  using P = std::pair<std::string, std::string>;
+  using P = std::pair<std::string_view, std::string_view>;
   const std::vector<P> expected = {{"date", "2024-01-02"}, {"flag", ""}, {"sym", "%C3%A9"}, {"sym", "BRK.B"}};
-  CHECK(r.url->params == expected);
+  CHECK(keyQueryParams(*r.url) == expected);
   CHECK(r.url->keyQuery == "date=2024-01-02&flag&sym=%C3%A9&sym=BRK.B");
   CHECK(r.url->originQuery == "sym=BRK.B&date=2024-01-02&apiKey=k&flag&utm_a=1&sym=%C3%A9");
+}
+
+TEST_CASE("normalizeRequestTargetInto: reusing one NormalizedUrl gives what a fresh one gives") {
+  const UrlOptions opts = testOptions();
+  // Each target after the first would inherit something from its predecessor if a field were not reset.
+  const char* targets[] = {
+      "/q?sym=BRK%2eB&nocache=1&apiKey=k&utm_a=1", "/p", "/a/b/../c?x=1", "/r?nocache=true&b=2&a=1",
+      "/%zz", "/s?apiKey=x", "/t?", "/u?b&a", "/long/" "segment/with/%C3%A9?z=26&y=25&x=24",
+  };
+  NormalizedUrl reused;
+  for (const char* t : targets) {
+    CAPTURE(t);
+    UrlResult fresh = normalizeRequestTarget(t, opts);
+    UrlError error = normalizeRequestTargetInto(t, opts, reused);
+    CHECK(error == fresh.error);
+    if (!fresh.url) continue;
+    CHECK(reused.path == fresh.url->path);
+    CHECK(reused.keyQuery == fresh.url->keyQuery);
+    CHECK(reused.originQuery == fresh.url->originQuery);
+    CHECK(reused.bypassRequested == fresh.url->bypassRequested);
+    CHECK(reused.hasCredentialParam == fresh.url->hasCredentialParam);
+  }
 }
 
 TEST_CASE("normalizeRequestTarget: an empty bypass name disables bypass") {

@@ -114,6 +114,9 @@ test("bad input gets a clear 4xx JSON error and never reaches the origin", async
     { name: "truncated escape", path: "/echo?x=%4", status: 400, reason: /url:bad-percent-encoding/ },
     { name: "over-long URL", path: `/echo?x=${"a".repeat(10_000)}`, status: 414, reason: /url:too-long/ },
     { name: "over-long headers", path: "/echo", headers: { "x-big": "b".repeat(20_000) }, status: 431, reason: /headers-too-large/ },
+    { name: "over-long headers on a pass-through", path: "/echo", method: "POST", headers: { "x-big": "b".repeat(20_000) }, status: 431, reason: /headers-too-large/ },
+    { name: "over-long headers on a refresh", path: "/echo?nocache=1", headers: { "x-big": "b".repeat(20_000) }, status: 431, reason: /headers-too-large/ },
+    { name: "a header the policy reads, too large to copy into the core", path: "/echo", headers: { "cache-control": `max-age=1, x="${"c".repeat(70_000)}"` }, status: 431, reason: /headers-too-large/ },
     // workerd answers methods it does not know at all (FOO) with its own 501 before the worker runs;
     // methods it knows but the worker does not support reach the core and are refused here.
     { name: "unsupported method", path: "/echo", method: "PROPFIND", status: 405, reason: /method:unsupported/ },
@@ -130,3 +133,26 @@ test("bad input gets a clear 4xx JSON error and never reaches the origin", async
   }
   assert.equal(origin.stats().total, 0, "none of them reached the origin");
 });
+
+// Only requests that would reach the origin are held to maxHeaderBytes on all their headers: a cache hit
+// reads only the headers the policy uses (walking every header costs more than the decision), and
+// answers what any small-header request for the key gets.
+test("oversized headers: refused (431) whenever the origin would be asked, served from a cached entry", async () => {
+  const big = { "x-big": "b".repeat(20_000) };
+  const warm = await w.fetch("/echo?probe=big-headers");
+  assert.equal(warm.headers.get("cache-status"), "MISS");
+  await warm.arrayBuffer();
+
+  const hit = await w.fetch("/echo?probe=big-headers", { headers: big });
+  assert.equal(hit.status, 200);
+  assert.equal(hit.headers.get("cache-status"), "HIT");
+  const seen = await hit.json();
+  assert.equal(seen.headers["x-big"], undefined, "the entry is the one the small request stored");
+
+  const miss = await w.fetch("/echo?probe=big-headers-cold", { headers: big });
+  assert.equal(miss.status, 431);
+  assert.match((await miss.json()).message, /headers-too-large/);
+  assert.equal(origin.count("/echo?probe=big-headers"), 1, "the hit did not reach the origin");
+  assert.equal(origin.count("/echo?probe=big-headers-cold"), 0, "the refused miss did not reach the origin");
+});
+
