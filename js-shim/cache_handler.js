@@ -79,10 +79,16 @@ function debugReason(rc, decision) {
   return parts.join("; ");
 }
 
+// A key as a header value: keys of rules with `vary` hold "\n" separators and the header values, which
+// may be any text; a header value must be printable Latin-1. Everything else is percent-escaped (UTF-8).
+function keyHeaderValue(key) {
+  return key.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c));
+}
+
 function debugHeaders(rc, headers, decision) {
   if (!rc.cfg.debugHeaders) return;
   headers.set("x-cache-reason", debugReason(rc, decision));
-  if (decision.key) headers.set("x-cache-key", decision.key);
+  if (decision.key) headers.set("x-cache-key", keyHeaderValue(decision.key));
 }
 
 // ---- responses from entries ----------------------------------------------------------------------
@@ -131,7 +137,7 @@ function responseFromEntry(rc, entry, decision, cacheStatus, { tier, ageS }) {
   applyCorsToFields(rc.request, fields, rc.cfg);
   if (rc.cfg.debugHeaders) {
     fields["x-cache-reason"] = debugReason(rc, decision);
-    if (decision.key) fields["x-cache-key"] = decision.key;
+    if (decision.key) fields["x-cache-key"] = keyHeaderValue(decision.key);
   }
   if ((decision.flags & ABI.DecisionFlag.Conditional) !== 0 && entry.status >= 200 && entry.status < 300 &&
       clientConditionalMatches(rc.request, entry)) {

@@ -216,6 +216,20 @@ class CoreInstance {
     const tagsLength = this.getU32(r, ABI.kDecTagsLength);
     const flags = this.getU32(r, ABI.kDecFlags);
     const strings = r + ABI.kDecStrings;
+    let key;
+    let originTarget;
+    let tags;
+    if ((flags & ABI.DecisionFlag.StringsAscii) !== 0) {
+      // One decoder call for the three (each call into the runtime costs more than the bytes).
+      const all = this.readString(strings, keyLength + targetLength + tagsLength);
+      key = all.slice(0, keyLength);
+      originTarget = (flags & ABI.DecisionFlag.OriginTargetUnchanged) !== 0 ? target : all.slice(keyLength, keyLength + targetLength);
+      tags = all.slice(keyLength + targetLength);
+    } else {
+      key = this.readString(strings, keyLength);
+      originTarget = this.readString(strings + keyLength, targetLength);
+      tags = this.readString(strings + keyLength + targetLength, tagsLength);
+    }
     return {
       action,
       reason: this.getU32(r, ABI.kDecReason),
@@ -228,11 +242,11 @@ class CoreInstance {
       staleIfErrorS: this.getU32(r, ABI.kDecStaleIfErrorS),
       negativeTtlS: this.getU32(r, ABI.kDecNegativeTtlS),
       tiers: this.getU32(r, ABI.kDecTiers),
-      flags,
+      flags: flags & ~ABI.DecisionFlag.StringsAscii,
       marketSession: this.getU32(r, ABI.kDecMarketSession),
-      key: this.readString(strings, keyLength),
-      originTarget: (flags & ABI.DecisionFlag.OriginTargetUnchanged) !== 0 ? target : this.readString(strings + keyLength, targetLength),
-      tags: tagsLength ? this.readString(strings + keyLength + targetLength, tagsLength) : "",
+      key,
+      originTarget,
+      tags,
     };
   }
 

@@ -113,6 +113,8 @@ enum class DecisionFlag : uint32_t {
   PastDate = 256,          // a rule's past-date condition chose the class
   OriginTargetUnchanged = 512,  // the origin target is the request target byte for byte (the shim reuses
                                 // its own string instead of decoding a copy)
+  StringsAscii = 1024,     // key, origin target and tags are all ASCII: byte offsets are character
+                           // offsets, so the shim decodes the three with one call and slices
 };
 
 enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };

@@ -167,7 +167,10 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecStaleIfErrorS, d.staleIfErrorS);
   wr32(out, abi::kDecNegativeTtlS, d.negativeTtlS);
   wr32(out, abi::kDecTiers, d.tiers);
-  wr32(out, abi::kDecFlags, d.flags);
+  // An encoding fact for the shim, not part of the decision: computed here, where the bytes are written.
+  uint8_t high = 0;
+  for (uint32_t i = abi::kDecStrings; i < strCursor; ++i) high |= out[i];
+  wr32(out, abi::kDecFlags, d.flags | (high < 0x80 ? static_cast<uint32_t>(abi::DecisionFlag::StringsAscii) : 0));
   wr32(out, abi::kDecMarketSession, d.marketSession);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));

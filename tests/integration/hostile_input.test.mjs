@@ -15,7 +15,10 @@ const RULES = JSON.stringify({
   },
   default: "ORIGIN",
   keys: { bypassParam: "nocache", ignoreParams: ["utm_*"], credentialParams: ["apiKey"] },
-  rules: [{ name: "echo", path: "/echo", class: "LONG" }],
+  rules: [
+    { name: "echo", path: "/echo", class: "LONG" },
+    { name: "echo-by-language", path: "/echo/lang", class: "LONG", vary: ["accept-language"] },
+  ],
 });
 
 let origin;
@@ -154,5 +157,27 @@ test("oversized headers: refused (431) whenever the origin would be asked, serve
   assert.match((await miss.json()).message, /headers-too-large/);
   assert.equal(origin.count("/echo?probe=big-headers"), 1, "the hit did not reach the origin");
   assert.equal(origin.count("/echo?probe=big-headers-cold"), 0, "the refused miss did not reach the origin");
+});
+
+// A rule's vary header is part of the key, whatever its bytes: ASCII or not (a Latin-1 header value
+// reaches the core as UTF-8, and the key and origin target come back through the bridge's slow path).
+test("vary: the rule's header is keyed, including non-ASCII values; other headers are not", async () => {
+  const fetchLang = async (value, extra = {}) => {
+    const res = await w.fetch("/echo/lang?probe=vary", { headers: { "accept-language": value, ...extra } });
+    const body = await res.json();
+    return { status: res.headers.get("cache-status"), key: res.headers.get("x-cache-key"), seen: body.headers["accept-language"] };
+  };
+  const fr = await fetchLang("fr-FR");
+  assert.equal(fr.status, "MISS");
+  assert.ok(fr.key.endsWith("/echo/lang?probe=vary%0Aaccept-language:fr-FR"), fr.key);
+  const accented = await fetchLang("fr-FR, \u00e9");
+  assert.equal(accented.status, "MISS", "a different value is a different key");
+  // The runtime hands the value over as non-ASCII text (how it decodes the byte is its business); the
+  // key keeps it, escaped in the debug header.
+  assert.match(accented.key, /%0Aaccept-language:fr-FR, %[0-9A-F]{2}/);
+  assert.ok(accented.seen.startsWith("fr-FR, "), "the origin got the header");
+  assert.equal((await fetchLang("fr-FR, \u00e9")).status, "HIT");
+  assert.equal((await fetchLang("fr-FR", { "x-other": "1" })).status, "HIT", "an unkeyed header changes nothing");
+  assert.equal(origin.count("/echo/lang?probe=vary"), 2);
 });
 
