@@ -1,4 +1,6 @@
-// `npm run bench [-- --quick] [-- --rounds N] [-- --only hit,mixed,stampede,offload,down,decision,startup]`
+// `npm run bench [-- --quick] [-- --rounds N] [-- --only hit,mixed,stampede,offload,down,decision,startup,kvday]`
+// kvday (KV writes a day for the reference traffic) takes `--kv-users N`, `--kv-days N` (default 2) and
+// `--kv-concurrency N` (default 16).
 //
 // Speed, offload and size of the project against baselines measured in the same run, everything on
 // 127.0.0.1 and bounded in time (default ≈ 8–10 min, --quick ≈ 2 min). Targets:
@@ -11,9 +13,9 @@
 // Output: a table, `RATIO name = x.xx` lines, bench/results/latest.json, bench/results/chart.svg and
 // its committed copy docs/bench-chart.svg. See BENCHMARKS.md for the method and the latest figures.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { cpus, loadavg } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
@@ -25,6 +27,7 @@ import {
   GUARD_MS, PLAIN_JS_TTL_OVERRIDES, REALTIME_CLOSED_MAX_S, TRACE_TTLS, idealOriginRequests, planTrace, replay, shortRules,
 } from "./lib/trace.mjs";
 import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
+import { REFERENCE_DAY, classifyPath, marketDateOf, nextTradingDay, planReferenceDay, summarizePlan } from "./lib/reference_day.mjs";
 
 // ---- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -49,7 +52,7 @@ const O = {
   decisionRounds: quick ? 2 : 3,
   budgetSeconds: quick ? 150 : 660,
 };
-const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down"];
+const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down", "kvday"];
 const wants = (s) => only.includes(s);
 const startedAt = Date.now();
 const elapsedS = () => (Date.now() - startedAt) / 1000;
@@ -500,6 +503,243 @@ async function scenarioTraces(origin) {
   };
 }
 
+// ---- KV writes per day (issue #5) ------------------------------------------------------------------
+// The reference traffic (bench/lib/reference_day.mjs: one day of the reference frontend, seeded) replayed
+// through the project worker with Workers KV as its shared tier (FEATURE_FLAG_DO_CACHE="false", the
+// CACHE_KV binding of wrangler.dev.toml), against the demo origin; then the same users on the next market
+// date. Writes are counted three ways: the worker's own counter (/api/v1/cache/metrics writes.kv and
+// kv.writesToday), the KV namespace itself (listed through Miniflare after the day: keys whose stored-at
+// metadata falls in the day, by class), and the origin requests for KV-class keys (every write follows one).
+//
+// Time is compressed: a day's requests go out in their order, as fast as KV_CONCURRENCY connections allow.
+// That cannot change the KV writes: only PERMANENT (365 d) and WEEK (7 d) entries go to KV, and neither
+// expires within a day, so each KV-class key is stored once per day whatever the spacing — the first
+// request misses, later ones hit memory (or the edge, or KV). What compression does change is the
+// short-TTL classes (REALTIME, MIN_15, DAY...): over a real day they expire and reach the origin many more
+// times, so the origin counts below are lower bounds for those classes.
+// Day 2 (and any further day, --kv-days N) runs in a new workerd (empty memory and edge tiers: a fresh
+// isolate the next day) sharing the first one's KV (persisted in a temporary directory), with its clock
+// moved to the same time of day on the next market date (bench/fixtures/shifted_clock_worker.js): the core
+// then sees that date as "today", and entries stored on earlier days are as old as they would be.
+// One Miniflare is one location: see BENCHMARKS.md for what several locations add.
+const KV_CONCURRENCY = Number(value("--kv-concurrency", 16));
+const DAY_MS = 86_400_000;
+
+async function listKv(kv) {
+  const keys = new Map();
+  let cursor;
+  do {
+    const page = await kv.list({ cursor });
+    for (const k of page.keys) keys.set(k.name, { storedAtMs: k.metadata?.s ?? null, expiration: k.expiration ?? null });
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+// The path (+ query) of a cache key (keys are absolute URLs in the core's normal form).
+function keyPath(key) {
+  try {
+    const u = new URL(key);
+    return u.pathname + u.search;
+  } catch {
+    return key;
+  }
+}
+
+// Sends the plan's requests in order with `concurrency` keep-alive connections.
+async function replayInOrder(baseUrl, requests, concurrency) {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const out = new Array(requests.length);
+  let next = 0;
+  const one = (i) => new Promise((resolve) => {
+    const r = requests[i];
+    const req = http.get({ host: url.hostname, port: url.port, path: r.path, agent, headers: { accept: "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        const reason = res.headers["x-cache-reason"] || "";
+        out[i] = {
+          status: res.statusCode, cacheStatus: res.headers["cache-status"] || "", tier: res.headers["x-cache-tier"] || null,
+          workerClass: /(?:^|; )class=([A-Z0-9_]+)/.exec(reason)?.[1] || null, key: res.headers["x-cache-key"] || null,
+        };
+        resolve();
+      });
+    });
+    req.on("error", (err) => { out[i] = { status: 0, error: err.code || err.message }; resolve(); });
+  });
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < requests.length) await one(next++);
+  }));
+  agent.destroy();
+  return { results: out, wallMs: performance.now() - t0 };
+}
+
+// Waits until the worker's background writes (ctx.waitUntil) have landed: the write counter and the
+// namespace's key count unchanged over a few readings.
+async function settleKv(target, kv) {
+  let last = null;
+  let stable = 0;
+  for (let i = 0; i < 100 && stable < 3; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    const m = await (await fetch(`${target.url}/api/v1/cache/metrics`)).json();
+    const now = `${m.writes?.kv}/${(await listKv(kv)).size}`;
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+}
+
+async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvClasses }) {
+  const plan = planReferenceDay({ marketDate, users });
+  const model = summarizePlan(plan, kvClasses);
+  const vars = { ...PROJECT_VARS, FEATURE_FLAG_DO_CACHE: "false", DEBUG_HEADERS: "true" };
+  const target = await startWorkerTarget("project", { originUrl: origin.url, vars, kvPersist: persistDir, clockOffsetMs: clockOffsetMs || undefined });
+  try {
+    const health = await (await fetch(`${target.url}/api/v1/cache/health`)).json();
+    if (health.tier !== "kv") {
+      throw new Error(`kvday: the worker's shared tier is ${health.tier} (${health.tiers?.shared?.reason}), not kv${target.logs.lines ? `; worker log: ${target.logs.tail.at(-1)}` : ""}`);
+    }
+    const kv = await target.mf.getKVNamespace("CACHE_KV");
+    const before = await listKv(kv);
+    await origin.reset();
+    const dayStartMs = Date.now() + (clockOffsetMs || 0); // the worker's clock
+    const { results: observed, wallMs } = await replayInOrder(target.url, plan.requests, KV_CONCURRENCY);
+    await settleKv(target, kv);
+    const clockEndDate = marketDateOf(Date.now() + (clockOffsetMs || 0));
+    const metrics = await (await fetch(`${target.url}/api/v1/cache/metrics`)).json();
+    const after = await listKv(kv);
+    const originStats = await origin.stats();
+
+    // KV: keys stored during this day (stored-at metadata in the worker's clock), new vs rewritten.
+    const written = [...after].filter(([, v]) => v.storedAtMs !== null && v.storedAtMs >= dayStartMs - 1000);
+    const kvWritesByClass = countBy(written, ([name]) => classifyPath(keyPath(name), marketDate));
+    let bytes = 0;
+    for (const [name] of written) bytes += (await kv.get(name, "arrayBuffer"))?.byteLength || 0;
+
+    // Requests: by class (the class the worker applied, from x-cache-reason), keys, how they were served.
+    const rows = plan.requests.map((r, i) => ({ ...r, ...observed[i] }));
+    const classMismatches = rows.filter((r) => r.workerClass && r.workerClass !== r.cls);
+    const byClass = {};
+    for (const r of rows) {
+      const cls = r.workerClass || r.cls;
+      const c = (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 });
+      c.requests++;
+      c.keys.add(r.key || r.path);
+      if (r.tier === "kv") c.hitsKv++;
+    }
+    for (const [cls, n] of Object.entries(kvWritesByClass)) (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 }).kvWrites = n;
+    for (const [path, n] of Object.entries(originStats.byPath)) {
+      const cls = classifyPath(path, marketDate);
+      (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 }).originRequests += n;
+    }
+    // KV-class keys the origin was asked for more than once today (each such fetch stores, i.e. writes, again).
+    const refetched = Object.entries(originStats.byPath).filter(([path, n]) => n > 1 && kvClasses.includes(classifyPath(path, marketDate)));
+    // The model's expectation: each KV-class key requested today and not already in KV is written once.
+    const kvClassKeys = new Set(rows.filter((r) => kvClasses.includes(r.workerClass || r.cls)).map((r) => r.key || r.path));
+    const alreadyInKv = [...kvClassKeys].filter((k) => before.has(k)).length;
+    // What-if (computed from the plan, not measured): write a key to KV only when it is requested a second
+    // time in the day at this location.
+    const perKey = new Map();
+    for (const r of rows) {
+      const cls = r.workerClass || r.cls;
+      const key = r.key || r.path;
+      if (kvClasses.includes(cls) && !before.has(key)) perKey.set(key, { cls, n: (perKey.get(key)?.n || 0) + 1 });
+    }
+    const admitted = [...perKey.values()].filter((k) => k.n >= 2);
+    return {
+      marketDate,
+      previousMarketDate: plan.previousMarketDate,
+      clockOffsetMs: clockOffsetMs || 0,
+      workerMarketDateAtEnd: clockEndDate,
+      users,
+      model,
+      requests: rows.length,
+      wallMs,
+      statuses: countBy(rows, (r) => r.status),
+      cacheStatus: countBy(rows, (r) => r.cacheStatus || "-"),
+      hitTiers: countBy(rows.filter((r) => r.tier), (r) => r.tier),
+      classMismatches: classMismatches.length,
+      classMismatchSamples: classMismatches.slice(0, 3).map((r) => `${r.path}: model ${r.cls}, worker ${r.workerClass}`),
+      byClass: Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, { ...v, keys: v.keys.size }])),
+      originRequests: originStats.total,
+      kvClassOriginRequests: kvClasses.reduce((s, c) => s + (byClass[c]?.originRequests || 0), 0),
+      kvClassKeysFetchedTwice: refetched.length,
+      kvClassKeysFetchedTwiceSamples: refetched.slice(0, 3).map(([path, n]) => ({
+        path, originRequests: n,
+        served: rows.filter((r) => r.path === path).slice(0, 6).map((r) => `${r.cacheStatus || r.status}${r.tier ? `/${r.tier}` : ""}`),
+      })),
+      kv: {
+        // The day's KV writes: the worker's count of puts; the namespace can only show distinct keys, so a key
+        // written twice in the day counts once there (the larger of the two, should the counter ever be short).
+        writes: Math.max(metrics.writes?.kv ?? 0, written.length),
+        writesMetric: metrics.writes?.kv ?? null,
+        writesTodayMetric: metrics.kv?.writesToday ?? null,
+        skipped429Today: metrics.kv?.skipped429Today ?? null,
+        skippedBudgetToday: metrics.kv?.skippedBudgetToday ?? null,
+        keysBefore: before.size,
+        keysAfter: after.size,
+        writtenKeys: written.length,
+        newKeys: [...after.keys()].filter((k) => !before.has(k)).length,
+        rewrittenKeys: written.filter(([k]) => before.has(k)).length,
+        writesByClass: kvWritesByClass,
+        bytesWritten: bytes,
+        expected: kvClassKeys.size - alreadyInKv,
+        kvClassKeysRequested: kvClassKeys.size,
+        kvClassKeysAlreadyInKv: alreadyInKv,
+        whatIfSecondRequestAdmission: admitted.length,
+        whatIfSecondRequestAdmissionByClass: countBy(admitted, (k) => k.cls),
+      },
+      workerLogLines: target.logs.lines,
+      workerLogTail: target.logs.lines ? target.logs.tail.slice(-3) : [],
+    };
+  } finally {
+    await target.close();
+  }
+}
+
+async function scenarioKvDay(origin) {
+  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const kvClasses = Object.entries(rules.classes).filter(([, c]) => (c.tiers || []).includes("kv")).map(([name]) => name);
+  const users = Number(value("--kv-users", REFERENCE_DAY.USERS));
+  // Day 1 is today's market date (the worker's real clock); days 2..N the following market dates, the
+  // worker's clock moved to the same time of day on each (± an hour across a DST change).
+  const dayCount = Math.max(1, Number(value("--kv-days", 2)));
+  const now = Date.now();
+  const schedule = [[marketDateOf(now), 0]];
+  while (schedule.length < dayCount) {
+    const [prevDate, prevOffset] = schedule.at(-1);
+    const date = nextTradingDay(prevDate);
+    let offset = prevOffset + Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${prevDate}T00:00:00Z`)) / DAY_MS) * DAY_MS;
+    for (const adjust of [0, 3_600_000, -3_600_000]) {
+      if (marketDateOf(now + offset + adjust) === date) {
+        offset += adjust;
+        break;
+      }
+    }
+    schedule.push([date, offset]);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "edge-cache-kvday-"));
+  const days = [];
+  try {
+    for (const [marketDate, clockOffsetMs] of schedule) {
+      const d = await kvDay(origin, { marketDate, users, clockOffsetMs, persistDir: dir, kvClasses });
+      days.push(d);
+      if (d.workerMarketDateAtEnd !== marketDate) results.notes.push(`kvday: the worker's market date changed during ${marketDate}'s replay (to ${d.workerMarketDateAtEnd})`);
+      if (d.kv.writesMetric !== d.kv.writtenKeys) {
+        const twice = d.kvClassKeysFetchedTwiceSamples.map((k) => `${k.path} (${k.originRequests} origin requests; served ${k.served.join(", ")})`).join("; ");
+        results.notes.push(`kvday ${marketDate}: the worker counted ${d.kv.writesMetric} KV writes, the namespace holds ${d.kv.writtenKeys} keys stored that day${twice ? `; fetched twice: ${twice}` : ""}`);
+      }
+      const failed = d.requests - Object.entries(d.statuses).filter(([st]) => st >= 200 && st < 300).reduce((n, [, c]) => n + c, 0);
+      if (failed) results.notes.push(`kvday ${marketDate}: ${failed} requests were not answered 2xx (${JSON.stringify(d.statuses)})`);
+      if (d.classMismatches) results.notes.push(`kvday ${marketDate}: ${d.classMismatches} requests got another class from the worker than the model expects (e.g. ${d.classMismatchSamples[0]})`);
+      log(`kvday ${marketDate}${clockOffsetMs ? ` (worker clock +${fmt(clockOffsetMs / 3_600_000, 0)} h)` : ""}: ${d.requests} requests in ${fmt(d.wallMs / 1000, 1)} s, KV writes ${d.kv.writes} (worker counter ${d.kv.writesMetric}, keys stored ${d.kv.writtenKeys}; ${Object.entries(d.kv.writesByClass).map(([c, n]) => `${c} ${n}`).join(", ") || "none"}), ${fmt(d.kv.bytesWritten / 1e6, 1)} MB; KV hits ${d.hitTiers.kv || 0}; origin ${d.originRequests} requests`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { kvClasses, users, concurrency: KV_CONCURRENCY, params: REFERENCE_DAY, days };
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 async function main() {
   if (!existsSync(wasmPath)) {
@@ -515,6 +755,7 @@ async function main() {
     if (wants("decision")) results.scenarios.decision = await scenarioDecision(origin.url);
     if (["hit", "mixed", "stampede"].some(wants)) Object.assign(results.scenarios, await scenarioThroughput(origin));
     if (["offload", "down"].some(wants)) results.scenarios.trace = await scenarioTraces(origin);
+    if (wants("kvday")) results.scenarios.kvday = await scenarioKvDay(origin);
   } finally {
     await origin.close();
   }
@@ -582,6 +823,18 @@ function report() {
     if (d?.init) lines.push(`instantiate + _initialize + configure: workerd ${fmt(d.init.cpuMsPerInstance.median, 2)} ms CPU (${fmt(d.init.wallMsPerInstance.median, 2)} ms wall); node ${fmt((d.node?.initUs ?? NaN) / 1000, 2)} ms wall, compile ${fmt(d.node?.compileMs, 1)} ms`);
     if (results.machine.miniflareReadyMs) lines.push(`Miniflare ready (workerd start + script load): ${Object.entries(results.machine.miniflareReadyMs).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join(", ")}`);
   }
+  if (S.kvday) {
+    const K = S.kvday;
+    lines.push(`\nKV writes per day (issue #5; target < 50): the reference day, ${K.users} users, through the worker with KV as its shared tier; day 2.. = the same users on the next market dates`);
+    lines.push(table(["day", "market date", "requests", "KV writes", "worker counter", "keys stored", ...K.kvClasses.map((c) => `${c} keys`), "MB written", "KV hits", "origin req", "of which KV classes", "2nd-request what-if"],
+      K.days.map((d, i) => [i + 1, d.marketDate, d.requests, d.kv.writes, d.kv.writesMetric, d.kv.writtenKeys, ...K.kvClasses.map((c) => d.kv.writesByClass[c] || 0),
+        fmt(d.kv.bytesWritten / 1e6, 1), d.hitTiers.kv || 0, d.originRequests, d.kvClassOriginRequests, d.kv.whatIfSecondRequestAdmission])));
+    for (const [i, d] of K.days.entries()) {
+      if (i > 1 && i < K.days.length - 1) continue; // days 1, 2 and the last
+      lines.push(`day ${i + 1} (${d.marketDate}) by class (the class the worker applied; origin requests are lower bounds for short TTLs: the day is compressed)`);
+      lines.push(table(["class", "requests", "distinct keys", "KV writes", "KV hits", "origin req"], Object.entries(d.byClass).map(([c, v]) => [c, v.requests, v.keys, v.kvWrites, v.hitsKv, v.originRequests])));
+    }
+  }
   console.log(lines.join("\n"));
 
   // Headline ratios: the median over rounds of the ratio within each round (the two targets ran a few
@@ -622,6 +875,13 @@ function report() {
   }
   if (S.decision) ratios.decision_us_workerd = S.decision.workerd.decide.cpuUsPerCall.median;
   if (S.startup) ratios.wasm_raw_kib = S.startup.wasm.rawBytes / 1024;
+  // KV writes a day: the steady state (the same users on the following market dates) and the first day
+  // (per day: the mean over the days after the first, when the run has more than one).
+  if (S.kvday?.days?.length) {
+    const later = S.kvday.days.length > 1 ? S.kvday.days.slice(1) : S.kvday.days;
+    ratios.kv_writes_per_day = later.reduce((n, d) => n + d.kv.writes, 0) / later.length;
+    ratios.kv_writes_first_day = S.kvday.days[0].kv.writes;
+  }
   results.ratios = ratios;
   console.log("");
   for (const [k, v] of Object.entries(ratios)) {

@@ -43,7 +43,11 @@ function drainStdio(stats) {
 }
 
 // kind: "project" | "plain-js" | "floor" | "decision-fixture"
-// opts: { originUrl, vars }
+// opts: { originUrl, vars, kvPersist, clockOffsetMs }
+//   kvPersist: a directory holding the KV namespaces' data (it survives this target: a later target
+//              with the same directory sees the same KV); default: in memory, gone with the target
+//   clockOffsetMs (project only): run js-shim/worker.js through bench/fixtures/shifted_clock_worker.js,
+//              which moves the worker's Date.now() forward by this many ms (a later market date)
 export async function startWorkerTarget(kind, opts = {}) {
   const base = await devConfig();
   const common = {
@@ -69,10 +73,12 @@ export async function startWorkerTarget(kind, opts = {}) {
       ...(opts.vars || {}),
     };
     for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+    const shifted = opts.clockOffsetMs !== undefined && opts.clockOffsetMs !== null;
+    if (shifted) bindings.BENCH_CLOCK_OFFSET_MS = String(opts.clockOffsetMs);
     workerOptions = {
       name: "edge-cache-bench",
-      modulesRoot: join(root, "js-shim"),
-      scriptPath: join(root, "js-shim/worker.js"),
+      modulesRoot: shifted ? root : join(root, "js-shim"),
+      scriptPath: shifted ? join(root, "bench/fixtures/shifted_clock_worker.js") : join(root, "js-shim/worker.js"),
       bindings,
       kvNamespaces: Object.keys(base.kvNamespaces || {}),
       durableObjects: Object.fromEntries(
@@ -108,7 +114,8 @@ export async function startWorkerTarget(kind, opts = {}) {
   const logs = { lines: 0, tail: [] };
   const before = new Set(childPids(process.pid, "workerd"));
   const started = performance.now();
-  const mf = new Miniflare({ ...common, ...workerOptions, handleRuntimeStdio: drainStdio(logs) });
+  const persist = opts.kvPersist ? { kvPersist: opts.kvPersist } : {};
+  const mf = new Miniflare({ ...common, ...workerOptions, ...persist, handleRuntimeStdio: drainStdio(logs) });
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL()).toString().replace(/\/$/, "");
   const readyMs = performance.now() - started;
