@@ -10,7 +10,9 @@ import {
 import {
   OriginError, SingleFlight, bufferBody, fetchOrigin, forwardedHeaderBytes, originUrl, upstreamHeaders,
 } from "./origin_client.js";
-import { lookupSlowTiersCoalesced, storeInTiers, tierAllowed, tiersFor } from "./tiers/tier_set.js";
+import {
+  lookupSlowTiersCoalesced, noteKvRequest, noteServedForKv, storeInTiers, tierAllowed, tiersFor,
+} from "./tiers/tier_set.js";
 import { maybeFlushMetrics } from "./control_sync.js";
 import { handleLocalRoute } from "./local_routes.js";
 import { withRateLimit } from "./rate_limiter.js";
@@ -317,8 +319,10 @@ async function judgedByOrigin(rc, decision) {
 async function lookup(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   let found = null;
-  if (tierAllowed(tiers, "memory", decision.tiers)) {
+  const memoryAllowed = tierAllowed(tiers, "memory", decision.tiers);
+  if (memoryAllowed) {
     const entry = tiers.memory.get(decision.key);
     if (entry) found = { entry, tier: "memory" };
   }
@@ -328,6 +332,16 @@ async function lookup(rc, decision) {
   let lease = null;
   if (!found && !originFlights.has(decision.key)) {
     ({ found, lease } = await lookupSlowTiersCoalesced(tiers, decision, rc.ctx, rc.log, rc.cfg.originTimeoutMs + 1000));
+    // Another request of this isolate may have fetched and stored the key while the slower tiers were
+    // asked: without this second look it would be fetched (and written to KV) twice.
+    if (!found && memoryAllowed) {
+      const entry = tiers.memory.get(decision.key);
+      if (entry) {
+        found = { entry, tier: "memory" };
+        if (lease) rc.ctx.waitUntil(lease.release());
+        lease = null;
+      }
+    }
   }
 
   let staleForError = null;
@@ -337,6 +351,7 @@ async function lookup(rc, decision) {
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
         metrics.hit(found.tier);
+        if (tiers.kvAdmission) noteServedForKv(tiers, decision, found.entry, found.tier, rc.ctx, rc.log);
         return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.HIT, { tier: found.tier, ageS: evaluation.ageS });
       case ABI.Freshness.StaleRevalidate:
         metrics.stale();
@@ -379,6 +394,7 @@ async function refresh(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   metrics.bypass();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);

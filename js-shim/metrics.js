@@ -83,6 +83,8 @@ export function describeCounters(flat, { nowMs = Date.now(), latencyMs } = {}) {
       writesToday: get(`kv.writes.${day}`),
       skipped429Today: get(`kv.skips429.${day}`),
       skippedBudgetToday: get(`kv.skipsBudget.${day}`),
+      // Stores that went to the faster tiers only: the key had not been requested often enough yet.
+      deferredToday: get(`kv.deferred.${day}`),
     },
   };
 }
@@ -111,6 +113,7 @@ export const metrics = {
     bump(`writes.${tier}`);
     if (tier === "kv") bump(`kv.writes.${utcDay()}`);
   },
+  kvWriteDeferred() { bump(`kv.deferred.${utcDay()}`); },
   kvWriteSkipped(reason = "429") { bump(`kv.${reason === "budget" ? "skipsBudget" : "skips429"}.${utcDay()}`); },
   // KV writes today in every isolate: the others' (as of the last flush) plus ours not yet flushed.
   kvWritesToday() {

@@ -7,6 +7,7 @@
 // Both adapters have the tier interface (name, get, put, delete) plus health() and the purge methods
 // (purgeKeys, purgePrefix, purgeTags); the DO adapter also has getOrLease/releaseLease for
 // cross-isolate coalescing.
+import { DEFAULT_KV_WRITE_AFTER_REQUESTS, KvWriteAdmission } from "./kv_admission.js";
 import { metrics } from "../metrics.js";
 
 // The smallest expirationTtl KV accepts.
@@ -176,11 +177,13 @@ function is429(err) {
 }
 
 export class KvTier {
-  constructor(kv, core, dailyWriteLimit = 0) {
+  constructor(kv, core, dailyWriteLimit = 0, writeAfterRequests = DEFAULT_KV_WRITE_AFTER_REQUESTS) {
     this.name = "kv";
     this.kv = kv;
     this.core = core;
     this.dailyWriteLimit = dailyWriteLimit;
+    // Which stores reach KV at all (kv_admission.js); null writes every store, as before.
+    this.admission = writeAfterRequests > 1 ? new KvWriteAdmission(writeAfterRequests) : null;
   }
   async get(key) {
     const bytes = await this.kv.get(key, "arrayBuffer");
@@ -270,6 +273,9 @@ function intEnv(env, name, fallback) {
 export function createSharedTier(env, cfg, core) {
   const choice = sharedTierChoice(env, cfg);
   if (choice.kind === "do") return new DurableObjectTier(env.CACHE_DO, core, intEnv(env, "CACHE_DO_SHARDS", 1) || 1);
-  if (choice.kind === "kv") return new KvTier(env.CACHE_KV, core, intEnv(env, "KV_DAILY_WRITE_LIMIT", 0));
+  if (choice.kind === "kv") {
+    return new KvTier(env.CACHE_KV, core, intEnv(env, "KV_DAILY_WRITE_LIMIT", 0),
+      intEnv(env, "KV_WRITE_AFTER_REQUESTS", DEFAULT_KV_WRITE_AFTER_REQUESTS));
+  }
   return null;
 }

@@ -46,11 +46,16 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
     shared,
     // Slower tiers in lookup order (memory is handled inline on the hot path).
     slow: [edge, shared].filter(Boolean),
+    // KV's write admission (tiers/kv_admission.js), when KV is the shared tier and writes are deferred.
+    kvAdmission: shared?.admission || null,
     describe() {
       return {
         memory: { enabled: true, ...memory.stats() },
         edge: { enabled: Boolean(edge) },
-        shared: { enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason },
+        shared: {
+          enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason,
+          ...(shared?.admission ? { kvWriteAdmission: shared.admission.stats() } : {}),
+        },
       };
     },
   };
@@ -158,6 +163,22 @@ async function safePut(tier, key, entry, log, decision, lease) {
   }
 }
 
+// A request for a key whose plan includes KV: counted for KV's write admission.
+export function noteKvRequest(tiers, decision) {
+  if (tiers.kvAdmission && tierAllowed(tiers, "kv", decision.tiers)) tiers.kvAdmission.noteRequest(decision.key);
+}
+
+// An entry was served from a tier (memory, edge or KV itself): if KV's write was deferred and the key
+// has now been asked for often enough, this entry is written to KV.
+export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log) {
+  const admission = tiers.kvAdmission;
+  if (!admission) return;
+  if (servedBy === "kv") admission.servedFromKv(decision.key);
+  else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key)) {
+    ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log, decision));
+  }
+}
+
 // Writes an entry to every tier its plan allows: memory now, the others in ctx.waitUntil.
 export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
   // Content fetched before a purge that matches it (the fetch was in flight during the purge) is not
@@ -166,6 +187,10 @@ export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
   if (tierAllowed(tiers, "memory", mask)) tiers.memory.put(decision.key, entry);
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, mask)) continue;
+    if (tier === tiers.shared && tiers.kvAdmission && !tiers.kvAdmission.admitStore(decision.key)) {
+      metrics.kvWriteDeferred();
+      continue;
+    }
     let lease = null;
     if (tier === tiers.shared) {
       const held = heldLeases.get(decision.key);

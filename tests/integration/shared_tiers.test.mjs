@@ -284,7 +284,8 @@ for (const mode of ["throw", "hang", "garbage", "garbage-object"]) {
 // ---- KV ---------------------------------------------------------------------------------------
 
 test("FEATURE_FLAG_DO_CACHE=false: KV is the shared tier; only classes planned for kv are written, with expirationTtl ≥ 60", async () => {
-  const kw = await startWorker({ origin, vars: { FEATURE_FLAG_DO_CACHE: "false" } });
+  // Writes on the first store here (KV_WRITE_AFTER_REQUESTS=1); the default admission has its own test.
+  const kw = await startWorker({ origin, vars: { FEATURE_FLAG_DO_CACHE: "false", KV_WRITE_AFTER_REQUESTS: "1" } });
   try {
     origin.reset();
     const health = await (await kw.fetch("/health")).json();
@@ -340,7 +341,7 @@ test("FEATURE_FLAG_DO_CACHE=false: KV is the shared tier; only classes planned f
 test("a KV write answered 429 is skipped and counted, not retried; a failing KV read is a counted miss", async () => {
   for (const failKv of ["429", "throw"]) {
     const fw = await startWorker({
-      origin, withoutDurableObjects: true, vars: { FAIL_KV: failKv },
+      origin, withoutDurableObjects: true, vars: { FAIL_KV: failKv, KV_WRITE_AFTER_REQUESTS: "1" },
       modulesRoot: root, scriptPath: join(root, "tests/integration/fixtures/failing_tier_worker.js"),
     });
     try {
@@ -368,8 +369,72 @@ test("a KV write answered 429 is skipped and counted, not retried; a failing KV 
   }
 });
 
+// KV writes are scarce: by default a key is written on its second request (tiers/kv_admission.js), so
+// keys asked for once — most of a long tail — never spend one.
+test("KV write admission: a key is written to KV on its second request, once; a one-off key never", async () => {
+  const kw = await startWorker({ origin, withoutDurableObjects: true });
+  try {
+    origin.reset();
+    const kv = await kw.mf.getKVNamespace("CACHE_KV");
+    const health = await (await kw.fetch("/health")).json();
+    assert.equal(health.tiers.shared.kind, "kv");
+    const repeated = "/v3/reference/options/contracts/O:TWICE";
+    const once = "/v3/reference/options/contracts/O:ONCE";
+    assert.equal((await get(kw, repeated)).status, "MISS");
+    assert.equal((await get(kw, once)).status, "MISS");
+    await sleep(200);
+    assert.equal((await kv.list()).keys.length, 0, "nothing written on a first request");
+    let m = await metricsOf(kw);
+    assert.equal(m.kv.writesToday, 0);
+    assert.equal(m.kv.deferredToday, 2);
+
+    const second = await get(kw, repeated);
+    assert.equal(second.status, "HIT");
+    assert.equal(second.tier, "memory");
+    await eventually(async () => (await kv.list()).keys.some((k) => k.name === keyFor(repeated)), { message: "the KV write on the second request" });
+    await get(kw, repeated);
+    await sleep(200);
+    m = await metricsOf(kw);
+    assert.equal(m.kv.writesToday, 1, "written once, not on every later hit");
+    assert.equal(await kv.get(keyFor(once)), null, "the one-off key was never written");
+    assert.equal(origin.count(repeated), 1, "the deferred write costs no origin request");
+    const after = await (await kw.fetch("/health")).json();
+    assert.equal(after.tiers.shared.kvWriteAdmission.writeAfterRequests, 2);
+    assert.equal(after.tiers.shared.kvWriteAdmission.pending, 1, "the one-off key is still pending");
+
+    const stored = await kv.get(keyFor(repeated), "arrayBuffer");
+    assert.equal(new Uint8Array(stored)[3], 2, "a current-version envelope");
+  } finally {
+    await kw.close();
+  }
+});
+
+test("a request whose slower-tier lookup outlasts another request's whole fetch serves that result, not a second fetch", async () => {
+  const fw = await startWorker({
+    origin, withoutDurableObjects: true, vars: { FAIL_KV: "slow-first-get", KV_WRITE_AFTER_REQUESTS: "1" },
+    modulesRoot: root, scriptPath: join(root, "tests/integration/fixtures/failing_tier_worker.js"),
+  });
+  try {
+    origin.reset();
+    const path = "/v3/reference/options/contracts/O:RACE";
+    const slow = get(fw, path); // its KV read takes 800 ms
+    await sleep(150);
+    const quick = await get(fw, path); // a fast KV miss: fetches and stores while the first still waits
+    assert.equal(quick.status, "MISS");
+    const late = await slow;
+    assert.equal(late.status, "HIT", "the late request found the entry the other one stored");
+    assert.equal(late.tier, "memory");
+    assert.equal(late.body, quick.body);
+    assert.equal(origin.count(path), 1, "one origin request");
+    await sleep(200);
+    assert.equal((await metricsOf(fw)).kv.writesToday, 1, "one KV write");
+  } finally {
+    await fw.close();
+  }
+});
+
 test("KV_DAILY_WRITE_LIMIT stops KV writes for the rest of the UTC day", async () => {
-  const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { KV_DAILY_WRITE_LIMIT: "1" } });
+  const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { KV_DAILY_WRITE_LIMIT: "1", KV_WRITE_AFTER_REQUESTS: "1" } });
   try {
     const kv = await kw.mf.getKVNamespace("CACHE_KV");
     await get(kw, "/v3/reference/options/contracts/O:A");
