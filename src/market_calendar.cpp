@@ -239,6 +239,31 @@ CivilDate nextTradingDay(CivilDate d) {
   return d;
 }
 
+CivilDate previousTradingDay(CivilDate d) {
+  // Same bound as nextTradingDay: only guarantees termination.
+  for (int i = 0; i < 31; ++i) {
+    d = addDays(d, -1);
+    if (isTradingDay(d)) break;
+  }
+  return d;
+}
+
+CivilDate nthTradingDayBefore(CivilDate d, int n) {
+  for (int i = 0; i < n; ++i) d = previousTradingDay(d);
+  return d;
+}
+
+CivilDate TradingDaysBeforeMemo::nthBefore(CivilDate today, int n) {
+  if (n <= 0) return today;
+  if (n > kRemembered) return nthTradingDayBefore(today, n);
+  if (today != today_) {
+    today_ = today;
+    known_ = 0;
+  }
+  for (; known_ < n; ++known_) before_[known_] = previousTradingDay(known_ == 0 ? today : before_[known_ - 1]);
+  return before_[n - 1];
+}
+
 int regularCloseSecond(CivilDate d) { return isEarlyClose(d) ? kEarlyRegularCloseS : kRegularCloseS; }
 int extendedCloseSecond(CivilDate d) { return isEarlyClose(d) ? kEarlyAfterHoursCloseS : kAfterHoursCloseS; }
 

@@ -1,6 +1,7 @@
 #pragma once
 // NYSE trading calendar in America/New_York, computed by rule (no OS tz database, no clock).
 // Holidays and DST are derived for any year; the rules match NYSE/US practice for 1990–2200.
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -88,6 +89,25 @@ bool isTradingDay(CivilDate d);
 bool isEarlyClose(CivilDate d);
 // The first trading day strictly after d.
 CivilDate nextTradingDay(CivilDate d);
+// The last trading day strictly before d.
+CivilDate previousTradingDay(CivilDate d);
+// The n-th trading day strictly before d: previousTradingDay applied n times (1 = the previous trading day);
+// d itself for n <= 0.
+CivilDate nthTradingDayBefore(CivilDate d, int n);
+
+// nthTradingDayBefore(today, n) remembered for the last `today` asked about, for n up to kRemembered (larger n
+// are computed each time). The policy asks it for every request with a recent-looking past date, and the
+// market's today changes once a day; each step back is a holiday computation. No allocation.
+class TradingDaysBeforeMemo {
+ public:
+  static constexpr int kRemembered = 30;
+  CivilDate nthBefore(CivilDate today, int n);
+
+ private:
+  CivilDate today_{0, 0, 0};  // month 0: no date, so the first call fills the memo
+  int known_ = 0;             // before_[i] is the (i + 1)-th trading day before today_, for i < known_
+  std::array<CivilDate, kRemembered> before_{};
+};
 
 // Session boundaries in NY seconds of day.
 inline constexpr int kPreMarketOpenS = 4 * 3600;

@@ -366,6 +366,93 @@ TEST_CASE("early closes at 13:00") {
   }
 }
 
+TEST_CASE("previousTradingDay skips weekends, holidays and closures; early closes are trading days") {
+  struct Case {
+    CivilDate date;
+    CivilDate previous;
+  };
+  const Case cases[] = {
+      {{2026, 11, 24}, {2026, 11, 23}},  // Tue → Mon
+      {{2026, 11, 23}, {2026, 11, 20}},  // Mon → Fri
+      {{2026, 11, 21}, {2026, 11, 20}},  // Sat → Fri
+      {{2026, 11, 22}, {2026, 11, 20}},  // Sun → Fri
+      {{2026, 11, 27}, {2026, 11, 25}},  // day after Thanksgiving → Wed
+      {{2026, 11, 30}, {2026, 11, 27}},  // Mon → the early-close Friday
+      {{2026, 1, 20}, {2026, 1, 16}},    // Tue after Martin Luther King Jr. Day → Fri
+      {{2026, 1, 19}, {2026, 1, 16}},    // the holiday itself → Fri
+      {{2026, 12, 28}, {2026, 12, 24}},  // Mon after Christmas (Fri) → Christmas Eve (early close)
+      {{2027, 1, 4}, {2026, 12, 31}},    // Mon after New Year's Day (Fri) → across the year
+      {{2026, 7, 6}, {2026, 7, 2}},      // Independence Day observed on Fri Jul 3
+      {{2024, 4, 1}, {2024, 3, 28}},     // Good Friday
+      {{2022, 1, 3}, {2021, 12, 31}},    // a Saturday New Year's Day is not observed: Dec 31 trades
+      {{2025, 1, 10}, {2025, 1, 8}},     // special closure 2025-01-09
+      {{2001, 9, 17}, {2001, 9, 10}},    // Sep 11-14 2001
+      {{2024, 3, 1}, {2024, 2, 29}},     // leap day
+  };
+  for (const auto& c : cases) {
+    CAPTURE(iso(c.date));
+    CHECK(iso(previousTradingDay(c.date)) == iso(c.previous));
+    CHECK(isTradingDay(previousTradingDay(c.date)));
+    CHECK(iso(nthTradingDayBefore(c.date, 1)) == iso(c.previous));
+    // Nothing in between trades, and nextTradingDay goes back over the same gap from a trading day.
+    for (int64_t d = daysFromCivil(c.previous) + 1; d < daysFromCivil(c.date); ++d) CHECK_FALSE(isTradingDay(civilFromDays(d)));
+    if (isTradingDay(c.date)) CHECK(iso(nextTradingDay(c.previous)) == iso(c.date));
+  }
+}
+
+TEST_CASE("nthTradingDayBefore counts trading days strictly before the date") {
+  struct Case {
+    CivilDate date;
+    int n;
+    CivilDate expected;
+  };
+  const Case cases[] = {
+      {{2026, 11, 23}, 0, {2026, 11, 23}},   {{2026, 11, 23}, -1, {2026, 11, 23}},
+      {{2026, 11, 23}, 1, {2026, 11, 20}},   {{2026, 11, 23}, 5, {2026, 11, 16}},
+      {{2026, 11, 30}, 5, {2026, 11, 20}},   // 27, 25, 24, 23, 20: Thanksgiving skipped
+      {{2026, 1, 2}, 2, {2025, 12, 30}},     // Jan 1 closed, across the year
+      {{2026, 11, 23}, 30, {2026, 10, 12}},  // six weeks, Columbus and Veterans Day trade
+  };
+  for (const auto& c : cases) {
+    CAPTURE(iso(c.date));
+    CAPTURE(c.n);
+    CHECK(iso(nthTradingDayBefore(c.date, c.n)) == iso(c.expected));
+  }
+  // By construction: n trading days in [result, date), the first one being the result.
+  for (int n = 1; n <= 40; ++n) {
+    CAPTURE(n);
+    const CivilDate from{2026, 1, 20};
+    const CivilDate before = nthTradingDayBefore(from, n);
+    int trading = 0;
+    for (int64_t d = daysFromCivil(before); d < daysFromCivil(from); ++d) trading += isTradingDay(civilFromDays(d));
+    CHECK(trading == n);
+    CHECK(isTradingDay(before));
+    CHECK(iso(nthTradingDayBefore(from, n + 1)) == iso(previousTradingDay(before)));
+  }
+}
+
+TEST_CASE("TradingDaysBeforeMemo agrees with nthTradingDayBefore, in any order of days and n") {
+  TradingDaysBeforeMemo memo;
+  const int ns[] = {1, 30, 2, 0, 5, 29, 31, 45, 1, -3, 3};
+  // Every day of 2026 forwards, then backwards: the memo is filled, extended and replaced.
+  const int64_t first = daysFromCivil({2026, 1, 1}), last = daysFromCivil({2026, 12, 31});
+  bool allOk = true;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int64_t i = 0; i <= last - first; ++i) {
+      const CivilDate today = civilFromDays(pass == 0 ? first + i : last - i);
+      for (int n : ns) {
+        const bool ok = memo.nthBefore(today, n) == nthTradingDayBefore(today, n);
+        if (!ok) CHECK_MESSAGE(ok, iso(today) << " n=" << n);
+        allOk = allOk && ok;
+      }
+    }
+  }
+  CHECK(allOk);
+  CHECK(iso(memo.nthBefore({2026, 11, 23}, 1)) == "2026-11-20");
+  CHECK(iso(memo.nthBefore({2026, 11, 23}, TradingDaysBeforeMemo::kRemembered)) == "2026-10-12");
+  CHECK(iso(memo.nthBefore({2026, 11, 24}, 1)) == "2026-11-23");
+}
+
 TEST_CASE("stable names") {
   CHECK(holidayName(Holiday::None) == "none");
   CHECK(holidayName(Holiday::NewYearsDay) == "new-years-day");
