@@ -28,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const Rule& rule : cfg.rules) {
     FUZZ_CHECK(rule.classIndex < cfg.classes.size());
     FUZZ_CHECK(rule.pastDateParam.empty() || rule.pastClassIndex < cfg.classes.size());
+    FUZZ_CHECK(rule.recentTradingDays <= kMaxRecentTradingDays);
+    FUZZ_CHECK(rule.recentTradingDays == 0 || (!rule.pastDateParam.empty() && rule.recentClassIndex < cfg.classes.size()));
   }
   Captures captures;
   for (const char* path : {"/", "/v1/x", "/v2/aggs/ticker/AAPL/range/1/day/2024-01-01/2024-01-31", "/a/b/c/d/e/f"}) {

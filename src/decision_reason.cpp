@@ -50,6 +50,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "entry:stale-while-revalidate",
     "entry:stale-if-error",
     "entry:expired",
+    "rule:recent-past-date",
 };
 }  // namespace
 

@@ -57,6 +57,8 @@ enum class Reason : uint32_t {
   EntryStaleWhileRevalidate,
   EntryStaleIfError,
   EntryExpired,
+  // Request decision (appended: codes above are stable)
+  RuleRecentPastDate,      // a past date within the rule's pastDate.recent window chose the recent class
   Count
 };
 

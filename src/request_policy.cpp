@@ -12,6 +12,9 @@
 namespace edge_cache {
 namespace {
 
+// Every window the loader accepts is remembered: no request recomputes the calendar.
+static_assert(kMaxRecentTradingDays <= market::TradingDaysBeforeMemo::kRemembered);
+
 using abi::Action;
 using abi::DecisionFlag;
 using abi::LocalRoute;
@@ -209,10 +212,21 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
       auto date = raw.find('%') == std::string_view::npos ? tryParseDateParam(raw)
                   : decoded                                ? tryParseDateParam(*decoded)
                                                            : std::nullopt;
-      if (date && *date < ctx.todayMemo.dateAt(facts.nowMs)) {
-        classIndex = rule->pastClassIndex;
-        reason = Reason::RulePastDate;
-        out.setFlag(DecisionFlag::PastDate);
+      if (date) {
+        const market::CivilDate today = ctx.todayMemo.dateAt(facts.nowMs);
+        if (*date < today) {
+          classIndex = rule->pastClassIndex;
+          reason = Reason::RulePastDate;
+          out.setFlag(DecisionFlag::PastDate);
+          // Within the last N trading days (and the closed days since): as final as any past date, but a
+          // frontend asks for ranges ending at the previous close for about a day only, so the rule may keep
+          // them out of tiers with scarce writes (KV).
+          if (rule->recentTradingDays > 0 &&
+              *date >= ctx.tradingDaysBeforeMemo.nthBefore(today, rule->recentTradingDays)) {
+            classIndex = rule->recentClassIndex;
+            reason = Reason::RuleRecentPastDate;
+          }
+        }
       }
     }
   }

@@ -57,6 +57,9 @@ struct TtlClass {
   bool followOrigin = false;   // use the origin's Cache-Control (ORIGIN class)
 };
 
+// The longest "recent" window a rule's pastDate may name, in trading days (six weeks of trading).
+inline constexpr uint16_t kMaxRecentTradingDays = 30;
+
 struct Rule {
   std::string name;  // stable id shown in reasons: "rule:<name>"
   uint32_t methods = kMethodGet | kMethodHead;
@@ -66,6 +69,11 @@ struct Rule {
   // market's today → pastClassIndex.
   std::string pastDateParam;  // empty = no condition
   uint16_t pastClassIndex = 0;
+  // Optional refinement of the date condition ("pastDate.recent"): a past date on or after the
+  // recentTradingDays-th NYSE trading day before the market's today → recentClassIndex instead. A chart asks for
+  // ranges ending at the previous close for about a day only, so those keys need not go to scarce tiers (KV).
+  uint16_t recentTradingDays = 0;  // 0 = no refinement; at most kMaxRecentTradingDays
+  uint16_t recentClassIndex = 0;
   std::vector<std::string> varyHeaders;  // lower-case request header names that are part of the key for this rule
   std::vector<std::string> tags;         // purge tag templates, may reference captures: "ticker:{ticker}"
 };

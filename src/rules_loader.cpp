@@ -32,7 +32,8 @@ constexpr std::string_view kTopFields[] = {"version", "classes", "default", "key
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags"};
-constexpr std::string_view kPastDateFields[] = {"param", "class"};
+constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
+constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
 constexpr std::string_view kKeyFields[] = {"bypassParam", "ignoreParams", "credentialParams", "maxKeyBytes"};
 constexpr std::string_view kLimitFields[] = {"maxUrlBytes", "maxHeaderBytes"};
 constexpr std::string_view kMarketFields[] = {"extendedHours"};
@@ -795,6 +796,21 @@ class Loader {
       }
     }
     if (const Json* c = required(v, ptr, "class")) rule.pastClassIndex = classRef(*c, child(ptr, "class")).value_or(0);
+    if (const Json* r = find(v, "recent")) loadRecent(*r, child(ptr, "recent"), rule);
+  }
+
+  // {"tradingDays": N, "class": "NAME"}: past dates within the last N trading days get NAME.
+  void loadRecent(const Json& v, const std::string& ptr, Rule& rule) {
+    if (!expectObject(v, ptr)) return;
+    checkFields(v, ptr, kRecentFields);
+    const Json* days = required(v, ptr, "tradingDays");
+    const auto n = days ? getInteger(*days, child(ptr, "tradingDays"), 1, kMaxRecentTradingDays) : std::nullopt;
+    const Json* c = required(v, ptr, "class");
+    const auto index = c ? classRef(*c, child(ptr, "class")) : std::nullopt;
+    if (n && index) {
+      rule.recentTradingDays = static_cast<uint16_t>(*n);
+      rule.recentClassIndex = *index;
+    }
   }
 
   static std::string captureList(const PathPattern& pattern) {
@@ -894,7 +910,10 @@ class Loader {
     const std::string_view path = std::string_view(url).substr(0, url.find('?'));
     const Rule* rule = matchRule(cfg, kMethodGet, path, captures);
     const uint16_t index = rule ? rule->classIndex : cfg.defaultClassIndex;
-    if (cached(index) || (rule && !rule->pastDateParam.empty() && cached(rule->pastClassIndex))) return;
+    if (cached(index)) return;
+    if (rule && !rule->pastDateParam.empty() &&
+        (cached(rule->pastClassIndex) || (rule->recentTradingDays > 0 && cached(rule->recentClassIndex))))
+      return;
     problem(ptr, "warming " + quote(url) + " stores nothing: " +
                      (rule ? "rule " + quote(rule->name) : std::string("no rule matches, and the default")) +
                      " gives class " + quote(cfg.classes[index].name) + ", which is not cached");

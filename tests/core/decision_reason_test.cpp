@@ -100,6 +100,7 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::EntryStaleWhileRevalidate, "entry:stale-while-revalidate"},
       {Reason::EntryStaleIfError, "entry:stale-if-error"},
       {Reason::EntryExpired, "entry:expired"},
+      {Reason::RuleRecentPastDate, "rule:recent-past-date"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

@@ -59,7 +59,7 @@ TEST_CASE("setup: the shipped rules are in force without an override") {
   CHECK(s.problems.empty());
   CHECK(s.ctx.originBase == kOriginBase);
   CHECK(s.ctx.shardCount == kShards);
-  CHECK(s.ctx.rules.classes.size() == 8);
+  CHECK(s.ctx.rules.classes.size() == 9);
   CHECK(s.ctx.rules.rules.size() == 14);
   CHECK(classNameOf(s.ctx, s.ctx.rules.defaultClassIndex) == "ORIGIN");
   CHECK(s.ctx.extraRequestHeaders.empty());
@@ -218,7 +218,7 @@ TEST_CASE("setup: the report names every code the ABI carries") {
   }
 
   const std::vector<std::string> classes = strings(report.value("classes", json()));
-  CHECK(classes == std::vector<std::string>{"PERMANENT", "WEEK", "DAY", "HOUR_6", "MIN_15", "REALTIME", "NONE", "ORIGIN"});
+  CHECK(classes == std::vector<std::string>{"PERMANENT", "RECENT_PAST", "WEEK", "DAY", "HOUR_6", "MIN_15", "REALTIME", "NONE", "ORIGIN"});
   const std::vector<std::string> ruleNames = strings(report.value("ruleNames", json()));
   CHECK(ruleNames.size() == s.ctx.rules.rules.size());
   for (size_t i = 0; i < ruleNames.size() && i < s.ctx.rules.rules.size(); ++i) CHECK(ruleNames[i] == s.ctx.rules.rules[i].name);
@@ -242,7 +242,7 @@ TEST_CASE("setup: the report names every code the ABI carries") {
   CHECK(rules.value("source", std::string()) == "embedded");
   CHECK(rules.value("status", std::string()) == "ok");
   CHECK(rules.value("digest", std::string()) == s.rulesDigest);
-  CHECK(rules.value("classes", 0u) == 8);
+  CHECK(rules.value("classes", 0u) == 9);
   CHECK(rules.value("rules", 0u) == 14);
   CHECK(rules.value("problems", json()).is_array());
   CHECK(rules.value("problems", json()).empty());

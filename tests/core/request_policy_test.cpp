@@ -161,14 +161,20 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
   const uint32_t past = flag(DecisionFlag::PastDate);
   const uint32_t follow = flag(DecisionFlag::FollowOrigin);
   const Case cases[] = {
-      // historical aggregates: a `to` before the market's today never changes again.
-      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
-      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-22", Action::Lookup, "PERMANENT", "historical-aggs", Reason::RulePastDate, past},
-      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026%2D11%2D20", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      // historical aggregates: a `to` before the market's today never changes again. Older than the last
+      // trading day (Friday the 20th) it is PERMANENT; from Friday on it is RECENT_PAST (no KV: a chart asks
+      // for ranges ending at the previous close for one day only).
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-19", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-19", Action::Lookup, "PERMANENT", "historical-aggs", Reason::RulePastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", Action::Lookup, "RECENT_PAST", "historical-aggs-v2", Reason::RuleRecentPastDate, past},
+      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", Action::Lookup, "RECENT_PAST", "historical-aggs", Reason::RuleRecentPastDate, past},
+      {"/v1/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-22", Action::Lookup, "RECENT_PAST", "historical-aggs", Reason::RuleRecentPastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026%2D11%2D20", Action::Lookup, "RECENT_PAST", "historical-aggs-v2", Reason::RuleRecentPastDate, past},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026%2D11%2D19", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-23", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-12-31", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
-      // epoch milliseconds: 23:59:59 ET on Sunday the 22nd is past, 00:00 ET on the 23rd is today
-      {"/v2/aggs/ticker/AAPL/range/1/minute/1795300000000/1795409999000", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
+      // epoch milliseconds: 23:59:59 ET on Sunday the 22nd is past (and recent), 00:00 ET on the 23rd is today
+      {"/v2/aggs/ticker/AAPL/range/1/minute/1795300000000/1795409999000", Action::Lookup, "RECENT_PAST", "historical-aggs-v2", Reason::RuleRecentPastDate, past},
       {"/v2/aggs/ticker/AAPL/range/1/minute/1795300000000/1795410000000", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
       {"/v2/aggs/ticker/AAPL/range/1/minute/0/1700000000000", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past},
       // not a date: the rule's own class
@@ -177,9 +183,11 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-2", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketOpen, 0},
       // "today" is the New York date: at 22:00 ET on Sunday the 22nd (already the 23rd in UTC) the 22nd is today
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-22", Action::Lookup, "REALTIME", "historical-aggs-v2", Reason::MarketClosedUntilOpen, 0, nyMs(2026, 11, 22, 22, 0)},
-      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-21", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past, nyMs(2026, 11, 22, 22, 0)},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-21", Action::Lookup, "RECENT_PAST", "historical-aggs-v2", Reason::RuleRecentPastDate, past, nyMs(2026, 11, 22, 22, 0)},
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-19", Action::Lookup, "PERMANENT", "historical-aggs-v2", Reason::RulePastDate, past, nyMs(2026, 11, 22, 22, 0)},
       // open-close: a past day is final, today's is not cached at all
-      {"/v1/open-close/AAPL/2026-11-20", Action::Lookup, "PERMANENT", "open-close", Reason::RulePastDate, past},
+      {"/v1/open-close/AAPL/2026-11-19", Action::Lookup, "PERMANENT", "open-close", Reason::RulePastDate, past},
+      {"/v1/open-close/AAPL/2026-11-20", Action::Lookup, "RECENT_PAST", "open-close", Reason::RuleRecentPastDate, past},
       {"/v1/open-close/AAPL/2026-11-23", Action::Bypass, "NONE", "open-close", Reason::RuleNotCached, 0},
       {"/v1/open-close/AAPL/2026-11-24", Action::Bypass, "NONE", "open-close", Reason::RuleNotCached, 0},
       {"/v2/snapshot/locale/us/markets/stocks/tickers", Action::Bypass, "NONE", "snapshot", Reason::RuleNotCached, 0},
@@ -212,7 +220,7 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
     CHECK(classNameOf(ctx, d.classIndex) == c.cls);
     CHECK(ruleNameOf(ctx, d.ruleIndex) == c.rule);
     CHECK((d.flags & c.requiredFlags) == c.requiredFlags);
-    CHECK(d.hasFlag(DecisionFlag::PastDate) == (c.reason == Reason::RulePastDate));
+    CHECK(d.hasFlag(DecisionFlag::PastDate) == (c.reason == Reason::RulePastDate || c.reason == Reason::RuleRecentPastDate));
     CHECK(d.hasFlag(DecisionFlag::FollowOrigin) == (c.cls == "ORIGIN"));
     CHECK(d.httpStatus == 0);
     const uint32_t ci = classIndexOf(ctx, c.cls);
@@ -232,16 +240,21 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
 TEST_CASE("request: shipped class TTLs are what the product promises") {
   struct Case {
     std::string_view target;
-    uint32_t ttlS, swrS, sieS, negativeS;
+    uint32_t ttlS, swrS, sieS, negativeS, tiers;
   };
+  // KV writes are scarce (1,000 a day on the free plan): only long-lived keys that are asked for again go there.
+  const uint32_t all = kTierMemory | kTierEdge | kTierDurableObject | kTierKv;
+  const uint32_t noKv = kTierMemory | kTierEdge | kTierDurableObject;
   const Case cases[] = {
-      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour},
-      {"/v3/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour},
-      {"/v3/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute},
-      {"/v1/meta/symbols/AAPL/company", 6 * kHour, 30 * kMinute, kDay, 15 * kMinute},
-      {"/v1/conversion/USD/EUR", 15 * kMinute, kMinute, 6 * kHour, kMinute},
-      {"/v2/last/trade/AAPL", 15, 30, kHour, 15},
-      {"/v9/unknown", 0, 0, kHour, 0},  // ORIGIN: the lifetime comes from the response
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-19", 365 * kDay, kDay, 365 * kDay, kHour, all},        // PERMANENT
+      {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},       // RECENT_PAST
+      {"/v1/open-close/AAPL/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},                               // RECENT_PAST
+      {"/v3/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v3/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute, noKv},
+      {"/v1/meta/symbols/AAPL/company", 6 * kHour, 30 * kMinute, kDay, 15 * kMinute, noKv},
+      {"/v1/conversion/USD/EUR", 15 * kMinute, kMinute, 6 * kHour, kMinute, noKv},
+      {"/v2/last/trade/AAPL", 15, 30, kHour, 15, noKv},
+      {"/v9/unknown", 0, 0, kHour, 0, noKv},  // ORIGIN: the lifetime comes from the response
   };
   for (const Case& c : cases) {
     CAPTURE(c.target);
@@ -251,6 +264,156 @@ TEST_CASE("request: shipped class TTLs are what the product promises") {
     CHECK(d.staleWhileRevalidateS == c.swrS);
     CHECK(d.staleIfErrorS == c.sieS);
     CHECK(d.negativeTtlS == c.negativeS);
+    CHECK(d.tiers == c.tiers);
+  }
+}
+
+TEST_CASE("request: recent past dates (shipped rules: the last trading day) around weekends, holidays and midnight") {
+  const PolicyContext& ctx = shippedContext();
+  struct Case {
+    std::string_view label;
+    int64_t nowMs;
+    std::string_view date;  // `to` of an aggregates range and `date` of an open-close
+    std::string_view cls;   // for the range; an open-close gets NONE where the range gets REALTIME
+  };
+  const Case cases[] = {
+      {"Mon 10:00: Friday is the last trading day", kMon1000, "2026-11-20", "RECENT_PAST"},
+      {"Mon 10:00: Thursday is older", kMon1000, "2026-11-19", "PERMANENT"},
+      {"Mon 10:00: the weekend since Friday", kMon1000, "2026-11-21", "RECENT_PAST"},
+      {"Mon 10:00: Sunday", kMon1000, "2026-11-22", "RECENT_PAST"},
+      {"Mon 10:00: today", kMon1000, "2026-11-23", "REALTIME"},
+      {"Mon 00:00: Friday", nyMs(2026, 11, 23, 0, 0), "2026-11-20", "RECENT_PAST"},
+      {"Mon 00:00: Thursday", nyMs(2026, 11, 23, 0, 0), "2026-11-19", "PERMANENT"},
+      {"Mon 23:59:59 (Tuesday in UTC): Friday", nyMs(2026, 11, 23, 23, 59, -5, 59), "2026-11-20", "RECENT_PAST"},
+      {"Mon 23:59:59: today", nyMs(2026, 11, 23, 23, 59, -5, 59), "2026-11-23", "REALTIME"},
+      {"Tue 00:00: Friday is no longer recent", nyMs(2026, 11, 24, 0, 0), "2026-11-20", "PERMANENT"},
+      {"Tue 00:00: the weekend neither", nyMs(2026, 11, 24, 0, 0), "2026-11-22", "PERMANENT"},
+      {"Tue 00:00: Monday is", nyMs(2026, 11, 24, 0, 0), "2026-11-23", "RECENT_PAST"},
+      {"Tue 00:00: today", nyMs(2026, 11, 24, 0, 0), "2026-11-24", "REALTIME"},
+      {"Sat 12:00 (not a trading day): Friday", nyMs(2026, 11, 21, 12, 0), "2026-11-20", "RECENT_PAST"},
+      {"Sat 12:00: Thursday", nyMs(2026, 11, 21, 12, 0), "2026-11-19", "PERMANENT"},
+      {"Sat 12:00: today", nyMs(2026, 11, 21, 12, 0), "2026-11-21", "REALTIME"},
+      {"Sun 12:00: Saturday", nyMs(2026, 11, 22, 12, 0), "2026-11-21", "RECENT_PAST"},
+      // Martin Luther King Jr. Day, Monday 2026-01-19
+      {"Tue after MLK day: Friday", nyMs(2026, 1, 20, 10, 0), "2026-01-16", "RECENT_PAST"},
+      {"Tue after MLK day: the holiday", nyMs(2026, 1, 20, 10, 0), "2026-01-19", "RECENT_PAST"},
+      {"Tue after MLK day: Thursday", nyMs(2026, 1, 20, 10, 0), "2026-01-15", "PERMANENT"},
+      {"MLK day itself: Friday", nyMs(2026, 1, 19, 12, 0), "2026-01-16", "RECENT_PAST"},
+      {"MLK day itself: Thursday", nyMs(2026, 1, 19, 12, 0), "2026-01-15", "PERMANENT"},
+      // Thanksgiving (Thu 2026-11-26) and the early close the day after (13:00)
+      {"Thanksgiving: Wednesday", kThanksgiving1200, "2026-11-25", "RECENT_PAST"},
+      {"Thanksgiving: Tuesday", kThanksgiving1200, "2026-11-24", "PERMANENT"},
+      {"early-close Fri 14:00: today, after its close", kFriEarly1400, "2026-11-27", "REALTIME"},
+      {"early-close Fri 14:00: Thanksgiving", kFriEarly1400, "2026-11-26", "RECENT_PAST"},
+      {"early-close Fri 14:00: Wednesday", kFriEarly1400, "2026-11-25", "RECENT_PAST"},
+      {"early-close Fri 14:00: Tuesday", kFriEarly1400, "2026-11-24", "PERMANENT"},
+      {"Mon after the early close: that Friday", nyMs(2026, 11, 30, 10, 0), "2026-11-27", "RECENT_PAST"},
+      {"Mon after the early close: Thanksgiving", nyMs(2026, 11, 30, 10, 0), "2026-11-26", "PERMANENT"},
+      // Christmas Eve (Thu, early close), Christmas (Fri); New Year's Day 2027 (Fri)
+      {"Mon after Christmas: Christmas Eve", nyMs(2026, 12, 28, 10, 0), "2026-12-24", "RECENT_PAST"},
+      {"Mon after Christmas: Christmas", nyMs(2026, 12, 28, 10, 0), "2026-12-25", "RECENT_PAST"},
+      {"Mon after Christmas: Wednesday", nyMs(2026, 12, 28, 10, 0), "2026-12-23", "PERMANENT"},
+      {"Mon after New Year: Dec 31", nyMs(2027, 1, 4, 10, 0), "2026-12-31", "RECENT_PAST"},
+      {"Mon after New Year: Jan 1", nyMs(2027, 1, 4, 10, 0), "2027-01-01", "RECENT_PAST"},
+      {"Mon after New Year: Dec 30", nyMs(2027, 1, 4, 10, 0), "2026-12-30", "PERMANENT"},
+      // the first Monday in EST after an EDT Friday
+      {"Mon 00:30 EST: Friday (EDT)", nyMs(2026, 11, 2, 0, 30), "2026-10-30", "RECENT_PAST"},
+      {"Mon 00:30 EST: Thursday", nyMs(2026, 11, 2, 0, 30), "2026-10-29", "PERMANENT"},
+      // epoch milliseconds: their New York date counts
+      {"Mon 10:00: Fri 00:00 ET", kMon1000, "1795150800000", "RECENT_PAST"},
+      {"Mon 10:00: Fri 16:00 ET", kMon1000, "1795208400000", "RECENT_PAST"},
+      {"Mon 10:00: Thu 23:59:59 ET", kMon1000, "1795150799000", "PERMANENT"},
+      {"Tue 00:00: Mon 23:59:59 ET", nyMs(2026, 11, 24, 0, 0), "1795496399000", "RECENT_PAST"},
+      {"Tue 00:00: Tue 00:00 ET", nyMs(2026, 11, 24, 0, 0), "1795496400000", "REALTIME"},
+      {"Tue 00:00: Mon 00:00 ET", nyMs(2026, 11, 24, 0, 0), "1795410000000", "RECENT_PAST"},
+      {"Tue 00:00: Sun 23:59:59 ET", nyMs(2026, 11, 24, 0, 0), "1795409999000", "PERMANENT"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    CAPTURE(c.date);
+    const std::string aggs = "/v2/aggs/ticker/AAPL/range/1/day/2025-01-01/" + std::string(c.date);
+    const std::string openClose = "/v1/open-close/AAPL/" + std::string(c.date);
+    const std::pair<std::string_view, std::string_view> expected[] = {
+        {aggs, c.cls}, {openClose, c.cls == "REALTIME" ? std::string_view("NONE") : c.cls}};
+    for (const auto& [target, cls] : expected) {
+      const std::string_view t = target;  // structured bindings cannot be captured (CAPTURE is a lambda)
+      CAPTURE(t);
+      const Decision d = decide(Req(target, kGet, c.nowMs));
+      CHECK(classNameOf(ctx, d.classIndex) == cls);
+      const bool past = cls == "PERMANENT" || cls == "RECENT_PAST";
+      CHECK(d.hasFlag(DecisionFlag::PastDate) == past);
+      if (past) {
+        CHECK(d.action == Action::Lookup);
+        CHECK(reasonName(d.reason) ==
+              reasonName(cls == "RECENT_PAST" ? Reason::RuleRecentPastDate : Reason::RulePastDate));
+        // The same entry either way: only where it may be stored differs.
+        CHECK(d.key == std::string(kOriginBase) + std::string(target));
+        CHECK(d.tags == "ticker:AAPL");
+        CHECK(d.ttlS == 365 * kDay);
+        CHECK(((d.tiers & kTierKv) != 0) == (cls == "PERMANENT"));
+      }
+    }
+  }
+}
+
+TEST_CASE("request: pastDate.recent windows of several trading days, per rule, in any order of time") {
+  // "report" keeps 3 trading days out of KV, "quote" does not cache its last 30 at all, "plain" has no window.
+  constexpr std::string_view rulesJson = R"({"version": 1,
+    "classes": {
+      "ARCHIVE": {"ttl": "365d", "tiers": ["memory", "kv"]},
+      "FRESH": {"ttl": "7d", "tiers": ["memory"]},
+      "NONE": {"ttl": 0}
+    },
+    "default": "NONE",
+    "rules": [
+      {"name": "report", "path": "/report/{day}", "class": "NONE",
+       "pastDate": {"param": "day", "class": "ARCHIVE", "recent": {"tradingDays": 3, "class": "FRESH"}}},
+      {"name": "quote", "path": "/quote/{day}", "class": "NONE",
+       "pastDate": {"param": "day", "class": "ARCHIVE", "recent": {"tradingDays": 30, "class": "NONE"}}},
+      {"name": "plain", "path": "/plain/{day}", "class": "NONE", "pastDate": {"param": "day", "class": "ARCHIVE"}}
+    ]
+  })";
+  const PolicySetup setup = setupPolicy(configJson(rulesJson), embedded::kRulesJson);
+  CHECK(setup.rulesSource == "override");
+  struct Case {
+    std::string_view target;
+    int64_t nowMs;
+    std::string_view cls;
+    Reason reason;
+    bool past;  // the PastDate flag: a recent class that is not cached still marks the date as past
+  };
+  const int64_t tue = nyMs(2026, 11, 24, 10, 0), mon30 = nyMs(2026, 11, 30, 10, 0);
+  // Trading days before Tue 2026-11-24: 23, 20, 19 | 18 ...; before Mon 2026-11-30: 27, 25, 24 | 23 ...
+  // The 30th before Mon 2026-11-23 is Mon 2026-10-12 (Veterans Day and Columbus Day are trading days).
+  const Case cases[] = {
+      {"/report/2026-11-19", tue, "FRESH", Reason::RuleRecentPastDate, true},
+      {"/report/2026-11-18", tue, "ARCHIVE", Reason::RulePastDate, true},
+      {"/report/2026-11-23", tue, "FRESH", Reason::RuleRecentPastDate, true},
+      {"/report/2026-11-24", tue, "NONE", Reason::RuleNotCached, false},
+      {"/report/2026-11-24", mon30, "FRESH", Reason::RuleRecentPastDate, true},
+      {"/report/2026-11-23", mon30, "ARCHIVE", Reason::RulePastDate, true},
+      {"/report/2026-11-26", mon30, "FRESH", Reason::RuleRecentPastDate, true},
+      {"/quote/2026-10-12", kMon1000, "NONE", Reason::RuleNotCached, true},
+      {"/quote/2026-10-11", kMon1000, "ARCHIVE", Reason::RulePastDate, true},
+      {"/quote/2026-10-09", kMon1000, "ARCHIVE", Reason::RulePastDate, true},
+      {"/quote/2026-11-23", kMon1000, "NONE", Reason::RuleNotCached, false},  // today
+      {"/report/2026-11-19", tue, "FRESH", Reason::RuleRecentPastDate, true},  // again, after another rule's window
+      {"/quote/2026-10-12", tue, "ARCHIVE", Reason::RulePastDate, true},
+      {"/quote/2026-10-13", tue, "NONE", Reason::RuleNotCached, true},
+      {"/plain/2026-11-23", tue, "ARCHIVE", Reason::RulePastDate, true},
+      {"/plain/2026-11-24", tue, "NONE", Reason::RuleNotCached, false},
+      {"/report/2026-11-19", kMon1000, "FRESH", Reason::RuleRecentPastDate, true},  // back in time
+      {"/report/2026-11-18", kMon1000, "FRESH", Reason::RuleRecentPastDate, true},
+      {"/report/2026-11-17", kMon1000, "ARCHIVE", Reason::RulePastDate, true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.target);
+    CAPTURE(c.nowMs);
+    const Decision d = decide(Req(c.target, kGet, c.nowMs), setup.ctx);
+    CHECK(classNameOf(setup.ctx, d.classIndex) == c.cls);
+    CHECK(reasonName(d.reason) == reasonName(c.reason));
+    CHECK(d.hasFlag(DecisionFlag::PastDate) == c.past);
+    CHECK(d.action == (c.cls == "NONE" ? Action::Bypass : Action::Lookup));
   }
 }
 

@@ -40,6 +40,11 @@ std::string withClass(std::string_view body) {
   return makeDoc(std::string(kClasses) + R"(, "X": )" + std::string(body), "");
 }
 std::string withTop(std::string_view extra) { return makeDoc(kClasses, "", extra); }
+// A rule whose pastDate has the given "recent" object.
+std::string recentRule(std::string_view recent) {
+  return withRules(R"({"name": "r", "path": "/o/{d}", "class": "NONE", "pastDate": {"param": "d", "class": "C", "recent": )" +
+                   std::string(recent) + "}}");
+}
 
 std::string listProblems(const RulesLoadResult& r) {
   std::string out;
@@ -63,7 +68,7 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
   const RulesConfig& cfg = *r.config;
 
   CHECK(cfg.version == 1);
-  CHECK(cfg.classes.size() == 8);
+  CHECK(cfg.classes.size() == 9);
   CHECK(cfg.rules.size() == 14);
   CHECK(cfg.classes[cfg.defaultClassIndex].name == "ORIGIN");
 
@@ -78,6 +83,8 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
   const uint32_t kNoKv = kTierMemory | kTierEdge | kTierDurableObject;
   const ClassCase classes[] = {
       {"PERMANENT", 365 * 86400, 86400, 365 * 86400, 3600, kAll, false, 0, false},
+      // As final as PERMANENT, but asked for about a day (ranges ending at the previous close): no KV write.
+      {"RECENT_PAST", 365 * 86400, 86400, 365 * 86400, 3600, kNoKv, false, 0, false},
       {"WEEK", 7 * 86400, 86400, 30 * 86400, 3600, kAll, false, 0, false},
       {"DAY", 86400, 3600, 7 * 86400, 900, kNoKv, false, 0, false},  // KV writes are scarce: PERMANENT and WEEK only
       {"HOUR_6", 6 * 3600, 1800, 86400, 900, kNoKv, false, 0, false},
@@ -112,6 +119,16 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
   CHECK(cfg.classes[aggs.classIndex].name == "REALTIME");
   CHECK(aggs.pastDateParam == "to");
   CHECK(cfg.classes[aggs.pastClassIndex].name == "PERMANENT");
+  CHECK(aggs.recentTradingDays == 1);
+  CHECK(cfg.classes[aggs.recentClassIndex].name == "RECENT_PAST");
+  for (const Rule& rule : cfg.rules) {
+    CAPTURE(rule.name);
+    const bool dated = rule.name == "historical-aggs" || rule.name == "historical-aggs-v2" || rule.name == "open-close";
+    CHECK(rule.pastDateParam.empty() == !dated);
+    CHECK(rule.recentTradingDays == (dated ? 1 : 0));
+    if (dated) CHECK(cfg.classes[rule.pastClassIndex].name == "PERMANENT");
+    if (dated) CHECK(cfg.classes[rule.recentClassIndex].name == "RECENT_PAST");
+  }
   CHECK(aggs.tags == std::vector<std::string>{"ticker:{ticker}"});
   CHECK(aggs.varyHeaders.empty());
   const Rule& auth = cfg.rules[11];
@@ -328,6 +345,44 @@ TEST_CASE("loadRules: one problem per mistake, at its JSON pointer") {
        withRules(
            R"({"name": "r", "path": "/o/{d}", "class": "NONE", "pastDate": {"param": "d", "class": "C", "clas": "C"}})"),
        "/rules/0/pastDate/clas", "unknown field \"clas\""},
+      {"pastDate.recent not an object",
+       withRules(R"({"name": "r", "path": "/o/{d}", "class": "NONE", "pastDate": {"param": "d", "class": "C", "recent": 1}})"),
+       "/rules/0/pastDate/recent", "expected an object, got a number"},
+      {"pastDate.recent field typo", recentRule(R"({"tradingDay": 1, "tradingDays": 1, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDay", "unknown field \"tradingDay\" (did you mean \"tradingDays\"?)"},
+      {"pastDate.recent unknown field", recentRule(R"({"tradingDays": 1, "class": "C", "calendarDays": 2})"),
+       "/rules/0/pastDate/recent/calendarDays", "unknown field \"calendarDays\""},
+      {"pastDate.recent comment not a string", recentRule(R"({"$comment": true, "tradingDays": 1, "class": "C"})"),
+       "/rules/0/pastDate/recent/$comment", "expected a string, got a boolean"},
+      {"pastDate.recent missing tradingDays", recentRule(R"({"class": "C"})"), "/rules/0/pastDate/recent",
+       "missing required field \"tradingDays\""},
+      {"pastDate.recent missing class", recentRule(R"({"tradingDays": 1})"), "/rules/0/pastDate/recent",
+       "missing required field \"class\""},
+      {"pastDate.recent tradingDays 0", recentRule(R"({"tradingDays": 0, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "0 is out of range (1 to 30)"},
+      {"pastDate.recent tradingDays 31", recentRule(R"({"tradingDays": 31, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "31 is out of range (1 to 30)"},
+      {"pastDate.recent tradingDays huge", recentRule(R"({"tradingDays": 4294967297, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "out of range (1 to 30)"},
+      {"pastDate.recent tradingDays negative", recentRule(R"({"tradingDays": -1, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "must not be negative"},
+      {"pastDate.recent tradingDays fractional", recentRule(R"({"tradingDays": 1.5, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "must be a whole number"},
+      {"pastDate.recent tradingDays as an exponent", recentRule(R"({"tradingDays": 1e0, "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "must be a whole number"},
+      {"pastDate.recent tradingDays as a string", recentRule(R"({"tradingDays": "1", "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "expected a number, got a string"},
+      {"pastDate.recent tradingDays as a duration", recentRule(R"({"tradingDays": "1d", "class": "C"})"),
+       "/rules/0/pastDate/recent/tradingDays", "expected a number, got a string"},
+      {"pastDate.recent unknown class", recentRule(R"({"tradingDays": 1, "class": "FOREVER"})"),
+       "/rules/0/pastDate/recent/class", "unknown class \"FOREVER\" (classes: C, NONE)"},
+      {"pastDate.recent class typo", recentRule(R"({"tradingDays": 1, "class": "NOEN"})"),
+       "/rules/0/pastDate/recent/class", "unknown class \"NOEN\" (did you mean \"NONE\"?)"},
+      {"pastDate.recent class not a string", recentRule(R"({"tradingDays": 1, "class": ["C"]})"),
+       "/rules/0/pastDate/recent/class", "expected a string, got an array"},
+      {"recent outside pastDate",
+       withRules(R"({"name": "r", "path": "/o/{d}", "class": "NONE", "recent": {"tradingDays": 1, "class": "C"}})"),
+       "/rules/0/recent", "unknown field \"recent\""},
       {"tag with unknown capture",
        withRules(R"({"name": "r", "path": "/t/{ticker}", "class": "C", "tags": ["t:{symbol}"]})"), "/rules/0/tags/0",
        "references {symbol}, which is not a capture of the path pattern (captures: ticker)"},
@@ -395,6 +450,12 @@ TEST_CASE("loadRules: one problem per mistake, at its JSON pointer") {
       {"warm URL not cached",
        makeDoc(kClasses, R"({"name": "n", "path": "/n", "class": "NONE"})", R"("warm": ["/n?x=1"])"), "/warm/0",
        "warming \"/n?x=1\" stores nothing: rule \"n\" gives class \"NONE\""},
+      {"warm URL not cached by any of its classes",
+       makeDoc(kClasses,
+               R"({"name": "oc", "path": "/oc/{d}", "class": "NONE",
+                   "pastDate": {"param": "d", "class": "NONE", "recent": {"tradingDays": 2, "class": "NONE"}}})",
+               R"("warm": ["/oc/2024-01-02"])"),
+       "/warm/0", "warming \"/oc/2024-01-02\" stores nothing: rule \"oc\" gives class \"NONE\""},
       {"warm URL not cached by default",
        R"({"version": 1, "classes": {"NONE": {"ttl": 0}}, "default": "NONE", "rules": [], "warm": ["/x"]})", "/warm/0",
        "no rule matches, and the default gives class \"NONE\""},
@@ -506,6 +567,21 @@ TEST_CASE("loadRules: every problem is reported, in document order") {
   }
 }
 
+TEST_CASE("loadRules: every problem of a pastDate.recent object is reported") {
+  const RulesLoadResult r = loadRules(recentRule(R"({"days": 1, "tradingDays": 0, "class": "NOPE"})"));
+  CHECK_FALSE(r.config.has_value());
+  const std::string_view expected[] = {
+      "/rules/0/pastDate/recent/days",         // unknown field
+      "/rules/0/pastDate/recent/tradingDays",  // out of range
+      "/rules/0/pastDate/recent/class",        // unknown class
+  };
+  CHECK_MESSAGE(r.problems.size() == std::size(expected), listProblems(r));
+  for (size_t i = 0; i < std::min(r.problems.size(), std::size(expected)); ++i) {
+    CAPTURE(i);
+    CHECK(r.problems[i].path == expected[i]);
+  }
+}
+
 TEST_CASE("loadRules: JSON syntax errors give line and column") {
   struct Case {
     std::string_view text;
@@ -544,7 +620,8 @@ TEST_CASE("loadRules: a full valid document is modelled exactly") {
     "$comment": "comments are allowed in every object",
     "rules": [
       {"name": "quotes.v1", "path": "/quotes/{symbol}/{day}", "class": "SHORT", "methods": ["GET", "HEAD", "OPTIONS"],
-       "pastDate": {"param": "day", "class": "LONG"}, "vary": ["accept-language", "x-tenant"], "tags": ["q", "q:{symbol}:{day}"],
+       "pastDate": {"param": "day", "class": "LONG", "recent": {"tradingDays": 5, "class": "NONE"}},
+       "vary": ["accept-language", "x-tenant"], "tags": ["q", "q:{symbol}:{day}"],
        "$comment": "rules may come before classes"},
       {"name": "quotes-post", "path": "/quotes/{symbol}/{day}", "class": "NONE", "methods": ["POST"]}
     ],
@@ -581,6 +658,10 @@ TEST_CASE("loadRules: a full valid document is modelled exactly") {
   CHECK(q.classIndex == 1);
   CHECK(q.pastDateParam == "day");
   CHECK(q.pastClassIndex == 0);
+  CHECK(q.recentTradingDays == 5);
+  CHECK(q.recentClassIndex == 2);
+  CHECK(cfg.rules[1].pastDateParam.empty());
+  CHECK(cfg.rules[1].recentTradingDays == 0);
   CHECK(q.varyHeaders == std::vector<std::string>{"accept-language", "x-tenant"});
   CHECK(q.tags == std::vector<std::string>{"q", "q:{symbol}:{day}"});
   CHECK(cfg.rules[1].methods == kMethodPost);
@@ -613,6 +694,16 @@ TEST_CASE("loadRules: defaults when optional sections are absent; rules that are
        makeDoc(kClasses,
                R"({"name": "oc", "path": "/oc/{date}", "class": "NONE", "pastDate": {"param": "date", "class": "C"}})",
                R"("warm": ["/oc/2024-01-02"])")},
+      {"warm URL whose only cached class is the recent one",
+       makeDoc(kClasses,
+               R"({"name": "oc", "path": "/oc/{d}", "class": "NONE",
+                   "pastDate": {"param": "d", "class": "NONE", "recent": {"tradingDays": 1, "class": "C"}}})",
+               R"("warm": ["/oc/2024-01-02"])")},
+      {"recent windows of 1 and 30 trading days, recent class not cached, $comment",
+       withRules(R"({"name": "a", "path": "/a/{d}", "class": "NONE",
+                     "pastDate": {"param": "d", "class": "C", "recent": {"$comment": "x", "tradingDays": 1, "class": "NONE"}}},
+                    {"name": "b", "path": "/b/{d}", "class": "NONE",
+                     "pastDate": {"param": "d", "class": "C", "recent": {"class": "C", "tradingDays": 30}}})")},
       {"14 distinct vary headers",
        withRules(R"({"name": "a", "path": "/a", "class": "C", "vary": ["h1", "h2", "h3", "h4", "h5", "h6", "h7"]},
                     {"name": "b", "path": "/b", "class": "C", "vary": ["h1", "h8", "h9", "h10", "h11", "h12", "h13", "h14"]})")},

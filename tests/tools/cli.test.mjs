@@ -25,6 +25,28 @@ test("explain: a past-date historical aggregate is PERMANENT, with its key, tier
   assert.equal(out.market.session, "regular");
 });
 
+test("explain: the previous trading day is RECENT_PAST (no KV), the day before stays PERMANENT", () => {
+  // Monday 2026-11-23 10:00 New York: Friday the 20th is the last trading day.
+  const at = ["--at", "2026-11-23T15:00:00Z", "--json"];
+  const recent = JSON.parse(run(explain, ["/v1/open-close/AAPL/2026-11-20", ...at]).stdout);
+  assert.equal(recent.class, "RECENT_PAST");
+  assert.equal(recent.rule, "open-close");
+  assert.equal(recent.reason, "rule:recent-past-date");
+  assert.equal(recent.tiers, "memory, edge, do");
+  assert.match(recent.ttl, /\(365d\)/);
+  assert.match(recent.flags, /past-date/);
+  const range = JSON.parse(run(explain, ["/v2/aggs/ticker/AAPL/range/1/day/2025-11-21/2026-11-20", ...at]).stdout);
+  assert.equal(range.class, "RECENT_PAST");
+  assert.equal(range.reason, "rule:recent-past-date");
+  const older = JSON.parse(run(explain, ["/v1/open-close/AAPL/2026-11-19", ...at]).stdout);
+  assert.equal(older.class, "PERMANENT");
+  assert.equal(older.reason, "rule:past-date");
+  assert.equal(older.tiers, "memory, edge, do, kv");
+  // Tuesday: Monday is the last trading day, Friday is PERMANENT.
+  const nextDay = JSON.parse(run(explain, ["/v1/open-close/AAPL/2026-11-20", "--at", "2026-11-24T10:00", "--json"]).stdout);
+  assert.equal(nextDay.class, "PERMANENT");
+});
+
 test("explain: REALTIME is short while trading and lasts until the next open when closed", () => {
   const trading = JSON.parse(run(explain, ["/v2/last/trade/AAPL", "--at", "2026-11-23T15:00:00Z", "--json"]).stdout);
   assert.equal(trading.class, "REALTIME");
