@@ -8,7 +8,8 @@
 // the dates in the URLs are relative to the market date, because that is how a chart frontend asks
 // ("one year up to the last close"), so the keys change from one market date to the next.
 //
-// What the frontend requests (route → class in config/cache-rules.json; KV holds PERMANENT and WEEK):
+// What the frontend requests (route → class in config/cache-rules.json; KV holds PERMANENT and WEEK, not
+// RECENT_PAST: past dates since the previous trading day, pastDate.recent in the rules):
 //   once per session (app load)
 //     /v3/reference/tickers/types                               WEEK      the search box's type filter
 //     /v1/conversion/USD/{ccy}?amount=1&precision=4             MIN_15    users with a non-USD display currency
@@ -19,17 +20,18 @@
 //     /v2/last/trade/{t}                                        REALTIME  last trade
 //     /v2/snapshot/locale/us/markets/stocks/tickers/{t}         NONE      day change, volume
 //     /v2/aggs/ticker/{t}/range/5/minute/{D}/{D}?...            REALTIME  the chart's bars for today (range ends today)
-//     /v2/aggs/ticker/{t}/range/1/day/{D-1y}/{prev}?...         PERMANENT the chart's default history (1Y), up to
-//                                                                         the previous market date
-//     /v1/open-close/{t}/{prev}?adjusted=true                   PERMANENT the "previous close" box
+//     /v2/aggs/ticker/{t}/range/1/day/{D-1y}/{prev}?...         RECENT_PAST the chart's default history (1Y), up
+//                                                                         to the previous market date
+//     /v1/open-close/{t}/{prev}?adjusted=true                   RECENT_PAST the "previous close" box
 //   sometimes, per page view
-//     another chart range: 5D (30/minute, {D-7d}..{D}: REALTIME), 1M / 6M (1/day, ..{prev}: PERMANENT),
-//     5Y (1/week, ..{prev}: PERMANENT)
+//     another chart range: 5D (30/minute, {D-7d}..{D}: REALTIME), 1M / 6M (1/day, ..{prev}: RECENT_PAST),
+//     5Y (1/week, ..{prev}: RECENT_PAST)
 //     /v3/reference/options/contracts/O:{t}{yymmdd}{C|P}{strike} WEEK     an options contract's details
 // D is the market date (the New York calendar date, as the worker's core defines "today"), prev the
 // market date's previous trading day (NYSE calendar below). The frontend splits a chart into immutable
-// history (through prev) and today's bars: that split is what makes the history PERMANENT; a frontend
-// asking `to = today` for every range would send no PERMANENT chart keys at all.
+// history (through prev) and today's bars: that split is what makes the history a past date (RECENT_PAST
+// today, PERMANENT from the next market date on); a frontend asking `to = today` for every range would send
+// no past-date chart keys at all.
 import { TICKERS, rng, zipf } from "./workload.mjs";
 
 export const REFERENCE_DAY = Object.freeze({
@@ -179,11 +181,13 @@ function monthlyExpiries(iso) {
 
 // ---- classes (mirrors config/cache-rules.json for the routes above) ----------------------------
 // The bench also reads the class the worker applied (x-cache-reason) and reports any disagreement.
+// A past date (ISO dates only here) is RECENT_PAST from the previous trading day on ("recent": 1 trading day).
+const pastClass = (date, marketDate) => (date >= previousTradingDay(marketDate) ? "RECENT_PAST" : "PERMANENT");
 export function classifyPath(path, marketDate) {
   const p = path.split("?")[0];
   let m;
-  if ((m = /^\/v[12]\/aggs\/ticker\/[^/]+\/range\/[^/]+\/[^/]+\/[^/]+\/([^/]+)$/.exec(p))) return m[1] < marketDate ? "PERMANENT" : "REALTIME";
-  if ((m = /^\/v1\/open-close\/[^/]+\/([^/]+)$/.exec(p))) return m[1] < marketDate ? "PERMANENT" : "NONE";
+  if ((m = /^\/v[12]\/aggs\/ticker\/[^/]+\/range\/[^/]+\/[^/]+\/[^/]+\/([^/]+)$/.exec(p))) return m[1] < marketDate ? pastClass(m[1], marketDate) : "REALTIME";
+  if ((m = /^\/v1\/open-close\/[^/]+\/([^/]+)$/.exec(p))) return m[1] < marketDate ? pastClass(m[1], marketDate) : "NONE";
   if (p.startsWith("/v2/snapshot/")) return "NONE";
   if (p === "/v3/reference/tickers/types") return "WEEK";
   if (p.startsWith("/v3/reference/options/contracts/")) return "WEEK";
