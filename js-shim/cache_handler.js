@@ -305,6 +305,7 @@ function refreshInBackground(rc, decision, tiers, staleEntry) {
 async function judgedByOrigin(rc, decision) {
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   metrics.miss();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);
@@ -351,7 +352,7 @@ async function lookup(rc, decision) {
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
         metrics.hit(found.tier);
-        if (tiers.kvAdmission) noteServedForKv(tiers, decision, found.entry, found.tier, rc.ctx, rc.log);
+        if (tiers.kvAdmission) noteServedForKv(tiers, decision, found.entry, found.tier, rc.ctx, rc.log, rc.now);
         return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.HIT, { tier: found.tier, ageS: evaluation.ageS });
       case ABI.Freshness.StaleRevalidate:
         metrics.stale();
@@ -427,6 +428,7 @@ async function passThrough(rc, decision, { markBypass }) {
     metrics.origin(Date.now() - started, false);
     return originErrorResponse(rc, err);
   }
+  rc.originStatus = res.status; // what the origin itself answered (auth verdicts are taken from this only)
   const headers = new Headers();
   for (const [n, v] of res.headers) if (isForwardableResponseHeader(n) || n === "content-encoding") headers.append(n, v);
   if (markBypass) headers.set("cache-status", CACHE_STATUS.BYPASS);
@@ -486,8 +488,9 @@ export async function handleRequest(request, env, ctx, cfg) {
       const cacheable = request.method === "GET" || request.method === "HEAD";
       return withRateLimit(rc, decision, async () => {
         const res = await passThrough(rc, decision, { markBypass: cacheable });
-        // Pass-through requests are judged by the origin anyway; remember its verdict.
-        if (auth.originCheck) recordOriginVerdict(rc, auth.originCheck, res.status);
+        // Pass-through requests are judged by the origin anyway; remember its verdict — only the origin's:
+        // an answer of the worker's own (431, 502, 504) says nothing about the token.
+        if (auth.originCheck && rc.originStatus !== undefined) recordOriginVerdict(rc, auth.originCheck, rc.originStatus);
         return res;
       });
     }

@@ -6,14 +6,20 @@
 // count (1 writes on the first store, as a plain cache would). Counted per isolate: the count that
 // matters is "asked again where this entry lives", and isolates share nothing cheaper than KV itself.
 // Bounded: the least recently requested keys are forgotten first.
+//
+// A deferred write is made only with the very entry that was stored (same stored-at time) and within
+// PENDING_MAX_AGE_MS of that store: KV's copy outlives every isolate, so an old copy served from one
+// isolate's memory after a purge elsewhere must not go back into KV (the caller also asks the purge log).
 export const DEFAULT_KV_WRITE_AFTER_REQUESTS = 2;
 const MAX_TRACKED_KEYS = 10_000;
+export const PENDING_MAX_AGE_MS = 60 * 60 * 1000;
 
 export class KvWriteAdmission {
   constructor(writeAfterRequests = DEFAULT_KV_WRITE_AFTER_REQUESTS, maxKeys = MAX_TRACKED_KEYS) {
     this.threshold = Math.max(1, writeAfterRequests | 0);
     this.maxKeys = maxKeys;
-    // key → {requests, pending}: pending = an entry was stored elsewhere but not yet written to KV.
+    // key → {requests, pending, storedAtMs, sinceMs}: pending = an entry (stored at storedAtMs, at sinceMs)
+    // went to the faster tiers but not yet to KV.
     this.keys = new Map();
   }
 
@@ -21,7 +27,7 @@ export class KvWriteAdmission {
   noteRequest(key) {
     let rec = this.keys.get(key);
     if (rec === undefined) {
-      rec = { requests: 0, pending: false };
+      rec = { requests: 0, pending: false, storedAtMs: 0, sinceMs: 0 };
       if (this.keys.size >= this.maxKeys) this.keys.delete(this.keys.keys().next().value);
     } else {
       this.keys.delete(key); // most recent at the end
@@ -31,23 +37,26 @@ export class KvWriteAdmission {
     return rec.requests;
   }
 
-  // Storing a fresh entry: true when KV should get it now. Otherwise the key is remembered as pending.
-  admitStore(key) {
+  // Storing `entry` at nowMs: true when KV should get it now. Otherwise it is remembered as pending.
+  admitStore(key, entry, nowMs) {
     const rec = this.keys.get(key);
-    if (rec !== undefined && rec.requests >= this.threshold) {
+    if (rec === undefined) return this.threshold <= 1;
+    if (rec.requests >= this.threshold) {
       rec.pending = false;
       return true;
     }
-    if (rec !== undefined) rec.pending = true;
-    else if (this.threshold <= 1) return true;
+    rec.pending = true;
+    rec.storedAtMs = entry.storedAtMs;
+    rec.sinceMs = nowMs;
     return false;
   }
 
-  // A request was served from a faster tier: true (once) when a pending entry has now been asked for
-  // often enough, so the entry just served should be written to KV.
-  writeDue(key) {
+  // `entry` was served from a faster tier at nowMs: true (once) when it is the pending entry, still
+  // recent, and its key has now been asked for often enough — so it should be written to KV.
+  writeDue(key, entry, nowMs) {
     const rec = this.keys.get(key);
     if (rec === undefined || !rec.pending || rec.requests < this.threshold) return false;
+    if (entry.storedAtMs !== rec.storedAtMs || nowMs - rec.sinceMs > PENDING_MAX_AGE_MS) return false;
     rec.pending = false;
     return true;
   }

@@ -169,12 +169,13 @@ export function noteKvRequest(tiers, decision) {
 }
 
 // An entry was served from a tier (memory, edge or KV itself): if KV's write was deferred and the key
-// has now been asked for often enough, this entry is written to KV.
-export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log) {
+// has now been asked for often enough, this entry is written to KV — unless a purge hides it.
+export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowMs) {
   const admission = tiers.kvAdmission;
   if (!admission) return;
   if (servedBy === "kv") admission.servedFromKv(decision.key);
-  else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key)) {
+  else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key, entry, nowMs) &&
+           !purgeLog.hides(decision.key, entry)) {
     ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log, decision));
   }
 }
@@ -187,7 +188,7 @@ export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
   if (tierAllowed(tiers, "memory", mask)) tiers.memory.put(decision.key, entry);
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, mask)) continue;
-    if (tier === tiers.shared && tiers.kvAdmission && !tiers.kvAdmission.admitStore(decision.key)) {
+    if (tier === tiers.shared && tiers.kvAdmission && !tiers.kvAdmission.admitStore(decision.key, entry, Date.now())) {
       metrics.kvWriteDeferred();
       continue;
     }

@@ -128,6 +128,31 @@ test("origin mode: unknown tokens are judged by the origin; hits only for accept
   }
 });
 
+// The worker's own answers (431 for oversized headers, 502/504) say nothing about a token: only what
+// the origin answered becomes a verdict. A refused token must not be accepted because the worker
+// refused the request before the origin saw it.
+test("origin mode: a request the worker refuses itself (431) never marks its token accepted", async () => {
+  const w = await startWorker({ origin, vars: { AUTH_MODE: "origin", AUTH_CACHE_TTL: "300", RATE_LIMIT: "off" } });
+  const as = (token, extra = {}) => ({ headers: { authorization: `Bearer ${token}`, ...extra } });
+  const today = new Date().toLocaleDateString("en-CA", { timeZone: "America/New_York" });
+  const cached = "/v1/open-close/AAPL/2024-01-02"; // a past date: cached
+  try {
+    const warm = await w.fetch(cached, as("good-alice"));
+    assert.equal(warm.status, 200);
+    await warm.arrayBuffer();
+    // Same rule, today's date: not cached, so passed through — and refused by the worker for its headers.
+    const junk = await w.fetch(`/v1/open-close/AAPL/${today}`, as("bad-mallory", { "x-junk": "j".repeat(20_000) }));
+    assert.equal(junk.status, 431);
+    await junk.arrayBuffer();
+    const mallory = await w.fetch(cached, as("bad-mallory"));
+    assert.equal(mallory.status, 401, "judged by the origin, not served from the cache");
+    await mallory.arrayBuffer();
+    assert.equal(origin.count(cached), 2);
+  } finally {
+    await w.close();
+  }
+});
+
 test("origin mode: requests without credentials are judged once per rule, then served from the cache", async () => {
   const w = await startWorker({ origin, vars: { AUTH_MODE: "origin", RATE_LIMIT: "off" } });
   try {
