@@ -35,8 +35,10 @@ export function rawTarget(requestUrl) {
 }
 
 class RequestContext {
-  constructor(request, env, ctx, cfg, core, now) {
+  constructor(request, env, ctx, cfg, core, now, url = request.url) {
     this.request = request;
+    // request.url is a getter that builds a new string on every read: read once.
+    this.url = url;
     this.env = env;
     this.ctx = ctx;
     this.cfg = cfg;
@@ -304,7 +306,7 @@ function refreshInBackground(rc, decision, tiers, staleEntry) {
 // the client's own credentials (no cache read, no coalescing), and its verdict is remembered.
 async function judgedByOrigin(rc, decision) {
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
   if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   metrics.miss();
   try {
@@ -319,7 +321,7 @@ async function judgedByOrigin(rc, decision) {
 
 async function lookup(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
   if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   let found = null;
   const memoryAllowed = tierAllowed(tiers, "memory", decision.tiers);
@@ -394,7 +396,7 @@ async function lookup(rc, decision) {
 async function refresh(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.request.url);
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
   if (tiers.kvAdmission) noteKvRequest(tiers, decision);
   metrics.bypass();
   try {
@@ -410,7 +412,7 @@ async function refresh(rc, decision) {
 async function passThrough(rc, decision, { markBypass }) {
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   metrics.bypass();
-  const target = decision.originTarget || rawTarget(rc.request.url);
+  const target = decision.originTarget || rawTarget(rc.url);
   let url;
   try {
     url = originUrl(rc.cfg, target);
@@ -444,23 +446,24 @@ export async function handleRequest(request, env, ctx, cfg) {
   metrics.request();
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
   maybeFlushMetrics(env, ctx, now);
+  const url = request.url;
   let core;
   let decision;
   try {
     decision = withCore(env, (c) => {
       core = c;
-      return c.decideRequest(request.method, rawTarget(request.url), request.headers, now);
+      return c.decideRequest(request.method, rawTarget(url), request.headers, now);
     });
   } catch (err) {
     // The core is unavailable (failed to instantiate, or trapped): degrade to a plain proxy rather
     // than fail the request. Nothing is cached while it is down.
     logEvent("error", "core_unavailable", { message: String(err?.message || err) });
-    const rc = new RequestContext(request, env, ctx, cfg, null, now);
+    const rc = new RequestContext(request, env, ctx, cfg, null, now, url);
     rc.core = { report: { reasons: [], classes: [], ruleNames: [], sessions: [] } };
-    if (new URL(request.url).pathname === "/health") return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    if (new URL(url).pathname === "/health") return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
     return passThrough(rc, { originTarget: "", reason: 0, classIndex: ABI.kNone, ruleIndex: ABI.kNone, key: "" }, { markBypass: false });
   }
-  const rc = new RequestContext(request, env, ctx, cfg, core, now);
+  const rc = new RequestContext(request, env, ctx, cfg, core, now, url);
   if (decision === null) {
     metrics.rejected();
     return rc.error(414, "the request target is too large");
