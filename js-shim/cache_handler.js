@@ -203,7 +203,10 @@ async function fetchFromOrigin(rc, decision, tiers, staleEntry) {
       ...staleEntry, headers: storedHeaderPairs(merged), storedAtMs: Date.now(), ttlS: verdict.ttlS,
       staleWhileRevalidateS: verdict.staleWhileRevalidateS, staleIfErrorS: verdict.staleIfErrorS,
     };
-    storeInTiers(tiers, decision, renewed, verdict.tiers, rc.ctx, rc.log);
+    // KV's copy is left as it is: its body and validators are still right, and KV writes are spent on
+    // new content. Memory, edge and Durable Objects take the renewal; a reader of KV's older copy
+    // revalidates it in turn (a 304, no body) until KV expires it (ttl + the longer stale window).
+    storeInTiers(tiers, decision, renewed, verdict.tiers & ~ABI.TierBit.Kv, rc.ctx, rc.log);
     return { kind: "revalidated", entry: renewed };
   }
 

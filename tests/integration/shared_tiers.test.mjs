@@ -433,6 +433,38 @@ test("a request whose slower-tier lookup outlasts another request's whole fetch 
   }
 });
 
+test("KV: a 304 renewal is served and kept in memory, but KV's copy is not rewritten", async () => {
+  const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { KV_WRITE_AFTER_REQUESTS: "1" } });
+  try {
+    const kv = await kw.mf.getKVNamespace("CACHE_KV");
+    const path = "/v3/reference/options/contracts/O:AAPL251219C00150000";
+    const direct = await fetch(`${origin.url}${path}`);
+    const etag = direct.headers.get("etag");
+    const body = await direct.text();
+    assert.ok(etag, "the demo origin sends an ETag here");
+    origin.reset();
+    // An expired copy in KV, with the origin's current validator.
+    const storedAtMs = Date.now() - 2 * 3600_000;
+    const meta = jsonEntryMeta({ storedAtMs, ttlS: 3600, staleWhileRevalidateS: 60, staleIfErrorS: 600, etag, key: keyFor(path) });
+    await kv.put(keyFor(path), encodeEnvelope(2, meta, body), { metadata: { s: storedAtMs, t: [] } });
+
+    const first = await get(kw, path);
+    assert.equal(first.body, body, "the stored body, renewed by a 304");
+    const atOrigin = origin.stats().requests.filter((r) => r.path === path);
+    assert.equal(atOrigin.length, 1);
+    assert.equal(atOrigin[0].headers["if-none-match"], etag, "a conditional request");
+    const again = await get(kw, path);
+    assert.equal(again.status, "HIT");
+    assert.equal(again.tier, "memory", "the renewal is in memory");
+    await sleep(200);
+    const listed = (await kv.list()).keys.find((k) => k.name === keyFor(path));
+    assert.equal(listed.metadata.s, storedAtMs, "KV's copy was not rewritten");
+    assert.equal((await metricsOf(kw)).kv.writesToday, 0);
+  } finally {
+    await kw.close();
+  }
+});
+
 test("KV_DAILY_WRITE_LIMIT stops KV writes for the rest of the UTC day", async () => {
   const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { KV_DAILY_WRITE_LIMIT: "1", KV_WRITE_AFTER_REQUESTS: "1" } });
   try {
