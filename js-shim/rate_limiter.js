@@ -75,8 +75,23 @@ export async function clientIdentity(request, authInfo) {
   // The same input as auth.js's origin mode ("auth:" + value), so both name a token alike.
   if (authorization) return `token:${(await sha256Hex(`auth:${authorization}`)).slice(0, ID_HEX_CHARS)}`;
   const ip = request.headers.get("cf-connecting-ip");
-  if (ip) return `ip:${(await sha256Hex(`ip:${ip.trim()}`)).slice(0, ID_HEX_CHARS)}`;
+  if (ip) return ipIdentity(ip.trim());
   return "anonymous";
+}
+
+// IP identities, remembered: a client sends many requests, and a SHA-256 through WebCrypto costs more
+// CPU than a cache hit's own work. Only IPs are kept (tokens are never held, hashed or not, as keys).
+// Bounded: cleared when full.
+const ipIdentities = new Map();
+const MAX_IP_IDENTITIES = 10_000;
+
+async function ipIdentity(ip) {
+  const known = ipIdentities.get(ip);
+  if (known !== undefined) return known;
+  const id = `ip:${(await sha256Hex(`ip:${ip}`)).slice(0, ID_HEX_CHARS)}`;
+  if (ipIdentities.size >= MAX_IP_IDENTITIES) ipIdentities.clear();
+  ipIdentities.set(ip, id);
+  return id;
 }
 
 // One object per identity: Durable Objects are placed near the first caller, so a client's counter lives
