@@ -279,6 +279,26 @@ std::string_view sessionName(Session s) {
   return "overnight";
 }
 
+int64_t marketStateChangesAfter(int64_t unixMs) {
+  unixMs = std::clamp(unixMs, -kMaxAbsMs, kMaxAbsMs);
+  const CivilDate today = toNewYork(unixMs).date;
+  int64_t next = fromNewYork(civilFromDays(daysFromCivil(today) + 1), 0);
+  for (int second : {kPreMarketOpenS, kRegularOpenS, regularCloseSecond(today), extendedCloseSecond(today)}) {
+    const int64_t at = fromNewYork(today, second);
+    if (at > unixMs && at < next) next = at;
+  }
+  return next;
+}
+
+const MarketState& MarketStateMemo::at(int64_t unixMs) {
+  if (unixMs < from_ || unixMs >= until_) {
+    state_ = marketStateAt(unixMs);
+    from_ = unixMs;
+    until_ = marketStateChangesAfter(unixMs);
+  }
+  return state_;
+}
+
 MarketState marketStateAt(int64_t unixMs) {
   unixMs = std::clamp(unixMs, -kMaxAbsMs, kMaxAbsMs);
   const NewYorkTime ny = toNewYork(unixMs);

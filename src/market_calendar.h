@@ -136,5 +136,22 @@ struct MarketState {
   int64_t currentCloseMs;     // end of the current extended session (20:00 or 17:00 ET), or 0 when not extendedOpen
 };
 MarketState marketStateAt(int64_t unixMs);
+// The first instant after unixMs at which marketStateAt may answer differently: the next of today's
+// 04:00, 09:30, regular close and extended close, or the next midnight (all New York time). Between
+// these the state is constant (its next-open instants are absolute), DST switches included.
+int64_t marketStateChangesAfter(int64_t unixMs);
+
+// marketStateAt() remembered from the instant it was computed until the state can next change: every
+// REALTIME decision asks, and the DST and calendar work behind it is a third of such a decision.
+// An earlier instant than the remembered one is computed afresh.
+class MarketStateMemo {
+ public:
+  const MarketState& at(int64_t unixMs);
+
+ private:
+  int64_t from_ = INT64_MAX;
+  int64_t until_ = INT64_MIN;
+  MarketState state_{};
+};
 
 }  // namespace edge_cache::market

@@ -5,7 +5,11 @@
 namespace edge_cache {
 
 MarketTtl marketAwareTtl(int64_t nowMs, uint32_t tradingTtlS, uint32_t closedMaxTtlS, bool extendedHours) {
-  const market::MarketState state = market::marketStateAt(nowMs);
+  return marketAwareTtl(market::marketStateAt(nowMs), nowMs, tradingTtlS, closedMaxTtlS, extendedHours);
+}
+
+MarketTtl marketAwareTtl(const market::MarketState& state, int64_t nowMs, uint32_t tradingTtlS,
+                         uint32_t closedMaxTtlS, bool extendedHours) {
   MarketTtl out;
   out.session = state.session;
   const bool trading = extendedHours ? state.extendedOpen : state.regularOpen;

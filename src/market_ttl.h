@@ -17,5 +17,8 @@ struct MarketTtl {
 
 // extendedHours: pre-market and after-hours count as trading (last trades change then too).
 MarketTtl marketAwareTtl(int64_t nowMs, uint32_t tradingTtlS, uint32_t closedMaxTtlS, bool extendedHours);
+// The same, from the market state at nowMs (the request path passes a memoised one).
+MarketTtl marketAwareTtl(const market::MarketState& state, int64_t nowMs, uint32_t tradingTtlS,
+                         uint32_t closedMaxTtlS, bool extendedHours);
 
 }  // namespace edge_cache

@@ -23,6 +23,7 @@ struct PolicyContext {
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   mutable market::MarketDateMemo todayMemo;
+  mutable market::MarketStateMemo marketStateMemo;
   // Likewise for the start of rules' pastDate.recent windows: the n-th trading day before today.
   mutable market::TradingDaysBeforeMemo tradingDaysBeforeMemo;
 };

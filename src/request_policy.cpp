@@ -244,7 +244,8 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   if (cls.followOrigin) out.setFlag(DecisionFlag::FollowOrigin);
 
   if (cls.marketAware) {
-    MarketTtl mt = marketAwareTtl(facts.nowMs, cls.ttlS, cls.closedMaxTtlS, rules.market.extendedHours);
+    MarketTtl mt = marketAwareTtl(ctx.marketStateMemo.at(facts.nowMs), facts.nowMs, cls.ttlS, cls.closedMaxTtlS,
+                                  rules.market.extendedHours);
     out.ttlS = mt.ttlS;
     out.marketSession = static_cast<uint32_t>(mt.session) + 1;
     if (mt.reason != Reason::MarketOpen) out.setFlag(DecisionFlag::MarketClosedTtl);

@@ -555,6 +555,66 @@ TEST_CASE("marketStateAt") {
   }
 }
 
+namespace {
+bool sameState(const MarketState& a, const MarketState& b) {
+  return a.session == b.session && a.marketDate == b.marketDate && a.regularOpen == b.regularOpen &&
+         a.extendedOpen == b.extendedOpen && a.nextRegularOpenMs == b.nextRegularOpenMs &&
+         a.nextExtendedOpenMs == b.nextExtendedOpenMs && a.currentCloseMs == b.currentCloseMs;
+}
+}  // namespace
+
+TEST_CASE("marketStateChangesAfter: the next session boundary or midnight") {
+  struct Case {
+    std::string label;
+    CivilDate date;
+    int second;
+    CivilDate nextDate;
+    int nextSecond;
+  };
+  const Case cases[] = {
+      {"Mon 00:00", {2026, 11, 23}, 0, {2026, 11, 23}, hms(4, 0)},
+      {"Mon 03:59:59", {2026, 11, 23}, hms(3, 59, 59), {2026, 11, 23}, hms(4, 0)},
+      {"Mon 04:00", {2026, 11, 23}, hms(4, 0), {2026, 11, 23}, hms(9, 30)},
+      {"Mon 12:00", {2026, 11, 23}, hms(12, 0), {2026, 11, 23}, hms(16, 0)},
+      {"Mon 16:00", {2026, 11, 23}, hms(16, 0), {2026, 11, 23}, hms(20, 0)},
+      {"Mon 20:00", {2026, 11, 23}, hms(20, 0), {2026, 11, 24}, 0},
+      {"day after Thanksgiving 12:00 (early close)", {2026, 11, 27}, hms(12, 0), {2026, 11, 27}, hms(13, 0)},
+      {"day after Thanksgiving 13:00", {2026, 11, 27}, hms(13, 0), {2026, 11, 27}, hms(17, 0)},
+      {"DST ends, 00:30", {2026, 11, 1}, hms(0, 30), {2026, 11, 1}, hms(4, 0)},
+      {"DST starts, 01:30", {2026, 3, 8}, hms(1, 30), {2026, 3, 8}, hms(4, 0)},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    CHECK(marketStateChangesAfter(fromNewYork(c.date, c.second)) == fromNewYork(c.nextDate, c.nextSecond));
+  }
+}
+
+TEST_CASE("MarketStateMemo agrees with marketStateAt, minute by minute and at every boundary") {
+  // A weekend, a holiday and an early close (Thanksgiving week), both DST switches, a year end.
+  const CivilDate starts[] = {{2026, 11, 21}, {2026, 3, 6}, {2026, 10, 30}, {2026, 12, 30}};
+  MarketStateMemo memo;
+  for (const CivilDate& start : starts) {
+    const int64_t from = fromNewYork(start, 0);
+    for (int64_t t = from; t < from + 7 * 24 * kHourMs; t += 60'000 - 7) {
+      CAPTURE(t);
+      CHECK(sameState(memo.at(t), marketStateAt(t)));
+    }
+    // Each boundary, from just before, at, and just after; and going back in time.
+    for (int64_t t = from; t < from + 7 * 24 * kHourMs;) {
+      const int64_t b = marketStateChangesAfter(t);
+      CHECK(b > t);
+      for (int64_t x : {b - 1, b, b + 1, b - 1}) {
+        CAPTURE(x);
+        CHECK(sameState(memo.at(x), marketStateAt(x)));
+      }
+      t = b;
+    }
+  }
+  CHECK(sameState(memo.at(INT64_MAX), marketStateAt(INT64_MAX)));
+  CHECK(sameState(memo.at(INT64_MIN), marketStateAt(INT64_MIN)));
+  CHECK(sameState(memo.at(0), marketStateAt(0)));
+}
+
 TEST_CASE("marketStateAt with literal instants and sub-second precision") {
   // Mon 2024-06-10 09:30:00 EDT = 1718026200000.
   const MarketState before = marketStateAt(1718026200000 - 1);
