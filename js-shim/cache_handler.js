@@ -310,7 +310,7 @@ function refreshInBackground(rc, decision, tiers, staleEntry) {
 async function judgedByOrigin(rc, decision) {
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
   metrics.miss();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);
@@ -325,7 +325,7 @@ async function judgedByOrigin(rc, decision) {
 async function lookup(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
   let found = null;
   const memoryAllowed = tierAllowed(tiers, "memory", decision.tiers);
   if (memoryAllowed) {
@@ -400,7 +400,7 @@ async function refresh(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
   metrics.bypass();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);
@@ -444,7 +444,8 @@ async function passThrough(rc, decision, { markBypass }) {
 
 // ---- entry point -------------------------------------------------------------------------------
 
-export async function handleRequest(request, env, ctx, cfg) {
+// options.warming: the request comes from the cron's warm list (scheduled.js).
+export async function handleRequest(request, env, ctx, cfg, { warming = false } = {}) {
   const now = Date.now();
   metrics.request();
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
@@ -467,6 +468,7 @@ export async function handleRequest(request, env, ctx, cfg) {
     return passThrough(rc, { originTarget: "", reason: 0, classIndex: ABI.kNone, ruleIndex: ABI.kNone, key: "" }, { markBypass: false });
   }
   const rc = new RequestContext(request, env, ctx, cfg, core, now, url);
+  rc.warming = warming;
   if (decision === null) {
     metrics.rejected();
     return rc.error(414, "the request target is too large");

@@ -29,7 +29,7 @@ export async function runScheduled(event, env, ctx) {
     while (queue.length) {
       const path = queue.shift();
       try {
-        const res = await handleRequest(new Request(host + path, { headers: { "user-agent": "edge-cache-warmer" } }), env, ctx, cfg);
+        const res = await handleRequest(new Request(host + path, { headers: { "user-agent": "edge-cache-warmer" } }), env, ctx, cfg, { warming: true });
         await res.arrayBuffer();
         const status = res.headers.get("cache-status") || "NONE";
         summary.statuses[status] = (summary.statuses[status] || 0) + 1;

@@ -23,8 +23,9 @@ export class KvWriteAdmission {
     this.keys = new Map();
   }
 
-  // One request for a key whose plan includes KV. Returns its count so far.
-  noteRequest(key) {
+  // One request for a key whose plan includes KV. Returns its count so far. `admit`: the request is one
+  // the operator asked for (the cron's warm list), so the key counts as asked for often enough.
+  noteRequest(key, admit = false) {
     let rec = this.keys.get(key);
     if (rec === undefined) {
       rec = { requests: 0, pending: false, storedAtMs: 0, sinceMs: 0 };
@@ -32,7 +33,7 @@ export class KvWriteAdmission {
     } else {
       this.keys.delete(key); // most recent at the end
     }
-    rec.requests++;
+    rec.requests = admit ? Math.max(rec.requests + 1, this.threshold) : rec.requests + 1;
     this.keys.set(key, rec);
     return rec.requests;
   }

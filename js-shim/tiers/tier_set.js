@@ -163,9 +163,10 @@ async function safePut(tier, key, entry, log, decision, lease) {
   }
 }
 
-// A request for a key whose plan includes KV: counted for KV's write admission.
-export function noteKvRequest(tiers, decision) {
-  if (tiers.kvAdmission && tierAllowed(tiers, "kv", decision.tiers)) tiers.kvAdmission.noteRequest(decision.key);
+// A request for a key whose plan includes KV: counted for KV's write admission (a warming request
+// admits the key at once: the operator listed it).
+export function noteKvRequest(tiers, decision, warming = false) {
+  if (tiers.kvAdmission && tierAllowed(tiers, "kv", decision.tiers)) tiers.kvAdmission.noteRequest(decision.key, warming);
 }
 
 // An entry was served from a tier (memory, edge or KV itself): if KV's write was deferred and the key

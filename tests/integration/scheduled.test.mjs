@@ -77,3 +77,27 @@ test("an origin that fails does not make the cron throw: each warm URL is tried 
     await fresh.close();
   }
 });
+
+// With KV as the shared tier, a key is normally written on its second request (tiers/kv_admission.js);
+// the warm list is the operator's choice, so warming writes it at once.
+test("with KV as the shared tier, a scheduled run writes the warm list's KV-class entries at once", async () => {
+  const kw = await startWorker({ origin: w.origin, withoutDurableObjects: true });
+  try {
+    const kv = await kw.mf.getKVNamespace("CACHE_KV");
+    const worker = await kw.mf.getWorker();
+    assert.equal((await worker.scheduled({ cron: CRON })).outcome, "ok");
+    const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+    const kvClass = (path) => path === "/v3/reference/tickers/types"; // WEEK (kv); company info is DAY (no kv)
+    assert.ok(rules.warm.some(kvClass), "the warm list has a KV-class URL");
+    let names = [];
+    for (let i = 0; i < 50 && names.length === 0; i++) {
+      names = (await kv.list()).keys.map((k) => k.name);
+      if (names.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(names.some((n) => n.endsWith("/v3/reference/tickers/types")), `written: ${names.join(", ")}`);
+    assert.ok(!names.some((n) => n.endsWith("/v3/reference/tickers/AAPL")), "a class without kv is not written");
+  } finally {
+    await kw.close();
+  }
+});
+
