@@ -332,6 +332,13 @@ function cacheControl(ctx) {
   if (q.has("cdn")) headers["cdn-cache-control"] = q.get("cdn");
   if (q.get("setcookie") === "1") headers["set-cookie"] = "demo_session=cache-control-route; Path=/; HttpOnly";
   if (q.has("etag")) headers.etag = /^(W\/)?".*"$/.test(q.get("etag")) ? q.get("etag") : `"${q.get("etag")}"`;
+  // servedlink=1: a Link header that counts the responses for this URL, so a test can see which
+  // response's headers (a 200's or a later 304's) a cache serves. The body, hence the ETag, stays the same.
+  if (q.get("servedlink") === "1") {
+    const n = (ctx.state.counters.get(`link:${ctx.url}`) ?? 0) + 1;
+    ctx.state.counters.set(`link:${ctx.url}`, n);
+    headers.link = `<https://demo.example/served/${n}>; rel="describedby"`;
+  }
   for (const [name, value] of Object.entries(headers)) {
     try { validateHeaderValue(name, value); } catch { return fail(ctx, 400, `invalid header value for ${name}`); }
   }

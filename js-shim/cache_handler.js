@@ -177,7 +177,8 @@ function entryFromOrigin(rc, decision, result, verdict) {
 //   {kind: "stream", response}      too large to buffer: passed through, not stored
 //   {kind: "revalidated", entry}    304 on a conditional refresh: the old entry renewed
 // Throws OriginError on network failure / timeout.
-async function fetchFromOrigin(rc, decision, tiers, staleEntry) {
+// staleTier: the tier staleEntry was read from ("kv" means KV holds that copy).
+async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null) {
   const url = originUrl(rc.cfg, decision.originTarget);
   const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
@@ -199,14 +200,18 @@ async function fetchFromOrigin(rc, decision, tiers, staleEntry) {
     for (const [n, v] of res.headers) if (isForwardableResponseHeader(n)) merged.set(n, v);
     const verdict = rc.core.decideResponse(decision, { status: staleEntry.status, headers: merged }, Date.now(), staleEntry.body.byteLength);
     if (!verdict.storable) return { kind: "response", status: staleEntry.status, headers: merged, body: staleEntry.body, entry: null, shareable: false };
+    // A new object without the stale one's per-entry caches (its header template holds the old headers).
+    const { _headerTemplate, _size, ...stale } = staleEntry;
     const renewed = {
-      ...staleEntry, headers: storedHeaderPairs(merged), storedAtMs: Date.now(), ttlS: verdict.ttlS,
+      ...stale, headers: storedHeaderPairs(merged), storedAtMs: Date.now(), ttlS: verdict.ttlS,
       staleWhileRevalidateS: verdict.staleWhileRevalidateS, staleIfErrorS: verdict.staleIfErrorS,
     };
-    // KV's copy is left as it is: its body and validators are still right, and KV writes are spent on
-    // new content. Memory, edge and Durable Objects take the renewal; a reader of KV's older copy
-    // revalidates it in turn (a 304, no body) until KV expires it (ttl + the longer stale window).
-    storeInTiers(tiers, decision, renewed, verdict.tiers & ~ABI.TierBit.Kv, rc.ctx, rc.log);
+    // When the stale copy came from KV, KV's copy is left as it is: its body and validators are still
+    // right, and KV writes are spent on new content. Memory, edge and Durable Objects take the renewal; a
+    // reader of KV's older copy revalidates it in turn (a 304, no body) until KV expires it (ttl + the
+    // longer stale window). A renewal of a copy KV does not hold goes through KV's admission as usual.
+    const mask = staleTier === "kv" ? verdict.tiers & ~ABI.TierBit.Kv : verdict.tiers;
+    storeInTiers(tiers, decision, renewed, mask, rc.ctx, rc.log);
     return { kind: "revalidated", entry: renewed };
   }
 
@@ -257,8 +262,8 @@ function responseFromResult(rc, decision, result, cacheStatus) {
 const FOLLOWER_MARGIN_MS = 1000;
 const FELL_THROUGH = Symbol("leader result did not arrive");
 
-async function coalescedFetch(rc, decision, tiers, staleEntry) {
-  const flight = originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry));
+async function coalescedFetch(rc, decision, tiers, staleEntry, staleTier) {
+  const flight = originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier));
   if (flight.leader) return flight.promise;
   metrics.coalesced();
   let timer;
@@ -274,10 +279,10 @@ async function coalescedFetch(rc, decision, tiers, staleEntry) {
   }
   if (result === FELL_THROUGH) {
     rc.log("warn", "coalesced_wait_expired", { key: decision.key });
-    return fetchFromOrigin(rc, decision, tiers, staleEntry);
+    return fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier);
   }
   if (result.kind === "revalidated" || (result.kind === "response" && result.shareable)) return result;
-  return fetchFromOrigin(rc, decision, tiers, staleEntry);
+  return fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier);
 }
 
 function originErrorResponse(rc, err) {
@@ -291,11 +296,11 @@ function originErrorResponse(rc, err) {
 }
 
 // stale-while-revalidate: one background refresh per key at a time.
-function refreshInBackground(rc, decision, tiers, staleEntry) {
+function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) {
   if (rc.headersTooLargeForOrigin()) return; // the stale entry is served; a later request refreshes it
   const flight = refreshFlights.run(decision.key, async () => {
     try {
-      await fetchFromOrigin(rc, decision, tiers, staleEntry);
+      await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier);
     } catch (err) {
       rc.log("warn", "background_refresh_failed", { message: String(err?.message || err) });
     }
@@ -352,7 +357,9 @@ async function lookup(rc, decision) {
 
   let staleForError = null;
   let staleForValidators = null;
+  let staleTier = null;
   if (found) {
+    staleTier = found.tier;
     const evaluation = rc.core.evaluateEntry(found.entry, decision, rc.now);
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
@@ -361,7 +368,7 @@ async function lookup(rc, decision) {
         return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.HIT, { tier: found.tier, ageS: evaluation.ageS });
       case ABI.Freshness.StaleRevalidate:
         metrics.stale();
-        refreshInBackground(rc, decision, tiers, found.entry);
+        refreshInBackground(rc, decision, tiers, found.entry, found.tier);
         return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.STALE, { tier: found.tier, ageS: evaluation.ageS });
       case ABI.Freshness.StaleIfErrorOnly:
         staleForError = { entry: found.entry, tier: found.tier, ageS: evaluation.ageS };
@@ -375,7 +382,7 @@ async function lookup(rc, decision) {
   let result;
   try {
     if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
-    result = await coalescedFetch(rc, decision, tiers, staleForValidators);
+    result = await coalescedFetch(rc, decision, tiers, staleForValidators, staleTier);
   } catch (err) {
     if (staleForError && err instanceof OriginError) {
       metrics.stale();

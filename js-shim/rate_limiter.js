@@ -84,11 +84,14 @@ export async function clientIdentity(request, authInfo) {
 // Bounded: cleared when full.
 const ipIdentities = new Map();
 const MAX_IP_IDENTITIES = 10_000;
+const MAX_IP_CHARS = 45; // the longest textual IPv6 address
 
 async function ipIdentity(ip) {
   const known = ipIdentities.get(ip);
   if (known !== undefined) return known;
   const id = `ip:${(await sha256Hex(`ip:${ip}`)).slice(0, ID_HEX_CHARS)}`;
+  // Without Cloudflare in front the header is the client's: only address-sized values are kept.
+  if (ip.length > MAX_IP_CHARS) return id;
   if (ipIdentities.size >= MAX_IP_IDENTITIES) ipIdentities.clear();
   ipIdentities.set(ip, id);
   return id;

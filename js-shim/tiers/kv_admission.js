@@ -74,3 +74,12 @@ export class KvWriteAdmission {
     return { writeAfterRequests: this.threshold, trackedKeys: this.keys.size, pending };
   }
 }
+
+// The isolate's instance, like the memory tier's: every tier set (user hosts, the cron's warm host)
+// counts into the same one, since they share the memory tier the deferred writes are served from.
+let isolateAdmission = null;
+export function kvWriteAdmission(writeAfterRequests = DEFAULT_KV_WRITE_AFTER_REQUESTS) {
+  const threshold = Math.max(1, writeAfterRequests | 0);
+  if (isolateAdmission === null || isolateAdmission.threshold !== threshold) isolateAdmission = new KvWriteAdmission(threshold);
+  return isolateAdmission;
+}

@@ -7,7 +7,7 @@
 // Both adapters have the tier interface (name, get, put, delete) plus health() and the purge methods
 // (purgeKeys, purgePrefix, purgeTags); the DO adapter also has getOrLease/releaseLease for
 // cross-isolate coalescing.
-import { DEFAULT_KV_WRITE_AFTER_REQUESTS, KvWriteAdmission } from "./kv_admission.js";
+import { DEFAULT_KV_WRITE_AFTER_REQUESTS, kvWriteAdmission } from "./kv_admission.js";
 import { metrics } from "../metrics.js";
 
 // The smallest expirationTtl KV accepts.
@@ -183,7 +183,7 @@ export class KvTier {
     this.core = core;
     this.dailyWriteLimit = dailyWriteLimit;
     // Which stores reach KV at all (kv_admission.js); null writes every store, as before.
-    this.admission = writeAfterRequests > 1 ? new KvWriteAdmission(writeAfterRequests) : null;
+    this.admission = writeAfterRequests > 1 ? kvWriteAdmission(writeAfterRequests) : null;
   }
   async get(key) {
     const bytes = await this.kv.get(key, "arrayBuffer");

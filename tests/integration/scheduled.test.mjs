@@ -101,3 +101,24 @@ test("with KV as the shared tier, a scheduled run writes the warm list's KV-clas
   }
 });
 
+test("with KV as the shared tier, a warm run writes an entry a user request left pending (one admission per isolate)", async () => {
+  const kw = await startWorker({ origin: w.origin, withoutDurableObjects: true });
+  try {
+    const kv = await kw.mf.getKVNamespace("CACHE_KV");
+    const user = await kw.fetch("/v3/reference/tickers/types"); // WEEK: its KV write is deferred
+    await user.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await kv.list()).keys.length, 0, "deferred");
+    const worker = await kw.mf.getWorker();
+    assert.equal((await worker.scheduled({ cron: CRON })).outcome, "ok"); // its request is a memory hit
+    let names = [];
+    for (let i = 0; i < 50 && names.length === 0; i++) {
+      names = (await kv.list()).keys.map((k) => k.name);
+      if (names.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(names.some((n) => n.endsWith("/v3/reference/tickers/types")), `written: ${names.join(", ")}`);
+  } finally {
+    await kw.close();
+  }
+});
+

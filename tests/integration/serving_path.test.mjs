@@ -207,6 +207,27 @@ test("conditional revalidation: an expired entry is refreshed with If-None-Match
   assert.equal(origin.count("/v1/meta/symbols/AMD/company"), 2);
 });
 
+// RFC 9111 §4.3.4: a 304 updates the stored headers. The renewed entry must serve them — not a copy of
+// the old response's headers kept with the stale entry.
+test("a 304 renewal serves the 304's headers, on the revalidating response and on later hits", async () => {
+  const path = "/cache-control?value=public,%20max-age=1&etag=renewal&servedlink=1";
+  const first = await get(path);
+  assert.equal(first.cacheStatus, "MISS");
+  assert.match(first.res.headers.get("link"), /served\/1>/);
+  const early = await get(path); // a hit before the renewal (hits keep per-entry header state)
+  assert.equal(early.cacheStatus, "HIT");
+  assert.match(early.res.headers.get("link"), /served\/1>/);
+  await sleep(1200);
+  const renewed = await get(path);
+  assert.equal(renewed.text, first.text);
+  assert.equal(origin.count(path), 2, "revalidated");
+  assert.match(renewed.res.headers.get("link"), /served\/2>/, "the 304's Link header");
+  const hit = await get(path);
+  assert.equal(hit.cacheStatus, "HIT");
+  assert.match(hit.res.headers.get("link"), /served\/2>/, "the renewed entry's headers, not the first response's");
+  assert.equal(origin.count(path), 2);
+});
+
 test("client conditionals are answered from the cache with 304", async () => {
   const first = await get("/v3/reference/tickers/ORCL");
   const etag = first.res.headers.get("etag");

@@ -465,6 +465,32 @@ test("KV: a 304 renewal is served and kept in memory, but KV's copy is not rewri
   }
 });
 
+// The 304 rule above is for copies KV holds. A renewal of a copy read from memory (its KV write was
+// deferred) goes through admission like any store: this key's second request writes it.
+test("KV: a 304 renewal of a copy KV does not hold is written on the key's second request", async () => {
+  const rules = JSON.stringify({
+    version: 1,
+    classes: { SHORT: { ttl: "1s", tiers: ["memory", "kv"] } },
+    default: "SHORT",
+    rules: [],
+  });
+  const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { CACHE_RULES: rules } });
+  try {
+    const kv = await kw.mf.getKVNamespace("CACHE_KV");
+    const path = "/cache-control?etag=deferred&value=public,%20max-age=1"; // already in key order
+    assert.equal((await get(kw, path)).status, "MISS");
+    await sleep(1200);
+    assert.equal((await kv.list()).keys.length, 0, "the first request's write was deferred");
+    const second = await get(kw, path); // stale in memory: revalidated, 304
+    assert.equal(second.res.status, 200);
+    assert.equal(origin.count(path), 2);
+    await eventually(async () => (await kv.list()).keys.some((k) => k.name === keyFor(path)), { message: "the renewal written to KV" });
+    assert.equal((await metricsOf(kw)).kv.writesToday, 1);
+  } finally {
+    await kw.close();
+  }
+});
+
 test("KV_DAILY_WRITE_LIMIT stops KV writes for the rest of the UTC day", async () => {
   const kw = await startWorker({ origin, withoutDurableObjects: true, vars: { KV_DAILY_WRITE_LIMIT: "1", KV_WRITE_AFTER_REQUESTS: "1" } });
   try {
