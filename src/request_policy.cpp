@@ -207,11 +207,12 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     if (!rule->pastDateParam.empty()) {
       // Captures are still percent-encoded; a date rarely is, so decode (and allocate) only when needed.
       std::string_view raw = captures.get(rule->pastDateParam);
-      std::optional<std::string> decoded;
-      if (raw.find('%') != std::string_view::npos) decoded = tryPercentDecode(raw);
-      auto date = raw.find('%') == std::string_view::npos ? tryParseDateParam(raw)
-                  : decoded                                ? tryParseDateParam(*decoded)
-                                                           : std::nullopt;
+      std::optional<market::CivilDate> date;
+      if (raw.find('%') == std::string_view::npos) {
+        date = tryParseDateParam(raw);
+      } else if (auto decoded = tryPercentDecode(raw)) {
+        date = tryParseDateParam(*decoded);
+      }
       if (date) {
         const market::CivilDate today = ctx.todayMemo.dateAt(facts.nowMs);
         if (*date < today) {
