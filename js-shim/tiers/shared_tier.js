@@ -92,26 +92,26 @@ export class DurableObjectTier {
   stubFor(key) {
     return this.stub(this.core.shardForKey(key));
   }
-  async get(key, decision) {
+  async get(key) {
     const bytes = await this.stubFor(key).get(key);
     if (bytes === null || bytes === undefined) return null;
     return envelopeToEntry(this.core, key, asBytes(bytes));
   }
-  async put(key, entry, decision) {
+  async put(key, entry) {
     const bytes = entryToEnvelope(this.core, entry);
     await this.stubFor(key).set(key, bytes, retentionSeconds(entry), entry.tags);
   }
-  async delete(key, decision) {
+  async delete(key) {
     await this.stubFor(key).delete(key);
   }
 
   // Cross-isolate coalescing. Returns one of:
   //   {entry, tier: "do"}   the entry (it may have been stored by another isolate while we waited)
   //   {lease: token}        the caller fetches the origin; storing the entry in this tier (put) wakes
-  //                         the waiters; if nothing will be stored, call releaseLease(key, decision, token)
+  //                         the waiters; if nothing will be stored, call releaseLease(key, token)
   //   {}                    no entry and no lease (the holder did not finish in time): fetch anyway
   // leaseMs should cover the caller's origin timeout.
-  async getOrLease(key, decision, leaseMs = 10_000) {
+  async getOrLease(key, leaseMs = 10_000) {
     const res = await this.stubFor(key).getOrLease(key, leaseMs, LEASE_WAIT_MS);
     if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
     if (res?.status === "lease" && res.token !== undefined) return { lease: res.token };
@@ -119,7 +119,7 @@ export class DurableObjectTier {
     // Anything else is not an answer this adapter understands: a corrupt tier, counted and skipped.
     throw corruptError(`shared tier answered getOrLease with ${res === null ? "null" : typeof res === "object" ? `status ${String(res.status)}` : typeof res}`);
   }
-  async releaseLease(key, decision, token) {
+  async releaseLease(key, token) {
     return this.stubFor(key).releaseLease(key, token);
   }
 

@@ -65,14 +65,9 @@ export function tierAllowed(tiers, name, mask) {
   return (mask & TIER_BITS[name]) !== 0;
 }
 
-// Looks the key up in the tiers after memory, in plan order. Returns {entry, tier} or null.
-// A hit in a slower tier fills the faster ones in the background.
-export async function lookupSlowTiers(tiers, decision, ctx, log) {
-  return (await lookupSlowTiersCoalesced(tiers, decision, ctx, log, 0)).found;
-}
-
-// The same lookup, with cross-isolate coalescing on the shared tier when leaseMs > 0 and the shared
-// tier supports it (Durable Objects): a miss there either waits (bounded) for another isolate that
+// Looks the key up in the tiers after memory, in plan order; a hit in a slower tier fills the faster
+// ones in the background. With leaseMs > 0 and a shared tier that supports it (Durable Objects), with
+// cross-isolate coalescing: a miss there either waits (bounded) for another isolate that
 // is already fetching the key, or comes back with a lease that makes this request the one fetching.
 // Returns {found: {entry, tier} | null, lease: null | {release()}}. With a lease, the caller fetches
 // the origin and then calls lease.release() whatever happened (in ctx.waitUntil is fine): if the
@@ -87,19 +82,19 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
     let lease = null;
     try {
       if (coalesce) {
-        const res = await withTimeout(tier.getOrLease(decision.key, decision, leaseMs), LEASE_WAIT_MS + 1000, `${tier.name} getOrLease`);
+        const res = await withTimeout(tier.getOrLease(decision.key, leaseMs), LEASE_WAIT_MS + 1000, `${tier.name} getOrLease`);
         entry = res.entry || null;
         if (res.lease) lease = trackLease(tier, decision, res.lease, ctx, log);
       } else {
         const timeout = tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS;
-        entry = await withTimeout(tier.get(decision.key, decision), timeout, `${tier.name} get`);
+        entry = await withTimeout(tier.get(decision.key), timeout, `${tier.name} get`);
       }
     } catch (err) {
       if (err && err.corrupt) {
         // Damaged, unknown-version or mismatched data: a miss, counted, and deleted so the next
         // store replaces it. Not a tier error: the tier itself answered.
         metrics.corrupt();
-        ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key, decision)).catch(() => {}));
+        ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key)).catch(() => {}));
         log("warn", "corrupt_entry", { tier: tier.name, message: String(err?.message || err) });
       } else {
         metrics.tierError(tier.name);
@@ -112,12 +107,12 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
       // Stored before a purge that matches it (another location's purge, or a prefix/tag purge the
       // Cache API could not enumerate): a miss, and the stale copy goes.
       metrics.purgeHidden();
-      ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key, decision)).catch(() => {}));
+      ctx.waitUntil(Promise.resolve().then(() => tier.delete(decision.key)).catch(() => {}));
       entry = null;
     }
     if (entry) {
       if (tierAllowed(tiers, "memory", decision.tiers)) tiers.memory.put(decision.key, entry);
-      for (const faster of filled) ctx.waitUntil(safePut(faster, decision.key, entry, log, decision));
+      for (const faster of filled) ctx.waitUntil(safePut(faster, decision.key, entry, log));
       return { found: { entry, tier: tier.name }, lease: null };
     }
     if (lease) return { found: null, lease };
@@ -140,7 +135,7 @@ function trackLease(tier, decision, token, ctx, log) {
       if (heldLeases.get(decision.key) === held) heldLeases.delete(decision.key);
       if (held.storing) return; // the shared-tier write wakes the waiters (or releases on failure)
       try {
-        await withTimeout(Promise.resolve(tier.releaseLease(decision.key, decision, token)), SHARED_TIMEOUT_MS, `${tier.name} releaseLease`);
+        await withTimeout(Promise.resolve(tier.releaseLease(decision.key, token)), SHARED_TIMEOUT_MS, `${tier.name} releaseLease`);
       } catch (err) {
         // The lease expires on its own; waiters then fetch for themselves.
         metrics.tierError(tier.name);
@@ -151,15 +146,15 @@ function trackLease(tier, decision, token, ctx, log) {
   return lease;
 }
 
-async function safePut(tier, key, entry, log, decision, lease) {
+async function safePut(tier, key, entry, log, lease) {
   try {
-    const written = await withTimeout(Promise.resolve(tier.put(key, entry, decision)), 5000, `${tier.name} put`);
+    const written = await withTimeout(Promise.resolve(tier.put(key, entry)), 5000, `${tier.name} put`);
     if (written !== false) metrics.write(tier.name);
   } catch (err) {
     metrics.tierError(tier.name);
     log("warn", "tier_error", { tier: tier.name, op: "put", message: String(err?.message || err) });
     // The write that was to wake this key's waiters failed: tell them to fetch for themselves.
-    if (lease) await Promise.resolve().then(() => tier.releaseLease(key, decision, lease.token)).catch(() => {});
+    if (lease) await Promise.resolve().then(() => tier.releaseLease(key, lease.token)).catch(() => {});
   }
 }
 
@@ -177,7 +172,7 @@ export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowM
   if (servedBy === "kv") admission.servedFromKv(decision.key);
   else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key, entry, nowMs) &&
            !purgeLog.hides(decision.key, entry)) {
-    ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log, decision));
+    ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log));
   }
 }
 
@@ -201,18 +196,6 @@ export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
         lease = held;
       }
     }
-    ctx.waitUntil(safePut(tier, decision.key, entry, log, decision, lease));
+    ctx.waitUntil(safePut(tier, decision.key, entry, log, lease));
   }
-}
-
-export async function deleteFromTiers(tiers, key, log, decision) {
-  tiers.memory.delete(key);
-  await Promise.all(tiers.slow.map(async (tier) => {
-    try {
-      await withTimeout(Promise.resolve(tier.delete(key, decision)), 5000, `${tier.name} delete`);
-    } catch (err) {
-      metrics.tierError(tier.name);
-      log("warn", "tier_error", { tier: tier.name, op: "delete", message: String(err?.message || err) });
-    }
-  }));
 }
