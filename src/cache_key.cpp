@@ -13,25 +13,30 @@ std::string_view trimOws(std::string_view v) {
 
 }  // namespace
 
-CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes) {
+bool buildCacheKeyInto(const KeyParts& parts, size_t maxBytes, std::string& key) {
   size_t size = parts.originBase.size() + parts.path.size() + (parts.keyQuery.empty() ? 0 : 1 + parts.keyQuery.size());
   for (const auto& [name, value] : parts.varyValues) size += 2 + name.size() + value.size();
-  CacheKey out;
-  out.key.reserve(size);
-  out.key.append(parts.originBase).append(parts.path);
-  if (!parts.keyQuery.empty()) out.key.append(1, '?').append(parts.keyQuery);
+  key.clear();
+  key.reserve(size);
+  key.append(parts.originBase).append(parts.path);
+  if (!parts.keyQuery.empty()) key.append(1, '?').append(parts.keyQuery);
   for (const auto& [name, value] : parts.varyValues) {
-    out.key.append(1, '\n').append(name).append(1, ':').append(trimOws(value));
+    key.append(1, '\n').append(name).append(1, ':').append(trimOws(value));
   }
-  if (out.key.size() <= maxBytes) return out;
+  if (key.size() <= maxBytes) return false;
 
-  std::string digest = sha256Hex(out.key);
+  std::string digest = sha256Hex(key);
   size_t cut = maxBytes > kHashedKeySuffixBytes ? maxBytes - kHashedKeySuffixBytes : 0;
   // Never split a multi-byte character: back up while the first dropped byte is a continuation byte.
-  while (cut > 0 && (uint8_t(out.key[cut]) & 0xC0) == 0x80) --cut;
-  out.key.resize(cut);
-  out.key.append("#sha256=").append(digest);
-  out.hashed = true;
+  while (cut > 0 && (uint8_t(key[cut]) & 0xC0) == 0x80) --cut;
+  key.resize(cut);
+  key.append("#sha256=").append(digest);
+  return true;
+}
+
+CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes) {
+  CacheKey out;
+  out.hashed = buildCacheKeyInto(parts, maxBytes, out.key);
   return out;
 }
 

@@ -32,8 +32,10 @@ inline constexpr size_t kHashedKeySuffixBytes = 72;
 // full key's SHA-256: the readable prefix is kept and the result is at most maxBytes (if maxBytes < 72 the prefix is
 // empty and the key is the 72-byte suffix alone).
 CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes = 480);
+// The same key written into `out` (its capacity is reused: the per-request path). Returns `hashed`.
+bool buildCacheKeyInto(const KeyParts& parts, size_t maxBytes, std::string& out);
 
-// Shard index in [0, shardCount): fnv1a64(key) % shardCount; shardCount 0 or 1 gives 0.
+// Shard index in [0, shardCount): fmix64(fnv1a64(key)) % shardCount; shardCount 0 or 1 gives 0.
 // Stable across builds: it names Durable Objects, so this function must never change.
 uint32_t shardForKey(std::string_view key, uint32_t shardCount);
 

@@ -148,15 +148,6 @@ int64_t fromNewYork(CivilDate date, int secondOfDay) {
 
 CivilDate marketDate(int64_t unixMs) { return toNewYork(unixMs).date; }
 
-CivilDate MarketDateMemo::dateAt(int64_t unixMs) {
-  const int64_t hour = floorDiv(std::clamp(unixMs, -kMaxAbsMs, kMaxAbsMs), 3600 * kMsPerSecond);
-  if (hour != hour_) {
-    date_ = marketDate(unixMs);
-    hour_ = hour;
-  }
-  return date_;
-}
-
 Holiday holidayOn(CivilDate d) {
   const int wd = weekday(d);
   if (wd == 0 || wd == 6) return Holiday::None;

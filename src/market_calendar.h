@@ -48,17 +48,6 @@ int64_t fromNewYork(CivilDate date, int secondOfDay);
 // The NY calendar date of the instant: the market's "today".
 CivilDate marketDate(int64_t unixMs);
 
-// marketDate() remembered for the last UTC hour asked about. New York's offset from UTC is a whole number
-// of hours, so its date changes only on UTC hour boundaries; a request stream asks about the same hour
-// over and over, and the DST computation behind marketDate() is most of a decision's calendar cost.
-class MarketDateMemo {
- public:
-  CivilDate dateAt(int64_t unixMs);
-
- private:
-  int64_t hour_ = INT64_MIN;
-  CivilDate date_{};
-};
 
 enum class Holiday {
   None,

@@ -22,7 +22,7 @@ struct PolicyContext {
   std::vector<std::vector<uint32_t>> ruleVarySlots;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
-  mutable market::MarketDateMemo todayMemo;
+  // The market state (hence today's market date) until its next session boundary or midnight.
   mutable market::MarketStateMemo marketStateMemo;
   // Likewise for the start of rules' pastDate.recent windows: the n-th trading day before today.
   mutable market::TradingDaysBeforeMemo tradingDaysBeforeMemo;

@@ -205,16 +205,11 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     classIndex = rule->classIndex;
     reason = Reason::RuleClass;
     if (!rule->pastDateParam.empty()) {
-      // Captures are still percent-encoded; a date rarely is, so decode (and allocate) only when needed.
-      std::string_view raw = captures.get(rule->pastDateParam);
-      std::optional<market::CivilDate> date;
-      if (raw.find('%') == std::string_view::npos) {
-        date = tryParseDateParam(raw);
-      } else if (auto decoded = tryPercentDecode(raw)) {
-        date = tryParseDateParam(*decoded);
-      }
+      // Captures come from the normalised path, where escaped digits and '-' are already decoded: an
+      // escape left in one is some other byte, and no date, so the capture is parsed as it is.
+      const std::optional<market::CivilDate> date = tryParseDateParam(captures.get(rule->pastDateParam));
       if (date) {
-        const market::CivilDate today = ctx.todayMemo.dateAt(facts.nowMs);
+        const market::CivilDate today = ctx.marketStateMemo.at(facts.nowMs).marketDate;
         if (*date < today) {
           classIndex = rule->pastClassIndex;
           reason = Reason::RulePastDate;
@@ -265,9 +260,7 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     }
   }
   KeyParts parts{ctx.originBase, u.path, u.keyQuery, std::span(vary.data(), varyCount)};
-  CacheKey key = buildCacheKey(parts, rules.keys.maxKeyBytes);
-  out.key = std::move(key.key);
-  if (key.hashed) out.setFlag(DecisionFlag::KeyHashed);
+  if (buildCacheKeyInto(parts, rules.keys.maxKeyBytes, out.key)) out.setFlag(DecisionFlag::KeyHashed);
   if (rule) expandTags(*rule, captures, out.tags);
 
   out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;

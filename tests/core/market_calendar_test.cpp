@@ -192,26 +192,27 @@ TEST_CASE("fromNewYork(toNewYork(x)) round-trips except in the second occurrence
   CHECK(secondOccurrences > 100);
 }
 
-TEST_CASE("MarketDateMemo agrees with marketDate minute by minute, in any order of calls") {
+TEST_CASE("MarketStateMemo's market date agrees with marketDate minute by minute, in any order of calls") {
   // Two days around each kind of boundary: midnight in EST and EDT, both DST switches (2026-03-08,
   // 2026-11-01), New Year, and the clamp at the end of the JS Date range.
   const int64_t starts[] = {
       fromNewYork({2026, 1, 14}, 0), fromNewYork({2026, 7, 14}, 0), fromNewYork({2026, 3, 7}, 0),
       fromNewYork({2026, 10, 31}, 0), fromNewYork({2025, 12, 31}, 0), 8'640'000'000'000'000 - 2 * 24 * kHourMs,
   };
-  MarketDateMemo memo;
+  MarketStateMemo memo;
+  const auto dateAt = [&memo](int64_t t) { return memo.at(t).marketDate; };
   for (int64_t start : starts) {
     for (int64_t t = start; t < start + 48 * kHourMs; t += 60'000 - 1) {  // drifts across second boundaries
       CAPTURE(t);
-      CHECK(memo.dateAt(t) == marketDate(t));
-      CHECK(memo.dateAt(t - 6 * kHourMs) == marketDate(t - 6 * kHourMs));  // back and forth
+      CHECK(dateAt(t) == marketDate(t));
+      CHECK(dateAt(t - 6 * kHourMs) == marketDate(t - 6 * kHourMs));  // back and forth
     }
-    CHECK(memo.dateAt(start + kHourMs - 1) == marketDate(start + kHourMs - 1));
+    CHECK(dateAt(start + kHourMs - 1) == marketDate(start + kHourMs - 1));
   }
-  CHECK(iso(memo.dateAt(fromNewYork({2026, 11, 23}, hms(23, 59, 59)))) == "2026-11-23");
-  CHECK(iso(memo.dateAt(fromNewYork({2026, 11, 24}, 0))) == "2026-11-24");
-  CHECK(iso(memo.dateAt(INT64_MAX)) == iso(marketDate(INT64_MAX)));
-  CHECK(iso(memo.dateAt(INT64_MIN)) == iso(marketDate(INT64_MIN)));
+  CHECK(iso(dateAt(fromNewYork({2026, 11, 23}, hms(23, 59, 59)))) == "2026-11-23");
+  CHECK(iso(dateAt(fromNewYork({2026, 11, 24}, 0))) == "2026-11-24");
+  CHECK(iso(dateAt(INT64_MAX)) == iso(marketDate(INT64_MAX)));
+  CHECK(iso(dateAt(INT64_MIN)) == iso(marketDate(INT64_MIN)));
 }
 
 TEST_CASE("full NYSE holiday lists 2021-2027") {
