@@ -310,12 +310,18 @@ function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) {
 
 // ---- actions -------------------------------------------------------------------------------------
 
+// The tiers for a request that may reach them; it counts for KV's write admission.
+function requestTiers(rc, decision) {
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
+  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
+  return tiers;
+}
+
 // AUTH_MODE=origin and a token this isolate has not seen judged: the origin answers this request with
 // the client's own credentials (no cache read, no coalescing), and its verdict is remembered.
 async function judgedByOrigin(rc, decision) {
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
+  const tiers = requestTiers(rc, decision);
   metrics.miss();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);
@@ -329,8 +335,7 @@ async function judgedByOrigin(rc, decision) {
 
 async function lookup(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
+  const tiers = requestTiers(rc, decision);
   let found = null;
   const memoryAllowed = tierAllowed(tiers, "memory", decision.tiers);
   if (memoryAllowed) {
@@ -406,8 +411,7 @@ async function lookup(rc, decision) {
 async function refresh(rc, decision) {
   if (rc.auth?.originCheck) return judgedByOrigin(rc, decision);
   if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
-  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
-  if (tiers.kvAdmission) noteKvRequest(tiers, decision, rc.warming);
+  const tiers = requestTiers(rc, decision);
   metrics.bypass();
   try {
     const result = await fetchFromOrigin(rc, decision, tiers, null);

@@ -4,6 +4,8 @@
 // stale entries stay available for stale-while-revalidate / stale-if-error; freshness is still decided
 // by the core from the metadata, never by the Cache API.
 // Note: on *.workers.dev the Cache API is a no-op (reads miss); it works on custom domains and locally.
+import { retentionSeconds } from "./shared_tier.js";
+
 const META_HEADER = "x-edge-cache-meta";
 const PATH_PREFIX = "/__edge-cache/v1/";
 
@@ -59,7 +61,7 @@ export class EdgeTier {
       if (n === "cache-control") originCacheControl = v;
       else headers.append(n, v);
     }
-    const keepS = entry.ttlS + Math.max(entry.staleWhileRevalidateS, entry.staleIfErrorS);
+    const keepS = retentionSeconds(entry);
     headers.set("cache-control", `public, max-age=${Math.max(1, keepS)}`);
     headers.set(META_HEADER, JSON.stringify({
       v: 1, key, status: entry.status, storedAtMs: entry.storedAtMs, ttlS: entry.ttlS,
