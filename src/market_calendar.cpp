@@ -1,7 +1,6 @@
 #include "market_calendar.h"
 
 #include <algorithm>
-#include <charconv>
 
 namespace edge_cache::market {
 namespace {
@@ -120,11 +119,13 @@ std::optional<CivilDate> tryParseIsoDate(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return std::nullopt;
   }
-  CivilDate d{};
-  const char* p = s.data();
-  std::from_chars(p, p + 4, d.year);
-  std::from_chars(p + 5, p + 7, d.month);
-  std::from_chars(p + 8, p + 10, d.day);
+  // The digits are checked above; from_chars would check them again, on every request with a date.
+  const auto digits = [s](size_t from, size_t to) {
+    int v = 0;
+    for (size_t i = from; i < to; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const CivilDate d{digits(0, 4), digits(5, 7), digits(8, 10)};
   if (d.day < 1 || d.day > daysInMonth(d.year, d.month)) return std::nullopt;
   return d;
 }

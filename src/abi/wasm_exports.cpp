@@ -82,6 +82,19 @@ bool readStrings(const uint8_t* region, uint32_t lengthsOff, uint32_t slots, uin
   return true;
 }
 
+// Eight bytes per step: a byte loop over the decision's ~250 bytes of strings was a tenth of a decision.
+bool isAscii(const uint8_t* p, uint32_t n) {
+  uint64_t high = 0;
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    high |= w;
+  }
+  for (; i < n; ++i) high |= p[i];
+  return (high & 0x8080808080808080ull) == 0;
+}
+
 // A JS-supplied (pointer, length) must lie inside linear memory.
 bool inMemory(uint32_t ptr, uint32_t len) {
   const uint64_t end = static_cast<uint64_t>(ptr) + len;
@@ -168,9 +181,10 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecNegativeTtlS, d.negativeTtlS);
   wr32(out, abi::kDecTiers, d.tiers);
   // An encoding fact for the shim, not part of the decision: computed here, where the bytes are written.
-  uint8_t high = 0;
-  for (uint32_t i = abi::kDecStrings; i < strCursor; ++i) high |= out[i];
-  wr32(out, abi::kDecFlags, d.flags | (high < 0x80 ? static_cast<uint32_t>(abi::DecisionFlag::StringsAscii) : 0));
+  wr32(out, abi::kDecFlags,
+       d.flags | (isAscii(out + abi::kDecStrings, strCursor - abi::kDecStrings)
+                      ? static_cast<uint32_t>(abi::DecisionFlag::StringsAscii)
+                      : 0));
   wr32(out, abi::kDecMarketSession, d.marketSession);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
