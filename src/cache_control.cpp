@@ -36,16 +36,6 @@ bool isOws(char c) { return c == ' ' || c == '\t'; }
 // Controls other than HTAB are never valid in a quoted-string (RFC 9110 §5.6.4 qdtext / quoted-pair).
 bool isBadCtl(char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; }
 
-// 1*DIGIT only (no sign, decimals or spaces); saturates at the cap however many digits there are.
-std::optional<uint32_t> parseDelta(std::string_view v) {
-  if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  uint64_t n = 0;
-  const auto res = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (res.ec != std::errc() || n > kDeltaSecondsCap) return kDeltaSecondsCap;
-  return static_cast<uint32_t>(n);
-}
-
 enum class Quoted { Ok, Bad, Unterminated };
 
 // s[i] is the opening quote. Appends the unescaped content to `out` and leaves i after the closing quote.
@@ -92,7 +82,7 @@ struct Parser {
       case Dir::MustUnderstand: cc.mustUnderstand |= relaxingOk; break;
       case Dir::MaxStale: {
         if (!ok) return;
-        const std::optional<uint32_t> v = hasValue ? parseDelta(value) : std::nullopt;
+        const std::optional<uint32_t> v = hasValue ? tryParseDeltaSeconds(value) : std::nullopt;
         if (hasValue && !v) { cc.malformed = true; return; }
         if (maxStaleConflict) return;
         if (cc.maxStale && cc.maxStaleValue != v) {
@@ -106,7 +96,7 @@ struct Parser {
         return;
       }
       default: {  // delta-seconds directives with a mandatory value
-        const std::optional<uint32_t> v = ok && hasValue ? parseDelta(value) : std::nullopt;
+        const std::optional<uint32_t> v = ok && hasValue ? tryParseDeltaSeconds(value) : std::nullopt;
         if (!v) { cc.malformed = true; return; }
         switch (dir) {
           case Dir::MaxAge: setDelta(cc.maxAge, *v, 0); break;
@@ -126,6 +116,15 @@ struct Parser {
 };
 
 }  // namespace
+
+std::optional<uint32_t> tryParseDeltaSeconds(std::string_view v) {
+  if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  uint64_t n = 0;
+  const auto res = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (res.ec != std::errc() || n > kDeltaSecondsCap) return kDeltaSecondsCap;
+  return static_cast<uint32_t>(n);
+}
 
 CacheControl parseCacheControl(std::string_view s) {
   Parser p;

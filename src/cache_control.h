@@ -10,6 +10,10 @@ namespace edge_cache {
 // Largest delta-seconds kept; bigger values are capped to it (RFC 9111 §1.2.2).
 inline constexpr uint32_t kDeltaSecondsCap = 2147483648u;
 
+// delta-seconds (RFC 9111 §1.2.2): 1*DIGIT only (no sign, decimals or spaces), saturating at the cap however
+// many digits there are; nullopt for anything else.
+std::optional<uint32_t> tryParseDeltaSeconds(std::string_view v);
+
 struct CacheControl {
   std::optional<uint32_t> maxAge, sMaxAge, staleWhileRevalidate, staleIfError, minFresh;
   bool maxStale = false; std::optional<uint32_t> maxStaleValue;   // max-stale may have no value (= any staleness)

@@ -1,17 +1,9 @@
 #include "cache_key.h"
 
+#include "header_list.h"
 #include "sha256.h"
 
 namespace edge_cache {
-namespace {
-
-std::string_view trimOws(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-}  // namespace
 
 bool buildCacheKeyInto(const KeyParts& parts, size_t maxBytes, std::string& key) {
   size_t size = parts.originBase.size() + parts.path.size() + (parts.keyQuery.empty() ? 0 : 1 + parts.keyQuery.size());

@@ -1,5 +1,6 @@
 #include "http_date.h"
 
+#include "header_list.h"
 #include "market_calendar.h"
 
 #include <algorithm>
@@ -53,12 +54,6 @@ struct Reader {
 template <size_t N>
 bool isOneOf(std::string_view name, const std::string_view (&names)[N]) {
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
-}
-
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 void appendPadded(std::string& out, int64_t v, int width) {

@@ -27,7 +27,4 @@ struct RequestFacts {
   }
 };
 
-// abi::Method from a method name, as the shim encodes it (exact, upper-case, per RFC 9110).
-uint32_t methodFromName(std::string_view name);
-
 }  // namespace edge_cache

@@ -14,6 +14,15 @@ namespace {
 
 // Every window the loader accepts is remembered: no request recomputes the calendar.
 static_assert(kMaxRecentTradingDays <= market::TradingDaysBeforeMemo::kRemembered);
+// Rules hold methods as rules.h's bits and requests carry abi::Method: one encoding, so a request's method
+// is matched against a rule's set by value (and methodBitFromName parses both).
+static_assert(kMethodGet == static_cast<uint32_t>(abi::Method::Get) &&
+              kMethodHead == static_cast<uint32_t>(abi::Method::Head) &&
+              kMethodPost == static_cast<uint32_t>(abi::Method::Post) &&
+              kMethodPut == static_cast<uint32_t>(abi::Method::Put) &&
+              kMethodPatch == static_cast<uint32_t>(abi::Method::Patch) &&
+              kMethodDelete == static_cast<uint32_t>(abi::Method::Delete) &&
+              kMethodOptions == static_cast<uint32_t>(abi::Method::Options));
 
 using abi::Action;
 using abi::DecisionFlag;
@@ -118,17 +127,6 @@ void applyClass(const TtlClass& cls, uint32_t classIndex, Decision& out) {
 }
 
 }  // namespace
-
-uint32_t methodFromName(std::string_view name) {
-  if (name == "GET") return bit(Method::Get);
-  if (name == "HEAD") return bit(Method::Head);
-  if (name == "POST") return bit(Method::Post);
-  if (name == "PUT") return bit(Method::Put);
-  if (name == "PATCH") return bit(Method::Patch);
-  if (name == "DELETE") return bit(Method::Delete);
-  if (name == "OPTIONS") return bit(Method::Options);
-  return 0;
-}
 
 void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision& out) {
   out.action = Action::Bypass;

@@ -1,7 +1,6 @@
 #include "response_policy.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "cache_control.h"
 #include "header_list.h"
@@ -30,18 +29,12 @@ StatusKind statusKind(uint32_t status) {
 }
 
 // Age is delta-seconds: a value too large to represent means "very old" (RFC 9111 §1.2.2), not 0.
-uint32_t parseAgeS(std::string_view v) {
-  v = trimOws(v);
-  uint32_t age = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), age);
-  if (ec == std::errc::result_out_of_range) return kDeltaSecondsCap;
-  return (ec == std::errc() && p == v.data() + v.size()) ? std::min(age, kDeltaSecondsCap) : 0;
-}
+uint32_t parseAgeS(std::string_view v) { return tryParseDeltaSeconds(trimOws(v)).value_or(0); }
 
 // RFC 9213: a CDN-targeted field, when present, replaces Cache-Control for freshness at this cache.
 // Cloudflare-CDN-Cache-Control is the most specific target, then CDN-Cache-Control.
-CacheControl targetedCacheControl(const ResponseFacts& f, bool& targeted) {
-  targeted = true;
+// nullopt when neither is present (then Cache-Control, parsed once by the caller, applies).
+std::optional<CacheControl> tryTargetedCacheControl(const ResponseFacts& f) {
   if (f.has(ResponseHeader::CloudflareCdnCacheControl)) {
     CacheControl cc = parseCacheControl(f.header(ResponseHeader::CloudflareCdnCacheControl));
     if (cc.present) return cc;
@@ -50,8 +43,7 @@ CacheControl targetedCacheControl(const ResponseFacts& f, bool& targeted) {
     CacheControl cc = parseCacheControl(f.header(ResponseHeader::CdnCacheControl));
     if (cc.present) return cc;
   }
-  targeted = false;
-  return parseCacheControl(f.header(ResponseHeader::CacheControl));
+  return std::nullopt;
 }
 
 }  // namespace
@@ -83,8 +75,9 @@ StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, u
 
   // Privacy first, whatever the rules say: these are never stored.
   const CacheControl cc = parseCacheControl(f.header(ResponseHeader::CacheControl));
-  bool targeted = false;
-  const CacheControl tcc = targetedCacheControl(f, targeted);
+  const std::optional<CacheControl> cdn = tryTargetedCacheControl(f);
+  const bool targeted = cdn.has_value();
+  const CacheControl& tcc = targeted ? *cdn : cc;
   if (cc.noStore || tcc.noStore) return refuse(Reason::OriginNoStore);
   if (cc.isPrivate || tcc.isPrivate) return refuse(Reason::OriginPrivate);
   if (f.has(ResponseHeader::SetCookie)) return refuse(Reason::OriginSetCookie);

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "header_list.h"
+
 namespace edge_cache {
 namespace {
 
@@ -101,15 +103,6 @@ Written writeNormalized(char* w, std::string_view in, size_t i, char stop) {
     }
   }
   return {w, i, pending > 0 ? UrlError::InvalidUtf8 : UrlError::None};
-}
-
-constexpr char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
-  return true;
 }
 
 bool isTruthy(std::string_view v) {

@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
 
   RequestFacts facts;
   facts.nowMs = nowMs;
-  facts.method = methodFromName(method);
+  facts.method = methodBitFromName(method);
   facts.target = target;
   std::vector<std::pair<std::string, std::string>> headerStore;
   for (const auto& h : requestHeaders) {

@@ -733,7 +733,7 @@ TEST_CASE("request: a reused Decision carries nothing over from the previous req
   }
 }
 
-TEST_CASE("request: methodFromName matches the ABI encoding") {
+TEST_CASE("request: methodBitFromName (rules.h) is the ABI encoding the shim sends") {
   struct Case {
     std::string_view name;
     uint32_t bit;
@@ -745,6 +745,6 @@ TEST_CASE("request: methodFromName matches the ABI encoding") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
-    CHECK(methodFromName(c.name) == c.bit);
+    CHECK(methodBitFromName(c.name) == c.bit);
   }
 }
