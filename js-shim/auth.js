@@ -9,22 +9,16 @@
 //            the token's hash accepted for AUTH_CACHE_TTL seconds for that rule, a 401/403 marks it
 //            refused for a short time. Cache hits are served only to accepted tokens.
 // Tokens are never stored or logged: only SHA-256 hashes of them, held in this isolate's memory.
+import { makeRoomIn } from "./bounded_map.js";
 import { checkJwtClaims } from "./jwt_bridge.js";
 import { verifyHs256 } from "./jwt_verify.js";
+import { sha256Hex } from "./sha256_hex.js";
 
-const encoder = new TextEncoder();
 const REFUSED_TTL_MS = 30_000;
 const MAX_REMEMBERED = 10_000;
 
 // Per-isolate verdicts of the origin, by hash(token) + rule: {accepted: bool, status, until}.
 const originVerdicts = new Map();
-
-export async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
 
 function bearerToken(request) {
   const header = request.headers.get("authorization");
@@ -64,7 +58,9 @@ export async function authenticate(rc, decision) {
     if (!claims.ok) return { ok: false, status: 401, message: `invalid token (${claims.reason})` };
     const verified = await verifyHs256(token, secret, claims);
     if (!verified.ok) return { ok: false, status: 401, message: `invalid token (${verified.reason})` };
-    return { ok: true, identity: { sub: claims.claims.sub || undefined, tokenHash: await sha256Hex(token) } };
+    // The rate limiter counts a verified subject across tokens; only a token without one is hashed.
+    const sub = claims.claims.sub || undefined;
+    return { ok: true, identity: sub ? { sub } : { tokenHash: await sha256Hex(token) } };
   }
 
   if (mode === "origin") {
@@ -90,14 +86,8 @@ export async function authenticate(rc, decision) {
 // Records the origin's answer to a request whose credentials it had to judge.
 export function recordOriginVerdict(rc, originCheck, status) {
   if (!originCheck) return;
-  if (originVerdicts.size >= MAX_REMEMBERED) {
-    // Forget the oldest verdicts (insertion order): a forgotten token is simply asked about again.
-    const drop = Math.ceil(MAX_REMEMBERED / 10);
-    for (const k of originVerdicts.keys()) {
-      originVerdicts.delete(k);
-      if (originVerdicts.size <= MAX_REMEMBERED - drop) break;
-    }
-  }
+  // A forgotten token is simply asked about again.
+  makeRoomIn(originVerdicts, MAX_REMEMBERED);
   if (status === 401 || status === 403) {
     originVerdicts.set(originCheck.verdictKey, { accepted: false, status, until: rc.now + REFUSED_TTL_MS });
   } else if (status < 500) {

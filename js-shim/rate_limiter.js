@@ -19,11 +19,12 @@
 // The ABI constants directly (not through core_bridge.js, which loads the Wasm module), so this file
 // also loads in plain Node for its unit tests.
 import * as ABI from "./generated/abi_layout.js";
+import { makeRoomIn } from "./bounded_map.js";
 import { metrics } from "./metrics.js";
 import { logEvent } from "./responses.js";
+import { sha256Hex } from "./sha256_hex.js";
 import { withTimeout } from "./timeouts.js";
 
-const encoder = new TextEncoder();
 // The RPC is on the path of every limited request; past this the request is served unlimited.
 const RPC_TIMEOUT_MS = 300;
 const FAILURE_LOG_INTERVAL_MS = 60_000;
@@ -57,13 +58,6 @@ let failuresSinceLog = 0;
 const denials = new Map();
 let cachedPolicy = { report: null, env: null, policy: null };
 
-async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
-
 // Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js) when
 // it ran: a verified JWT's subject counts the user across tokens and devices. Otherwise the bearer token
 // or whole Authorization value, otherwise the client IP Cloudflare saw, otherwise "anonymous" (one shared
@@ -92,7 +86,7 @@ async function ipIdentity(ip) {
   const id = `ip:${(await sha256Hex(`ip:${ip}`)).slice(0, ID_HEX_CHARS)}`;
   // Without Cloudflare in front the header is the client's: only address-sized values are kept.
   if (ip.length > MAX_IP_CHARS) return id;
-  if (ipIdentities.size >= MAX_IP_IDENTITIES) ipIdentities.clear();
+  makeRoomIn(ipIdentities, MAX_IP_IDENTITIES);
   ipIdentities.set(ip, id);
   return id;
 }
@@ -167,13 +161,8 @@ function sliceFor(limits) {
 }
 
 function rememberAllowance(key, allowance) {
-  if (allowances.size >= MAX_ALLOWANCES && !allowances.has(key)) {
-    // Oldest first; a forgotten slice is simply lost (it was counted, so this errs on the strict side).
-    for (const k of allowances.keys()) {
-      allowances.delete(k);
-      if (allowances.size < MAX_ALLOWANCES * 0.9) break;
-    }
-  }
+  // A forgotten slice is simply lost (it was counted, so this errs on the strict side).
+  if (!allowances.has(key)) makeRoomIn(allowances, MAX_ALLOWANCES);
   allowances.set(key, allowance);
 }
 
@@ -197,13 +186,7 @@ function failOpen(reason, err) {
 }
 
 function rememberDenial(key, verdict) {
-  if (denials.size >= MAX_DENIALS_REMEMBERED) {
-    // Oldest first (insertion order); a forgotten denial is simply asked again.
-    for (const k of denials.keys()) {
-      denials.delete(k);
-      if (denials.size < MAX_DENIALS_REMEMBERED * 0.9) break;
-    }
-  }
+  makeRoomIn(denials, MAX_DENIALS_REMEMBERED); // a forgotten denial is simply asked again
   denials.set(key, { resetAtMs: verdict.resetAtMs, limit: verdict.limit, window: verdict.window });
 }
 
