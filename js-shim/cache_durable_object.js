@@ -7,6 +7,7 @@
 // Both roles use the same class so one binding and one migration cover them; each object only ever
 // touches its own tables.
 import { DurableObject } from "cloudflare:workers";
+import { intVar } from "./runtime_config.js";
 
 // The platform's limit for multi-key storage calls; batch RPCs refuse more rather than truncate silently.
 export const MAX_BATCH_KEYS = 128;
@@ -27,11 +28,6 @@ const LEASE_MAX_MS = 30_000;
 const WAIT_MAX_MS = 5_000;
 // The purge log keeps this many records; isolates fetch at most this many per sync.
 const PURGE_LOG_MAX_RECORDS = 1000;
-
-function intVar(raw, fallback, min, max) {
-  const n = Number.parseInt(String(raw ?? ""), 10);
-  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
-}
 
 function toBytes(value) {
   if (value instanceof Uint8Array) return value;
@@ -61,8 +57,8 @@ export class CacheDurableObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.budgetBytes = intVar(env.DO_SHARD_BUDGET_BYTES, DEFAULT_BUDGET_BYTES, 1024, 10 * 1024 * 1024 * 1024);
-    this.sweepMinIntervalMs = intVar(env.DO_SWEEP_MIN_INTERVAL_MS, DEFAULT_SWEEP_MIN_INTERVAL_MS, 10, 24 * 3600 * 1000);
+    this.budgetBytes = intVar(env, "DO_SHARD_BUDGET_BYTES", DEFAULT_BUDGET_BYTES, { min: 1024, max: 10 * 1024 * 1024 * 1024 });
+    this.sweepMinIntervalMs = intVar(env, "DO_SWEEP_MIN_INTERVAL_MS", DEFAULT_SWEEP_MIN_INTERVAL_MS, { min: 10, max: 24 * 3600 * 1000 });
     this.hot = new Map(); // key → {value, expiresAt, storedAt, lastAccess, persistedAccess, size, tags}; oldest first
     this.hotBytes = 0;
     this.leases = new Map(); // key → {token, expiresAt, waiters: [resolve]}

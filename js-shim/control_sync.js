@@ -14,18 +14,12 @@ import { logEvent } from "./responses.js";
 import { withTimeout } from "./timeouts.js";
 
 export const CONTROL_OBJECT_NAME = "metrics";
-const DEFAULT_INTERVAL_MS = 5000;
 const SYNC_TIMEOUT_MS = 3000;
 
 let nextSyncAt = 0; // 0: the first request of a new isolate syncs (and learns the purge log) at once
 let queue = Promise.resolve();
 let syncedOnce = false;
 let lastSync = { at: null, ok: null, error: null };
-
-function intervalMs(env) {
-  const n = Number.parseInt(String(env.METRICS_FLUSH_INTERVAL_MS ?? ""), 10);
-  return Number.isFinite(n) && n >= 100 && n <= 3_600_000 ? n : DEFAULT_INTERVAL_MS;
-}
 
 export function controlStub(env) {
   if (!env.CACHE_DO || !runtimeConfig(env).doCacheEnabled) return null;
@@ -34,7 +28,7 @@ export function controlStub(env) {
 
 export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {
   if (nowMs < nextSyncAt) return false;
-  nextSyncAt = nowMs + intervalMs(env);
+  nextSyncAt = nowMs + runtimeConfig(env).metricsFlushIntervalMs;
   const done = syncNow(env);
   if (ctx && typeof ctx.waitUntil === "function") ctx.waitUntil(done);
   return true;

@@ -6,6 +6,7 @@
 // after a trap the stack pointer is not reset, so the old instance must not be trusted.
 import compiledCore from "./generated/edge_cache.wasm";
 import * as ABI from "./generated/abi_layout.js";
+import { runtimeConfig } from "./runtime_config.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -409,17 +410,13 @@ let instantiations = 0;
 let traps = 0;
 
 function configFromEnv(env) {
-  let originBase = "";
-  try {
-    originBase = new URL(env.BACKEND_URL).origin;
-  } catch {
-    originBase = "";
-  }
+  const cfg = runtimeConfig(env);
   return {
-    originBase,
-    shards: Math.max(1, Number.parseInt(env.CACHE_DO_SHARDS || "1", 10) || 1),
+    originBase: cfg.backendUrl ? cfg.backendUrl.origin : "",
+    shards: cfg.cacheDoShards,
     rules: env.CACHE_RULES || null,
-    maxBodyBytes: Number.parseInt(env.MAX_CACHE_BODY_BYTES || "2097152", 10) || 2097152,
+    // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
+    maxBodyBytes: cfg.maxCacheBodyBytes,
   };
 }
 

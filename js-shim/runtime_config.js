@@ -1,8 +1,12 @@
 // Reads the worker's vars once per env object into a plain, validated config. Values here are
 // deployment settings (where the origin is, how much memory to use); cache policy lives in the core.
+import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "./tiers/kv_admission.js";
+
 const cache = new WeakMap();
 
-function intVar(env, name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+// A decimal integer var within [min, max]; anything else (unset, empty, not a number, out of range) is
+// the fallback. Exported for the Durable Object classes' own vars (their env is the same object).
+export function intVar(env, name, fallback, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === "") return fallback;
   const n = Number.parseInt(String(raw), 10);
@@ -33,7 +37,12 @@ export function runtimeConfig(env) {
     originTimeoutMs: intVar(env, "ORIGIN_TIMEOUT_MS", 10000, { min: 1, max: 300000 }),
     // Default: a quarter of the 128 MB isolate, leaving room for the Wasm memory and request buffers.
     memoryCacheBytes: intVar(env, "MEMORY_CACHE_BYTES", 32 * 1024 * 1024, { max: 96 * 1024 * 1024 }),
+    // The shim streams bodies above it uncached, and the core is given the same figure (core_bridge.js).
     maxCacheBodyBytes: intVar(env, "MAX_CACHE_BODY_BYTES", 2 * 1024 * 1024, { max: 25 * 1024 * 1024 }),
+    cacheDoShards: intVar(env, "CACHE_DO_SHARDS", 1, { min: 1 }),
+    kvDailyWriteLimit: intVar(env, "KV_DAILY_WRITE_LIMIT", 0),
+    kvWriteAfterRequests: intVar(env, "KV_WRITE_AFTER_REQUESTS", DEFAULT_KV_WRITE_AFTER_REQUESTS),
+    metricsFlushIntervalMs: intVar(env, "METRICS_FLUSH_INTERVAL_MS", 5000, { min: 100, max: 3_600_000 }),
     debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
     authMode: String(env.AUTH_MODE || "none"),

@@ -265,17 +265,9 @@ export function sharedTierChoice(env, cfg) {
   return { kind: "none", reason: `${why} and no CACHE_KV binding: memory + edge only` };
 }
 
-function intEnv(env, name, fallback) {
-  const n = Number.parseInt(String(env[name] ?? ""), 10);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
-
 export function createSharedTier(env, cfg, core) {
   const choice = sharedTierChoice(env, cfg);
-  if (choice.kind === "do") return new DurableObjectTier(env.CACHE_DO, core, intEnv(env, "CACHE_DO_SHARDS", 1) || 1);
-  if (choice.kind === "kv") {
-    return new KvTier(env.CACHE_KV, core, intEnv(env, "KV_DAILY_WRITE_LIMIT", 0),
-      intEnv(env, "KV_WRITE_AFTER_REQUESTS", DEFAULT_KV_WRITE_AFTER_REQUESTS));
-  }
+  if (choice.kind === "do") return new DurableObjectTier(env.CACHE_DO, core, cfg.cacheDoShards);
+  if (choice.kind === "kv") return new KvTier(env.CACHE_KV, core, cfg.kvDailyWriteLimit, cfg.kvWriteAfterRequests);
   return null;
 }
