@@ -171,6 +171,28 @@ function entryFromOrigin(rc, decision, result, verdict) {
   };
 }
 
+// fetchOrigin, counted in the metrics: its latency, and success unless it failed or answered 5xx.
+async function fetchOriginCounted(url, init, timeoutMs) {
+  const started = Date.now();
+  try {
+    const res = await fetchOrigin(url, init, timeoutMs);
+    metrics.origin(Date.now() - started, res.status < 500);
+    return res;
+  } catch (err) {
+    metrics.origin(Date.now() - started, false);
+    throw err;
+  }
+}
+
+// The origin's response headers a client may see (origin_client.js decides which), in a new Headers.
+function forwardedResponseHeaders(res, { keepContentEncoding = false } = {}) {
+  const headers = new Headers();
+  for (const [n, v] of res.headers) {
+    if (isForwardableResponseHeader(n) || (keepContentEncoding && n === "content-encoding")) headers.append(n, v);
+  }
+  return headers;
+}
+
 // Fetches the key from the origin (GET, even for HEAD, so the result can be stored), decides
 // storability with the core, stores, and returns a shareable result:
 //   {kind: "response", status, headers (Headers, forwardable), body (Uint8Array), entry|null, shareable}
@@ -183,15 +205,7 @@ async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null
   const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
   const headers = upstreamHeaders(rc.request, { cacheable: true, validators });
-  const started = Date.now();
-  let res;
-  try {
-    res = await fetchOrigin(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
-  } catch (err) {
-    metrics.origin(Date.now() - started, false);
-    throw err;
-  }
-  metrics.origin(Date.now() - started, res.status < 500);
+  const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
 
   if (res.status === 304 && staleEntry) {
     metrics.revalidated();
@@ -217,9 +231,7 @@ async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null
 
   const buffered = await bufferBody(res, rc.cfg.maxCacheBodyBytes, rc.cfg.originTimeoutMs);
   if (buffered.stream) return { kind: "stream", response: res, stream: buffered.stream };
-  const forwardable = new Headers();
-  for (const [n, v] of res.headers) if (isForwardableResponseHeader(n)) forwardable.append(n, v);
-  const result = { kind: "response", status: res.status, headers: forwardable, body: buffered.body, entry: null, shareable: false };
+  const result = { kind: "response", status: res.status, headers: forwardedResponseHeaders(res), body: buffered.body, entry: null, shareable: false };
   const verdict = rc.core.decideResponse(decision, res, Date.now(), buffered.body.byteLength);
   if (verdict.storable) {
     result.entry = entryFromOrigin(rc, decision, result, verdict);
@@ -435,18 +447,15 @@ async function passThrough(rc, decision, { markBypass }) {
   }
   const init = { method: rc.request.method, headers: upstreamHeaders(rc.request, { cacheable: false }) };
   if (rc.request.method !== "GET" && rc.request.method !== "HEAD") init.body = rc.request.body;
-  const started = Date.now();
   let res;
   try {
-    res = await fetchOrigin(url, init, rc.cfg.originTimeoutMs);
-    metrics.origin(Date.now() - started, res.status < 500);
+    res = await fetchOriginCounted(url, init, rc.cfg.originTimeoutMs);
   } catch (err) {
-    metrics.origin(Date.now() - started, false);
     return originErrorResponse(rc, err);
   }
   rc.originStatus = res.status; // what the origin itself answered (auth verdicts are taken from this only)
-  const headers = new Headers();
-  for (const [n, v] of res.headers) if (isForwardableResponseHeader(n) || n === "content-encoding") headers.append(n, v);
+  // The body goes through as the origin encoded it, so its content-encoding goes with it.
+  const headers = forwardedResponseHeaders(res, { keepContentEncoding: true });
   if (markBypass) headers.set("cache-status", CACHE_STATUS.BYPASS);
   rc.stamp(headers);
   debugHeaders(rc, headers, decision);
@@ -460,6 +469,7 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
   const now = Date.now();
   metrics.request();
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
+  // Before any route, ops endpoints included: a worker that only sees health checks still reports.
   maybeFlushMetrics(env, ctx, now);
   const url = request.url;
   let core;

@@ -1,7 +1,7 @@
 // Endpoints the worker answers itself (the core's ServeLocal decisions): /health, and the cache
 // operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation (purge.js).
 import { ABI, coreStats } from "./core_bridge.js";
-import { controlStatus, maybeFlushMetrics, syncNow } from "./control_sync.js";
+import { controlStatus, syncNow } from "./control_sync.js";
 import { describeCounters, metrics } from "./metrics.js";
 import { handlePurge } from "./purge.js";
 import { jsonError, jsonResponse } from "./responses.js";
@@ -105,8 +105,6 @@ async function cacheMetrics(rc) {
 }
 
 export async function handleLocalRoute(rc, decision, extra) {
-  // Ops endpoints may flush too (cheap unless due): a worker that only sees health checks still reports.
-  if (rc.ctx && rc.env) maybeFlushMetrics(rc.env, rc.ctx);
   switch (decision.localRoute) {
     case ABI.LocalRoute.Health:
       return health(rc, extra);
