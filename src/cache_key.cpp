@@ -11,9 +11,16 @@ bool buildCacheKeyInto(const KeyParts& parts, size_t maxBytes, std::string& key)
   key.clear();
   key.reserve(size);
   key.append(parts.originBase).append(parts.path);
-  if (!parts.keyQuery.empty()) key.append(1, '?').append(parts.keyQuery);
+  // push_back, not append(1, c): that is a memset call in libc++.
+  if (!parts.keyQuery.empty()) {
+    key.push_back('?');
+    key.append(parts.keyQuery);
+  }
   for (const auto& [name, value] : parts.varyValues) {
-    key.append(1, '\n').append(name).append(1, ':').append(trimOws(value));
+    key.push_back('\n');
+    key.append(name);
+    key.push_back(':');
+    key.append(trimOws(value));
   }
   if (key.size() <= maxBytes) return false;
 
