@@ -132,6 +132,8 @@ class CoreInstance {
     this.u8 = new Uint8Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
+    // Where every decision's target goes: one view, not a subarray per request.
+    this.targetRegion = this.u8.subarray(this.scratch + ABI.kReqStrings, this.scratch + ABI.kScratchBytes);
   }
 
   readReport() {
@@ -187,8 +189,9 @@ class CoreInstance {
     u32.fill(ABI.kAbsent, lengths, lengths + ABI.kReqHeaderSlots);
     this.putF64(s, ABI.kReqNowMs, nowMs);
     this.putU32(s, ABI.kReqMethod, METHOD_CODES[method] || 0);
-    let cursor = this.putString(s + ABI.kReqStrings, target);
-    if (cursor < 0) return null; // larger than the scratch region: the caller answers 414
+    const encoded = encoder.encodeInto(target, this.targetRegion);
+    if (encoded.read < target.length) return null; // larger than the scratch region: the caller answers 414
+    let cursor = s + ABI.kReqStrings + encoded.written;
     this.putU32(s, ABI.kReqUrlLength, cursor - (s + ABI.kReqStrings));
     const reads = method === "OPTIONS" ? this.preflightHeaderReads : this.headerReads;
     const { slots, names, presenceOnly } = reads;
