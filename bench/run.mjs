@@ -199,7 +199,7 @@ async function scenarioStartup() {
 }
 
 async function scenarioDecision(originUrl) {
-  const variants = ["noop", "export", "decide", "decide-full", "evaluate", "headers-get-policy", "headers-get", "headers-iterate", "encode", "encode-ascii", "decode", "decode-ascii"];
+  const variants = ["noop", "export", "decide", "decide-no-runtime-headers", "decide-full", "evaluate", "headers-get-policy", "headers-get", "headers-iterate", "encode", "encode-ascii", "decode", "decode-ascii"];
   const fixture = await startWorkerTarget("decision-fixture", { originUrl, vars: { RATE_LIMIT: "off", ENVIRONMENT: "bench", VERSION: "bench" } });
   const out = { workerd: {}, node: null, clock: null, init: null };
   try {
