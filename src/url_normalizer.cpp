@@ -40,10 +40,13 @@ int decodeEscape(std::string_view s, size_t i) {
 }
 
 // Sizes `s` for a writer that fills every byte it keeps: resize would zero-fill first (a memset of three
-// times the URL per request, in the profile of the decision). libc++ (the shipped module) exposes the
-// primitive of C++23's resize_and_overwrite, as abseil's STLStringResizeUninitialized uses it.
+// times the URL per request, in the profile of the decision). C++23's resize_and_overwrite where the library
+// has it; before that libc++ (the shipped module's, 14) has its primitive, as abseil's
+// STLStringResizeUninitialized uses it (libc++ 22 removed it, and has resize_and_overwrite).
 void resizeForOverwrite(std::string& s, size_t n) {
-#if defined(_LIBCPP_VERSION)
+#if defined(__cpp_lib_string_resize_and_overwrite)
+  s.resize_and_overwrite(n, [](char*, size_t size) { return size; });
+#elif defined(_LIBCPP_VERSION) && _LIBCPP_VERSION < 220000
   s.__resize_default_init(n);
 #else
   s.resize(n);
@@ -283,6 +286,12 @@ UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& o
   error = normalizePath(target.substr(0, qm), url.path);
   if (error == UrlError::None && hasEncodedSeparatorTraversal(url.path)) error = UrlError::PathTraversal;
   if (error == UrlError::None && qm < target.size()) error = normalizeQuery(target.substr(qm + 1), opts, url);
+  if (error != UrlError::None) {
+    // The buffers were sized for the worst case and only partly written: nothing of them is kept.
+    url.path.clear();
+    url.originQuery.clear();
+    url.keyQuery.clear();
+  }
   return error;
 }
 

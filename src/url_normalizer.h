@@ -56,7 +56,7 @@ struct NormalizedUrl {
 std::vector<std::pair<std::string_view, std::string_view>> keyQueryParams(const NormalizedUrl& url);
 
 // Normalises into `out`, reusing its buffers (the per-request path: no allocation once they have grown).
-// On error `out` holds a partial result and must not be used.
+// On error `out` is emptied (its buffers keep their capacity).
 UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& opts, NormalizedUrl& out);
 
 struct UrlResult {
