@@ -6,7 +6,7 @@
 #include "cache_key.h"
 #include "market_calendar.h"
 #include "market_ttl.h"
-#include "rules_loader.h"
+#include "rule_matcher.h"
 #include "url_normalizer.h"
 
 namespace edge_cache {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "path_pattern.h"
+#include "rule_matcher.h"
 #include "rules.h"
 
 namespace edge_cache {
@@ -26,9 +27,5 @@ struct RulesLoadResult {
 
 // Never fails on any input (including invalid UTF-8 and deep nesting); collects every problem, not just the first.
 RulesLoadResult loadRules(std::string_view jsonText);
-
-// The first rule whose methods include `methodBit` and whose pattern matches `path` (normalised), or nullptr; `out`
-// holds its captures (empty when none matched). No allocation.
-const Rule* matchRule(const RulesConfig& cfg, uint32_t methodBit, std::string_view path, Captures& out);
 
 }  // namespace edge_cache
