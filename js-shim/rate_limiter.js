@@ -75,7 +75,7 @@ export async function clientIdentity(request, authInfo) {
 
 // IP identities, remembered: a client sends many requests, and a SHA-256 through WebCrypto costs more
 // CPU than a cache hit's own work. Only IPs are kept (tokens are never held, hashed or not, as keys).
-// Bounded: cleared when full.
+// Bounded: the oldest tenth is forgotten when full (bounded_map.js).
 const ipIdentities = new Map();
 const MAX_IP_IDENTITIES = 10_000;
 const MAX_IP_CHARS = 45; // the longest textual IPv6 address

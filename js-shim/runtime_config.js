@@ -38,7 +38,8 @@ export function runtimeConfig(env) {
     // Default: a quarter of the 128 MB isolate, leaving room for the Wasm memory and request buffers.
     memoryCacheBytes: intVar(env, "MEMORY_CACHE_BYTES", 32 * 1024 * 1024, { max: 96 * 1024 * 1024 }),
     // The shim streams bodies above it uncached, and the core is given the same figure (core_bridge.js).
-    maxCacheBodyBytes: intVar(env, "MAX_CACHE_BODY_BYTES", 2 * 1024 * 1024, { max: 25 * 1024 * 1024 }),
+    // At least 1: to the core 0 means "no limit", to the shim "no body", so "0" is invalid like "abc".
+    maxCacheBodyBytes: intVar(env, "MAX_CACHE_BODY_BYTES", 2 * 1024 * 1024, { min: 1, max: 25 * 1024 * 1024 }),
     cacheDoShards: intVar(env, "CACHE_DO_SHARDS", 1, { min: 1 }),
     kvDailyWriteLimit: intVar(env, "KV_DAILY_WRITE_LIMIT", 0),
     kvWriteAfterRequests: intVar(env, "KV_WRITE_AFTER_REQUESTS", DEFAULT_KV_WRITE_AFTER_REQUESTS),
