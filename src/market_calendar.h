@@ -48,7 +48,6 @@ int64_t fromNewYork(CivilDate date, int secondOfDay);
 // The NY calendar date of the instant: the market's "today".
 CivilDate marketDate(int64_t unixMs);
 
-
 enum class Holiday {
   None,
   NewYearsDay,
@@ -123,6 +122,8 @@ struct MarketState {
   int64_t nextRegularOpenMs;  // first 09:30 ET of a trading day strictly after now
   int64_t nextExtendedOpenMs; // first 04:00 ET of a trading day strictly after now (after the current session if open)
   int64_t currentCloseMs;     // end of the current extended session (20:00 or 17:00 ET), or 0 when not extendedOpen
+
+  bool operator==(const MarketState&) const = default;
 };
 MarketState marketStateAt(int64_t unixMs);
 // The first instant after unixMs at which marketStateAt may answer differently: the next of today's

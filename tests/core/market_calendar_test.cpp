@@ -556,14 +556,6 @@ TEST_CASE("marketStateAt") {
   }
 }
 
-namespace {
-bool sameState(const MarketState& a, const MarketState& b) {
-  return a.session == b.session && a.marketDate == b.marketDate && a.regularOpen == b.regularOpen &&
-         a.extendedOpen == b.extendedOpen && a.nextRegularOpenMs == b.nextRegularOpenMs &&
-         a.nextExtendedOpenMs == b.nextExtendedOpenMs && a.currentCloseMs == b.currentCloseMs;
-}
-}  // namespace
-
 TEST_CASE("marketStateChangesAfter: the next session boundary or midnight") {
   struct Case {
     std::string label;
@@ -598,7 +590,7 @@ TEST_CASE("MarketStateMemo agrees with marketStateAt, minute by minute and at ev
     const int64_t from = fromNewYork(start, 0);
     for (int64_t t = from; t < from + 7 * 24 * kHourMs; t += 60'000 - 7) {
       CAPTURE(t);
-      CHECK(sameState(memo.at(t), marketStateAt(t)));
+      CHECK(memo.at(t) == marketStateAt(t));
     }
     // Each boundary, from just before, at, and just after; and going back in time.
     for (int64_t t = from; t < from + 7 * 24 * kHourMs;) {
@@ -606,14 +598,14 @@ TEST_CASE("MarketStateMemo agrees with marketStateAt, minute by minute and at ev
       CHECK(b > t);
       for (int64_t x : {b - 1, b, b + 1, b - 1}) {
         CAPTURE(x);
-        CHECK(sameState(memo.at(x), marketStateAt(x)));
+        CHECK(memo.at(x) == marketStateAt(x));
       }
       t = b;
     }
   }
-  CHECK(sameState(memo.at(INT64_MAX), marketStateAt(INT64_MAX)));
-  CHECK(sameState(memo.at(INT64_MIN), marketStateAt(INT64_MIN)));
-  CHECK(sameState(memo.at(0), marketStateAt(0)));
+  CHECK(memo.at(INT64_MAX) == marketStateAt(INT64_MAX));
+  CHECK(memo.at(INT64_MIN) == marketStateAt(INT64_MIN));
+  CHECK(memo.at(0) == marketStateAt(0));
 }
 
 TEST_CASE("marketStateAt with literal instants and sub-second precision") {
