@@ -1,13 +1,11 @@
 // Starts `wrangler dev -c wrangler.dev.toml` on a free 127.0.0.1 port, as a user runs it, with
 // `--var NAME:value` overrides, and waits until /health answers. Used by the black-box tests.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root } from "./harness.mjs";
+import { root, tempDir } from "./harness.mjs";
 
-export function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -22,7 +20,7 @@ export function freePort() {
 export async function startWranglerDev({ vars = {}, timeoutMs = 90_000 } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const home = mkdtempSync(join(tmpdir(), "edge-cache-wrangler-"));
+  const { dir: home, remove: removeHome } = tempDir("edge-cache-wrangler-");
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(join(root, "node_modules/.bin/wrangler"), [
     "dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", String(port),
@@ -43,7 +41,7 @@ export async function startWranglerDev({ vars = {}, timeoutMs = 90_000 } = {}) {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    rmSync(home, { recursive: true, force: true });
+    removeHome();
   }
 
   const deadline = Date.now() + timeoutMs;
