@@ -28,6 +28,7 @@ import {
 } from "./lib/trace.mjs";
 import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
 import { REFERENCE_DAY, classifyPath, marketDateOf, nextTradingDay, planReferenceDay, summarizePlan } from "./lib/reference_day.mjs";
+import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "../js-shim/tiers/kv_admission.js";
 
 // ---- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -75,6 +76,8 @@ const results = {
 // limiter off — a load generator is one client on one IP and would be limited (429) after the first
 // few hundred requests; the limiter's own cost is measured separately ("project+ratelimit").
 const PROJECT_VARS = { RATE_LIMIT: "off" };
+// The shipped rules (config/cache-rules.json), read once: scenarios derive their overrides from them.
+const SHIPPED_RULES = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
 
 // A copy of the rules whose rate limits cannot trigger during a bench run.
 function unlimitedRateLimits(rules) {
@@ -287,7 +290,7 @@ async function scenarioThroughput(origin) {
   const mixedPaths = requestSequence(urls, 4000, { uncacheableShare: 0.1, seed: 43 });
   const targets = {};
   // Extra, measured in hit-heavy only: the project with its rate limiter on (limits raised so that nothing is limited: the cost of the check itself).
-  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const rules = SHIPPED_RULES;
   const specs = [
     { name: "project", kind: "project", vars: PROJECT_VARS },
     { name: "plain-js", kind: "plain-js" },
@@ -460,7 +463,7 @@ async function traceRun(kind, origin, rules, failMode) {
 }
 
 async function scenarioTraces(origin) {
-  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const rules = SHIPPED_RULES;
   const offload = [];
   const down = [];
   const modes = ["down", "500"];
@@ -523,7 +526,6 @@ async function scenarioTraces(origin) {
 // then sees that date as "today", and entries stored on earlier days are as old as they would be.
 // One Miniflare is one location: see BENCHMARKS.md for what several locations add.
 const KV_CONCURRENCY = Number(value("--kv-concurrency", 16));
-const DAY_MS = 86_400_000;
 
 async function listKv(kv) {
   const keys = new Map();
@@ -576,17 +578,19 @@ async function replayInOrder(baseUrl, requests, concurrency) {
 }
 
 // Waits until the worker's background writes (ctx.waitUntil) have landed: the write counter and the
-// namespace's key count unchanged over a few readings.
+// namespace's key count unchanged over a few readings. Returns the last reading: {metrics, keys}.
 async function settleKv(target, kv) {
   let last = null;
   let stable = 0;
+  let reading;
   for (let i = 0; i < 100 && stable < 3; i++) {
     await new Promise((res) => setTimeout(res, 200));
-    const m = await (await fetch(`${target.url}/api/v1/cache/metrics`)).json();
-    const now = `${m.writes?.kv}/${(await listKv(kv)).size}`;
+    reading = { metrics: await (await fetch(`${target.url}/api/v1/cache/metrics`)).json(), keys: await listKv(kv) };
+    const now = `${reading.metrics.writes?.kv}/${reading.keys.size}`;
     stable = now === last ? stable + 1 : 0;
     last = now;
   }
+  return reading;
 }
 
 async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvClasses }) {
@@ -604,10 +608,8 @@ async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvC
     await origin.reset();
     const dayStartMs = Date.now() + (clockOffsetMs || 0); // the worker's clock
     const { results: observed, wallMs } = await replayInOrder(target.url, plan.requests, KV_CONCURRENCY);
-    await settleKv(target, kv);
+    const { metrics, keys: after } = await settleKv(target, kv);
     const clockEndDate = marketDateOf(Date.now() + (clockOffsetMs || 0));
-    const metrics = await (await fetch(`${target.url}/api/v1/cache/metrics`)).json();
-    const after = await listKv(kv);
     const originStats = await origin.stats();
 
     // KV: keys stored during this day (stored-at metadata in the worker's clock), new vs rewritten.
@@ -620,32 +622,31 @@ async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvC
     const rows = plan.requests.map((r, i) => ({ ...r, ...observed[i] }));
     const classMismatches = rows.filter((r) => r.workerClass && r.workerClass !== r.cls);
     const byClass = {};
+    const classRow = (cls) => (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 });
     for (const r of rows) {
-      const cls = r.workerClass || r.cls;
-      const c = (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 });
+      const c = classRow(r.workerClass || r.cls);
       c.requests++;
       c.keys.add(r.key || r.path);
       if (r.tier === "kv") c.hitsKv++;
     }
-    for (const [cls, n] of Object.entries(kvWritesByClass)) (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 }).kvWrites = n;
-    for (const [path, n] of Object.entries(originStats.byPath)) {
-      const cls = classifyPath(path, marketDate);
-      (byClass[cls] ||= { requests: 0, keys: new Set(), hitsKv: 0, kvWrites: 0, originRequests: 0 }).originRequests += n;
-    }
+    for (const [cls, n] of Object.entries(kvWritesByClass)) classRow(cls).kvWrites = n;
+    for (const [path, n] of Object.entries(originStats.byPath)) classRow(classifyPath(path, marketDate)).originRequests += n;
     // KV-class keys the origin was asked for more than once today (each such fetch stores, i.e. writes, again).
     const refetched = Object.entries(originStats.byPath).filter(([path, n]) => n > 1 && kvClasses.includes(classifyPath(path, marketDate)));
-    // The model's expectation: each KV-class key requested today and not already in KV is written once.
-    const kvClassKeys = new Set(rows.filter((r) => kvClasses.includes(r.workerClass || r.cls)).map((r) => r.key || r.path));
-    const alreadyInKv = [...kvClassKeys].filter((k) => before.has(k)).length;
-    // What-if (computed from the plan, not measured): write a key to KV only when it is requested a second
-    // time in the day at this location.
-    const perKey = new Map();
+    // The model (from the plan, not measured): a KV-class key not already in KV is written once, when it has
+    // been requested KV_WRITE_AFTER_REQUESTS times in the day at this location (tiers/kv_admission.js).
+    const writeAfter = Number(vars.KV_WRITE_AFTER_REQUESTS ?? DEFAULT_KV_WRITE_AFTER_REQUESTS);
+    const kvClassKeys = new Map(); // key → {cls, n: requests today}
     for (const r of rows) {
       const cls = r.workerClass || r.cls;
+      if (!kvClasses.includes(cls)) continue;
       const key = r.key || r.path;
-      if (kvClasses.includes(cls) && !before.has(key)) perKey.set(key, { cls, n: (perKey.get(key)?.n || 0) + 1 });
+      const k = kvClassKeys.get(key);
+      if (k) k.n++;
+      else kvClassKeys.set(key, { cls, n: 1 });
     }
-    const admitted = [...perKey.values()].filter((k) => k.n >= 2);
+    const alreadyInKv = [...kvClassKeys.keys()].filter((k) => before.has(k)).length;
+    const expected = [...kvClassKeys].filter(([key, k]) => !before.has(key) && k.n >= writeAfter).map(([, k]) => k);
     return {
       marketDate,
       previousMarketDate: plan.previousMarketDate,
@@ -683,11 +684,11 @@ async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvC
         rewrittenKeys: written.filter(([k]) => before.has(k)).length,
         writesByClass: kvWritesByClass,
         bytesWritten: bytes,
-        expected: kvClassKeys.size - alreadyInKv,
+        expected: expected.length,
+        expectedByClass: countBy(expected, (k) => k.cls),
+        writeAfterRequests: writeAfter,
         kvClassKeysRequested: kvClassKeys.size,
         kvClassKeysAlreadyInKv: alreadyInKv,
-        whatIfSecondRequestAdmission: admitted.length,
-        whatIfSecondRequestAdmissionByClass: countBy(admitted, (k) => k.cls),
       },
       workerLogLines: target.logs.lines,
       workerLogTail: target.logs.lines ? target.logs.tail.slice(-3) : [],
@@ -698,7 +699,7 @@ async function kvDay(origin, { marketDate, users, clockOffsetMs, persistDir, kvC
 }
 
 async function scenarioKvDay(origin) {
-  const rules = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
+  const rules = SHIPPED_RULES;
   const kvClasses = Object.entries(rules.classes).filter(([, c]) => (c.tiers || []).includes("kv")).map(([name]) => name);
   const users = Number(value("--kv-users", REFERENCE_DAY.USERS));
   // Day 1 is today's market date (the worker's real clock); days 2..N the following market dates, the
@@ -709,7 +710,8 @@ async function scenarioKvDay(origin) {
   while (schedule.length < dayCount) {
     const [prevDate, prevOffset] = schedule.at(-1);
     const date = nextTradingDay(prevDate);
-    let offset = prevOffset + Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${prevDate}T00:00:00Z`)) / DAY_MS) * DAY_MS;
+    // Both are UTC midnights: their difference is whole days.
+    let offset = prevOffset + (Date.parse(`${date}T00:00:00Z`) - Date.parse(`${prevDate}T00:00:00Z`));
     for (const adjust of [0, 3_600_000, -3_600_000]) {
       if (marketDateOf(now + offset + adjust) === date) {
         offset += adjust;
@@ -826,9 +828,9 @@ function report() {
   if (S.kvday) {
     const K = S.kvday;
     lines.push(`\nKV writes per day (issue #5; target < 50): the reference day, ${K.users} users, through the worker with KV as its shared tier; day 2.. = the same users on the next market dates`);
-    lines.push(table(["day", "market date", "requests", "KV writes", "worker counter", "keys stored", ...K.kvClasses.map((c) => `${c} keys`), "MB written", "KV hits", "origin req", "of which KV classes", "2nd-request what-if"],
+    lines.push(table(["day", "market date", "requests", "KV writes", "worker counter", "keys stored", ...K.kvClasses.map((c) => `${c} keys`), "MB written", "KV hits", "origin req", "of which KV classes", "model"],
       K.days.map((d, i) => [i + 1, d.marketDate, d.requests, d.kv.writes, d.kv.writesMetric, d.kv.writtenKeys, ...K.kvClasses.map((c) => d.kv.writesByClass[c] || 0),
-        fmt(d.kv.bytesWritten / 1e6, 1), d.hitTiers.kv || 0, d.originRequests, d.kvClassOriginRequests, d.kv.whatIfSecondRequestAdmission])));
+        fmt(d.kv.bytesWritten / 1e6, 1), d.hitTiers.kv || 0, d.originRequests, d.kvClassOriginRequests, d.kv.expected])));
     for (const [i, d] of K.days.entries()) {
       if (i > 1 && i < K.days.length - 1) continue; // days 1, 2 and the last
       lines.push(`day ${i + 1} (${d.marketDate}) by class (the class the worker applied; origin requests are lower bounds for short TTLs: the day is compressed)`);
