@@ -34,7 +34,6 @@ export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {
   return true;
 }
 
-
 // Flushes now (awaitable: scheduled() and the metrics endpoint use it). Syncs are serialised so two
 // overlapping flushes never send the same delta twice. Resolves to the control object's answer, or
 // null when there is no control object or it failed (the failure is logged and counted; the delta

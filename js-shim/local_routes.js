@@ -14,7 +14,6 @@ export { secretsEqual } from "./admin_auth.js";
 // The shared tier's health probe must not hold an ops endpoint hostage.
 const PROBE_TIMEOUT_MS = 2000;
 
-
 function rulesStatus(core) {
   const r = core.report?.rules;
   return r ? { status: r.status, source: r.source, digest: r.digest, problems: r.problems } : { status: "unavailable" };

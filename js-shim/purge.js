@@ -21,7 +21,6 @@ const MAX_TAGS = 100;
 const MAX_STRING = 2048;
 const TIMEOUT_MS = 10_000;
 
-
 // Reads at most `limit` bytes: a body without (or with a lying) Content-Length is cut off, not buffered.
 async function readCapped(request, limit) {
   if (!request.body) return { text: "" };

@@ -170,7 +170,6 @@ function hasLimit(limits) {
   return Boolean(limits && (limits.perMinute || limits.perDay));
 }
 
-
 function failOpen(reason, err) {
   stats.failedOpen++;
   metrics.tierError("rateLimiter");

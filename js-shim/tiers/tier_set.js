@@ -16,7 +16,6 @@ const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.
 const SHARED_TIMEOUT_MS = 1500;
 const EDGE_TIMEOUT_MS = 1000;
 
-
 const tierSets = new WeakMap();
 
 // The tier set for this env, host and core instance, built once and reused (the memory tier inside is
