@@ -65,14 +65,31 @@ struct Parser {
     else field = v;
   }
 
+  // A qualified no-cache/private adds its field names; a bare or broken one applies to the whole response.
+  static void noteFields(bool qualified, const std::string& value, bool& sawQualified, bool& whole, std::string& fields) {
+    if (!qualified) {
+      whole = true;
+      return;
+    }
+    sawQualified = true;
+    if (!fields.empty()) fields.push_back(',');
+    for (char c : value) fields.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+
   void apply(Dir dir, bool ok, bool hasValue, const std::string& value) {
     if (!ok) cc.malformed = true;
     const bool relaxingOk = ok && !hasValue;
     switch (dir) {
       case Dir::Unknown: return;
       case Dir::NoStore: cc.noStore = true; break;
-      case Dir::NoCache: cc.noCache = true; cc.noCacheQualified |= ok && hasValue; return;
-      case Dir::Private: cc.isPrivate = true; cc.privateQualified |= ok && hasValue; return;
+      case Dir::NoCache:
+        cc.noCache = true;
+        noteFields(ok && hasValue, value, cc.noCacheQualified, cc.noCacheWhole, cc.noCacheFields);
+        return;
+      case Dir::Private:
+        cc.isPrivate = true;
+        noteFields(ok && hasValue, value, cc.privateQualified, cc.privateWhole, cc.privateFields);
+        return;
       case Dir::MustRevalidate: cc.mustRevalidate = true; break;
       case Dir::ProxyRevalidate: cc.proxyRevalidate = true; break;
       case Dir::NoTransform: cc.noTransform = true; break;

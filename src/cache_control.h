@@ -3,6 +3,7 @@
 // which directive wins, and how `malformed` is acted on, is cache policy's job.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace edge_cache {
@@ -22,6 +23,12 @@ struct CacheControl {
   // no-cache="field", private="field" (quoted or token form) seen at least once: policy treats them as
   // unqualified (conservative), they are only flagged here. noCache / isPrivate are set as well.
   bool noCacheQualified = false, privateQualified = false;
+  // Whether no-cache / private also appeared without field names (or in a broken element): then the
+  // directive applies to the whole response, whatever fields other occurrences name.
+  bool noCacheWhole = false, privateWhole = false;
+  // The field names of the qualified forms, lower-cased and comma-joined in order (a HeaderList parses them):
+  // a shared cache may store such a response without those fields (RFC 9111 §5.2.2.4, §5.2.2.7).
+  std::string noCacheFields, privateFields;
   bool malformed = false;    // any directive was malformed/duplicated-conflicting; parsing continues
   bool present = false;      // at least one element started with a directive name (known or not)
 };

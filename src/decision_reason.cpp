@@ -51,6 +51,13 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "entry:stale-if-error",
     "entry:expired",
     "rule:recent-past-date",
+    "store:heuristic",
+    "store:to-revalidate",
+    "entry:too-large",
+    "origin:must-understand",
+    "origin:status-invalid",
+    "credentials:not-shared",
+    "entry:variant-mismatch",
 };
 }  // namespace
 

@@ -59,6 +59,14 @@ enum class Reason : uint32_t {
   EntryExpired,
   // Request decision (appended: codes above are stable)
   RuleRecentPastDate,      // a past date within the rule's pastDate.recent window chose the recent class
+  // Response verdict (appended)
+  StoreHeuristic,          // stored with heuristic freshness (a tenth of the time since Last-Modified)
+  StoreToRevalidate,       // stored stale, to be revalidated with its validators before every use
+  EntryTooLarge,           // body and stored header fields together exceed the entry size limit
+  OriginMustUnderstand,    // must-understand on a status this cache does not implement
+  OriginStatusInvalid,     // not a final status (1xx) or outside 100-599
+  CredentialsNotShared,    // a credentialed request's response without public / s-maxage / must-revalidate
+  EntryVariantMismatch,    // the entry answered other values of the fields its Vary names
   Count
 };
 

@@ -34,16 +34,23 @@ bool fitsLimits(const EntryMeta& m, uint8_t version) {
     if (!fitsString(name) || !fitsString(value)) return false;
   if (version < 2) return true;
   if (!fitsString(m.key) || m.tags.size() > kEnvelopeMaxTags) return false;
-  return std::all_of(m.tags.begin(), m.tags.end(), fitsString);
+  if (!std::all_of(m.tags.begin(), m.tags.end(), fitsString)) return false;
+  if (version < 3) return true;
+  if (m.variant.size() > kEnvelopeMaxVariantHeaders) return false;
+  for (const auto& [name, value] : m.variant)
+    if (!fitsString(name) || !fitsString(value)) return false;
+  return true;
 }
 
-// Shared by both versions: v2 is v1 with ttlClass after the fixed fields and tags + key after the headers.
+// Shared by every version: v2 is v1 with ttlClass after the fixed fields and tags + key after the headers; v3 is
+// v2 with initialAgeS after ttlClass and the variant fields after the key.
 std::optional<std::string> encodeHeader(const EntryMeta& m, uint8_t version, size_t bodyLength, uint32_t bodyCrc,
                                         size_t reserveExtra) {
   if (!fitsLimits(m, version) || bodyLength > kEnvelopeMaxBodyBytes) return std::nullopt;
   size_t size = 64 + m.etag.size() + m.lastModified.size() + m.key.size();
   for (const auto& [name, value] : m.headers) size += 4 + name.size() + value.size();
   for (const auto& tag : m.tags) size += 2 + tag.size();
+  for (const auto& [name, value] : m.variant) size += 4 + name.size() + value.size();
   std::string out;
   out.reserve(size + reserveExtra);
   out.append(kMagic);
@@ -55,6 +62,7 @@ std::optional<std::string> encodeHeader(const EntryMeta& m, uint8_t version, siz
   putInt(out, m.staleWhileRevalidateS);
   putInt(out, m.staleIfErrorS);
   if (version >= 2) putInt(out, m.ttlClass);
+  if (version >= 3) putInt(out, m.initialAgeS);
   putString(out, m.etag);
   putString(out, m.lastModified);
   putInt(out, static_cast<uint16_t>(m.headers.size()));
@@ -66,6 +74,13 @@ std::optional<std::string> encodeHeader(const EntryMeta& m, uint8_t version, siz
     putInt(out, static_cast<uint16_t>(m.tags.size()));
     for (const auto& tag : m.tags) putString(out, tag);
     putString(out, m.key);
+  }
+  if (version >= 3) {
+    putInt(out, static_cast<uint16_t>(m.variant.size()));
+    for (const auto& [name, value] : m.variant) {
+      putString(out, name);
+      putString(out, value);
+    }
   }
   putInt(out, static_cast<uint32_t>(bodyLength));
   putInt(out, bodyCrc);
@@ -141,6 +156,10 @@ std::optional<std::string> encodeEntryHeader(const EntryMeta& meta, uint32_t bod
   return encodeHeader(meta, kEnvelopeCurrentVersion, bodyLength, bodyCrc32, 0);
 }
 
+std::optional<std::string> encodeEntryV2(const EntryMeta& meta, std::string_view body) {
+  return encodeWithBody(meta, 2, body);
+}
+
 std::optional<std::string> encodeEntryV1(const EntryMeta& meta, std::string_view body) {
   return encodeWithBody(meta, 1, body);
 }
@@ -151,7 +170,7 @@ DecodeResult decodeEntry(std::string_view bytes) {
   if (bytes.substr(0, magicSeen) != kMagic.substr(0, magicSeen)) return failure(EnvelopeError::BadMagic);
   if (bytes.size() < 4) return failure(EnvelopeError::Truncated);
   const auto version = static_cast<uint8_t>(bytes[3]);
-  if (version != 1 && version != 2) return failure(EnvelopeError::UnknownVersion);
+  if (version < 1 || version > 3) return failure(EnvelopeError::UnknownVersion);
   if (bytes.size() < kPrefixBytes) return failure(EnvelopeError::Truncated);
 
   Reader prefix{bytes, 4, kPrefixBytes};
@@ -174,6 +193,7 @@ DecodeResult decodeEntry(std::string_view bytes) {
   m.staleWhileRevalidateS = r.num<uint32_t>();
   m.staleIfErrorS = r.num<uint32_t>();
   if (version >= 2) m.ttlClass = r.num<uint16_t>();
+  if (version >= 3) m.initialAgeS = r.num<uint32_t>();
   m.etag = r.str();
   m.lastModified = r.str();
   const size_t headerCount = r.num<uint16_t>();
@@ -188,6 +208,15 @@ DecodeResult decodeEntry(std::string_view bytes) {
     if (tagCount > kEnvelopeMaxTags) return failure(EnvelopeError::FieldTooLarge);
     for (size_t i = 0; i < tagCount && r.ok; ++i) m.tags.push_back(r.str());
     m.key = r.str();
+  }
+  if (version >= 3) {
+    const size_t variantCount = r.num<uint16_t>();
+    if (variantCount > kEnvelopeMaxVariantHeaders) return failure(EnvelopeError::FieldTooLarge);
+    for (size_t i = 0; i < variantCount && r.ok; ++i) {
+      std::string name = r.str();
+      std::string value = r.str();
+      m.variant.emplace_back(std::move(name), std::move(value));
+    }
   }
   d.bodyLength = r.num<uint32_t>();
   const uint32_t bodyCrc = r.num<uint32_t>();

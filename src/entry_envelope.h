@@ -20,11 +20,19 @@ struct EntryMeta {
   uint32_t ttlS = 0;               // freshness lifetime
   uint32_t staleWhileRevalidateS = 0;
   uint32_t staleIfErrorS = 0;
-  uint16_t ttlClass = 0;           // index of the TTL class that produced it (v2 only; 0 when decoded from v1)
+  uint16_t ttlClass = 0;           // index of the TTL class that produced it (v2+; 0 when decoded from v1)
+  // How old the response already was when stored (RFC 9111 §4.2.3, v3+; 0 when decoded from v1/v2): a hit
+  // reports this plus its time in the cache as Age.
+  uint32_t initialAgeS = 0;
   std::string etag, lastModified;  // validators, may be empty
-  std::vector<std::pair<std::string, std::string>> headers;  // response headers worth keeping, lower-case names
-  std::vector<std::string> tags;   // purge tags (v2 only)
-  std::string key;                 // cache key the entry was stored under (v2 only): guards against key-hash collisions
+  // The origin's end-to-end header fields as stored (v3: all of them the policy keeps; v1/v2: ten names),
+  // lower-case names.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::string> tags;   // purge tags (v2+)
+  std::string key;                 // cache key the entry was stored under (v2+): guards against key-hash collisions
+  // The request header fields the response varies on and their values in the request that fetched it
+  // (v3+; lower-case names): a later request is served this entry only with the same values.
+  std::vector<std::pair<std::string, std::string>> variant;
 };
 
 // The numeric values are the codes ec_decode_entry (src/abi/wasm_exports.cpp) hands the shim: append, never reorder.
@@ -43,11 +51,12 @@ enum class EnvelopeError {
 // "envelope:header-checksum", "envelope:body-checksum", "envelope:length-mismatch", "envelope:field-too-large".
 std::string_view envelopeErrorName(EnvelopeError e);
 
-inline constexpr uint8_t kEnvelopeCurrentVersion = 2;
+inline constexpr uint8_t kEnvelopeCurrentVersion = 3;
 // Format limits, enforced by the encoders (nullopt) and the decoder (FieldTooLarge). A string's length is a u16,
 // so "64 KiB" means at most 65535 bytes.
 inline constexpr size_t kEnvelopeMaxStringBytes = 0xFFFF;
-inline constexpr size_t kEnvelopeMaxHeaders = 64;
+inline constexpr size_t kEnvelopeMaxHeaders = 128;
+inline constexpr size_t kEnvelopeMaxVariantHeaders = 16;
 inline constexpr size_t kEnvelopeMaxTags = 32;
 inline constexpr size_t kEnvelopeMaxBodyBytes = size_t{64} << 20;
 
@@ -72,11 +81,13 @@ struct DecodeResult {
 };
 
 // Validates magic, version, header CRC, lengths and the body CRC; the body is bytes.substr(bodyOffset, bodyLength).
-// Reads v1 and v2. Any error means "treat as a miss": the bytes are corrupt, foreign, or from a newer release.
-// For v2 the caller must still compare meta.key with the key it looked up (v1 entries carry no key).
+// Reads v1, v2 and v3. Any error means "treat as a miss": the bytes are corrupt, foreign, or from a newer release.
+// For v2+ the caller must still compare meta.key with the key it looked up (v1 entries carry no key).
 DecodeResult decodeEntry(std::string_view bytes);
 
-// v1 encoder, kept so tests (and a rollback) can produce previous-version bytes. Ignores ttlClass, tags and key.
+// Encoders of the previous versions, kept so tests can produce the bytes a previous release stored.
+// v2 ignores initialAgeS and variant; v1 also ttlClass, tags and key.
+std::optional<std::string> encodeEntryV2(const EntryMeta& meta, std::string_view body);
 std::optional<std::string> encodeEntryV1(const EntryMeta& meta, std::string_view body);
 
 }  // namespace edge_cache

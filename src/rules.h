@@ -55,7 +55,15 @@ struct TtlClass {
   bool marketAware = false;    // REALTIME: short ttl while trading, fresh until next open when closed
   uint32_t closedMaxTtlS = 0;  // cap for the closed-market freshness of marketAware classes (> 0 for them)
   bool followOrigin = false;   // use the origin's Cache-Control (ORIGIN class)
+  // followOrigin only: an origin response without explicit freshness but with Last-Modified is fresh for a
+  // tenth of its age at the origin (RFC 9111 §4.2.2), at most heuristicMaxTtlS.
+  bool heuristicFreshness = false;
+  uint32_t heuristicMaxTtlS = 0;
 };
+
+// The longest heuristic freshness unless a class says otherwise: a day, as RFC 9111 §4.2.2 advises (beyond it
+// clients were once warned).
+inline constexpr uint32_t kDefaultHeuristicMaxTtlS = 86400;
 
 // The longest "recent" window a rule's pastDate may name, in trading days (six weeks of trading).
 inline constexpr uint16_t kMaxRecentTradingDays = 30;

@@ -30,7 +30,8 @@ constexpr uint32_t kMaxKeyBytes = 512;  // KV's key limit
 constexpr std::string_view kTopFields[] = {"version", "classes", "default", "keys",      "limits",
                                            "market",  "rules",   "warm",    "rateLimits"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
-                                             "tiers", "marketAware",          "closedMaxTtl", "followOrigin"};
+                                             "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
+                                             "heuristic", "heuristicMaxTtl"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
 constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
@@ -430,6 +431,10 @@ class Loader {
     const auto marketAware = flag("marketAware");
     const auto closedMax = duration("closedMaxTtl");
     const auto followOrigin = flag("followOrigin");
+    const bool hasHeuristic = find(body, "heuristic") != nullptr;
+    const auto heuristic = hasHeuristic ? flag("heuristic") : std::optional<bool>(true);
+    const bool hasHeuristicMax = find(body, "heuristicMaxTtl") != nullptr;
+    const auto heuristicMax = hasHeuristicMax ? duration("heuristicMaxTtl") : std::optional<uint32_t>(kDefaultHeuristicMaxTtlS);
     const bool hasTtl = find(body, "ttl") != nullptr;
     const bool hasClosedMax = find(body, "closedMaxTtl") != nullptr;
     if (followOrigin == true && hasTtl)
@@ -450,6 +455,12 @@ class Loader {
     } else if (marketAware == false && hasClosedMax) {
       problem(child(ptr, "closedMaxTtl"), "applies only to marketAware classes");
     }
+
+    // Heuristic freshness is how a cache treats an origin that said nothing: only followOrigin classes ask.
+    if (followOrigin == false && (hasHeuristic || hasHeuristicMax))
+      problem(child(ptr, hasHeuristic ? "heuristic" : "heuristicMaxTtl"), "applies only to followOrigin classes");
+    if (heuristic == false && hasHeuristicMax)
+      problem(child(ptr, "heuristicMaxTtl"), "has no effect: \"heuristic\" is false");
 
     // A class that is never stored must not look as if it were.
     if (followOrigin && ttl && tiers) {
@@ -473,6 +484,8 @@ class Loader {
     c.marketAware = marketAware.value_or(false);
     c.closedMaxTtlS = closedMax.value_or(0);
     c.followOrigin = followOrigin.value_or(false);
+    c.heuristicFreshness = c.followOrigin && heuristic.value_or(true);
+    c.heuristicMaxTtlS = heuristicMax.value_or(kDefaultHeuristicMaxTtlS);
     return c;
   }
 

@@ -11,7 +11,8 @@
 //   result  (ec_result_ptr,  kResultBytes):  written by the core, read by JS
 // Offsets are in bytes from the start of the region; u32 and f64 slots are naturally aligned.
 // A string table is "lengths in fixed slots + bytes packed in slot order from a strings offset";
-// an absent optional string has length kAbsent.
+// an absent optional string has length kAbsent. A field list is packed as count × (u32 name length, name,
+// u32 value length, value), the u32s unaligned (src/abi/abi_codec.h reads and writes both forms).
 //
 // Calls (all exports are in src/abi/wasm_exports.cpp):
 //   ec_abi_version() -> u32
@@ -23,7 +24,10 @@
 //   ec_shard_for_key(len) -> u32                  key (UTF-8, at scratch offset 0) → its Durable Object
 //                                                 shard; asked only by requests that reach that tier
 //   ec_decide_response() -> u32 storable (0|1)    ResponseFacts in scratch → StoreDecision in result
+//   ec_merge_not_modified() -> NotModifiedMatch   stored fields + a 304's fields → the merged fields in result
+//   ec_decide_invalidation() -> u32 records       an unsafe request's outcome → purge records in result
 //   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
+//   ec_parse_interim(ptr, len) -> InterimError    bytes after an interim (1xx) head → the final response
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
 //   ec_decode_entry(ptr, len) -> u32 error        envelope bytes → DecodedEntry in result
 //   ec_selftest_trap()                            traps on purpose (tests of the shim's recovery)
@@ -32,7 +36,7 @@
 
 namespace edge_cache::abi {
 
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 inline constexpr uint32_t kAbsent = 0xFFFFFFFF;
 inline constexpr uint32_t kNone = 0xFFFFFFFF;
 inline constexpr uint32_t kScratchBytes = 65536;
@@ -120,7 +124,7 @@ enum class DecisionFlag : uint32_t {
 enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };
 
 // ---- ec_decide_response: ResponseFacts (scratch) ----------------------------------------------
-inline constexpr uint32_t kResNowMs = 0;             // f64
+inline constexpr uint32_t kResNowMs = 0;             // f64: when the response arrived
 inline constexpr uint32_t kResStatus = 8;
 inline constexpr uint32_t kResClass = 12;            // from the Decision
 inline constexpr uint32_t kResRule = 16;
@@ -131,10 +135,23 @@ inline constexpr uint32_t kResStaleIfErrorS = 32;
 inline constexpr uint32_t kResNegativeTtlS = 36;
 inline constexpr uint32_t kResTiers = 40;
 inline constexpr uint32_t kResBodyLength = 44;       // kAbsent when unknown (streamed)
-inline constexpr uint32_t kResHeaderLengths = 48;    // u32[kResHeaderSlots]
-inline constexpr uint32_t kResHeaderSlots = 12;
-inline constexpr uint32_t kResStrings = 128;
+inline constexpr uint32_t kResRequestTimeMs = 48;    // f64: when the request that got it was sent (0 = now)
+inline constexpr uint32_t kResOptions = 56;          // ResponseOption bits
+inline constexpr uint32_t kResFieldCount = 60;       // the response's header fields, all of them, in order
+inline constexpr uint32_t kResFields = 64;           // packed field list
+// More fields than this (or than fit the scratch region) and the response is not stored.
+inline constexpr uint32_t kMaxResponseFields = 4096;
 
+enum class ResponseOption : uint32_t {
+  // The origin's body object goes to the client as is (a pass-through): the runtime encodes it again per
+  // Content-Encoding, so that field is forwarded. Buffered bodies are decoded: it is dropped.
+  KeepContentEncoding = 1,
+  // The body is streamed to the client uncached (larger than the buffer): never stored.
+  Streamed = 2,
+};
+
+// Response header slots the policy reads by name (src/response_policy.h kResponseSlotNames), filled by the core
+// from the field list.
 enum class ResponseHeader : uint32_t {
   CacheControl = 0,
   CdnCacheControl = 1,
@@ -149,6 +166,7 @@ enum class ResponseHeader : uint32_t {
   Pragma = 10,
   ContentRange = 11,
 };
+inline constexpr uint32_t kResHeaderSlots = 12;
 
 // StoreDecision (result)
 inline constexpr uint32_t kStoreStorable = 0;
@@ -157,7 +175,60 @@ inline constexpr uint32_t kStoreTtlS = 8;
 inline constexpr uint32_t kStoreStaleWhileRevalidateS = 12;
 inline constexpr uint32_t kStoreStaleIfErrorS = 16;
 inline constexpr uint32_t kStoreTiers = 20;
-inline constexpr uint32_t kStoreAgeS = 24;           // age the response already had at the origin (Age header)
+inline constexpr uint32_t kStoreAgeS = 24;           // corrected initial age (RFC 9111 §4.2.3)
+inline constexpr uint32_t kStoreAddDate = 28;        // 1: the origin sent no valid Date; add one (response time)
+// 1: concurrent requests for this key may share this response (it is stored, or a server error that carries
+// nothing per client); 0: each request fetches its own.
+inline constexpr uint32_t kStoreShareable = 32;
+// Vary fields the key does not hold: their names are packed (u32-length-prefixed, unaligned) right after the
+// dispositions; the shim keeps the request's values of them with the entry.
+inline constexpr uint32_t kStoreVariantCount = 36;
+inline constexpr uint32_t kStoreFieldCount = 40;     // = kResFieldCount
+inline constexpr uint32_t kStoreDispositions = 44;   // u8 per field: HeaderDisposition bits
+
+enum class HeaderDisposition : uint32_t {
+  Forward = 1,  // sent to the client this response answers
+  Store = 2,    // kept with the entry (and replayed on hits)
+};
+
+// ---- ec_merge_not_modified: stored fields + a 304's (scratch) → merged fields (result) -------------
+inline constexpr uint32_t kNmStoredCount = 0;
+inline constexpr uint32_t kNmNotModifiedCount = 4;
+inline constexpr uint32_t kNmFields = 8;             // the stored list, then the 304's
+inline constexpr uint32_t kNmMatch = 0;              // NotModifiedMatch (also the return value)
+inline constexpr uint32_t kNmMergedCount = 4;
+inline constexpr uint32_t kNmMergedFields = 8;
+
+enum class NotModifiedMatch : uint32_t {
+  Matches = 0,
+  EtagMismatch = 1,
+  LastModifiedMismatch = 2,
+  Invalid = 3,  // the lists did not decode or the merge does not fit the result region
+};
+
+// ---- ec_decide_invalidation: InvalidationFacts (scratch) → purge records (result) ---------------
+inline constexpr uint32_t kInvMethod = 0;
+inline constexpr uint32_t kInvStatus = 4;
+inline constexpr uint32_t kInvNowMs = 8;             // f64
+inline constexpr uint32_t kInvTargetLength = 16;     // the raw request-target
+inline constexpr uint32_t kInvHostLength = 20;       // the host the client addressed (lower-case, no port)
+inline constexpr uint32_t kInvLocationLength = 24;   // kAbsent when absent
+inline constexpr uint32_t kInvContentLocationLength = 28;
+inline constexpr uint32_t kInvStrings = 32;
+inline constexpr uint32_t kInvReason = 0;            // InvalidationReason (src/invalidation.h)
+inline constexpr uint32_t kInvCount = 4;
+inline constexpr uint32_t kInvRecords = 8;           // count × (u32 PurgeKind, u32 length, bytes), unaligned
+
+enum class PurgeKind : uint32_t { Key = 0, Prefix = 1 };
+
+// ---- ec_parse_interim(ptr, len): the final response (result) ------------------------------------
+// The body stays valid until the next ec_parse_interim call (it may be de-chunked, so it is a new buffer).
+inline constexpr uint32_t kIntError = 0;             // InterimError (src/interim_response.h)
+inline constexpr uint32_t kIntStatus = 4;
+inline constexpr uint32_t kIntBodyPtr = 8;
+inline constexpr uint32_t kIntBodyLength = 12;
+inline constexpr uint32_t kIntFieldCount = 16;
+inline constexpr uint32_t kIntFields = 20;           // packed field list
 
 // ---- ec_evaluate_entry: EntryFacts (scratch) → Evaluation (result) -----------------------------
 inline constexpr uint32_t kEntNowMs = 0;             // f64
@@ -167,17 +238,40 @@ inline constexpr uint32_t kEntStaleWhileRevalidateS = 20;
 inline constexpr uint32_t kEntStaleIfErrorS = 24;
 inline constexpr uint32_t kEntDecisionFlags = 28;    // flags of the current request's Decision
 inline constexpr uint32_t kEntCurrentTtlS = 32;      // the current Decision's TTL (kNone: follow the entry)
+inline constexpr uint32_t kEntInitialAgeS = 36;      // the entry's corrected initial age
+// A client's conditional request (the Decision's Conditional flag): 1 = evaluate it against the entry.
+inline constexpr uint32_t kEntConditional = 40;
+inline constexpr uint32_t kEntStatus = 44;           // the entry's status
+inline constexpr uint32_t kEntStringLengths = 48;    // u32[kEntStringSlots], kAbsent when absent
+inline constexpr uint32_t kEntStringSlots = 5;
+// The entry's variant fields (Vary): count, then after the conditional strings (or at kEntStrings when there
+// are none) per field: name, the stored value, the request's value (u32 length prefixes, unaligned; the
+// request's length is kAbsent when the request lacks the field).
+inline constexpr uint32_t kEntVariantCount = 68;
+inline constexpr uint32_t kEntStrings = 72;
+
+// The strings of a conditional evaluation, in slot order.
+enum class EntryString : uint32_t { ETag = 0, LastModified = 1, Date = 2, IfNoneMatch = 3, IfModifiedSince = 4 };
 
 enum class Freshness : uint32_t {
   Fresh = 1,              // serve as is
   StaleRevalidate = 2,    // serve now, refresh in the background
   StaleIfErrorOnly = 3,   // fetch the origin; serve this only if the origin fails
   Expired = 4,            // unusable: fetch the origin (conditionally, when validators exist)
+  VariantMismatch = 5,    // selected by other request fields (Vary): a miss; never served, not even stale
 };
 inline constexpr uint32_t kEvalFreshness = 0;
 inline constexpr uint32_t kEvalAgeS = 4;
 inline constexpr uint32_t kEvalReason = 8;
 inline constexpr uint32_t kEvalRemainingS = 12;      // seconds of freshness left (0 when stale)
+inline constexpr uint32_t kEvalConditional = 16;     // ConditionalOutcome (Unconditional unless asked)
+inline constexpr uint32_t kEvalStaleS = 20;          // seconds past freshness (0 when fresh)
+
+enum class ConditionalOutcome : uint32_t {
+  Unconditional = 0,  // serve the entry
+  NotModified = 1,    // answer 304 with the entry's metadata
+  Modified = 2,       // the client's copy is not this one: serve the entry
+};
 
 // ---- ec_encode_entry: EncodeFacts (scratch) → envelope in result or an allocation ---------------
 inline constexpr uint32_t kEncStoredAtMs = 0;        // f64
@@ -187,8 +281,10 @@ inline constexpr uint32_t kEncStaleWhileRevalidateS = 16;
 inline constexpr uint32_t kEncStaleIfErrorS = 20;
 inline constexpr uint32_t kEncClass = 24;
 inline constexpr uint32_t kEncStringCount = 28;      // number of u32-length-prefixed strings that follow
-inline constexpr uint32_t kEncStrings = 32;          // key, etag, lastModified, tags ('\n'-joined), then
-                                                     // header name/value pairs
+inline constexpr uint32_t kEncInitialAgeS = 32;
+inline constexpr uint32_t kEncVariantPairs = 36;     // how many of the last string pairs are variant fields
+inline constexpr uint32_t kEncStrings = 40;          // key, etag, lastModified, tags ('\n'-joined), then
+                                                     // header name/value pairs, then variant name/value pairs
 // Encoded (result): where the envelope bytes are. They stay valid until the next ec_encode_entry.
 inline constexpr uint32_t kEncodedPtr = 0;
 inline constexpr uint32_t kEncodedLength = 4;
@@ -205,7 +301,9 @@ inline constexpr uint32_t kDecodedClass = 32;
 inline constexpr uint32_t kDecodedBodyOffset = 36;   // into the bytes passed in
 inline constexpr uint32_t kDecodedBodyLength = 40;
 inline constexpr uint32_t kDecodedStringCount = 44;
-inline constexpr uint32_t kDecodedStrings = 48;      // same order as EncodeFacts strings
+inline constexpr uint32_t kDecodedInitialAgeS = 48;
+inline constexpr uint32_t kDecodedVariantPairs = 52;
+inline constexpr uint32_t kDecodedStrings = 56;      // same order as EncodeFacts strings
 
 // ---- ec_check_jwt: JwtFacts (scratch) → JwtCheck (result) --------------------------------------
 // The core checks a bearer token's shape, algorithm (HS256 only) and claims (src/jwt_claims.h); the shim then

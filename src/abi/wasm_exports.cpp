@@ -7,15 +7,21 @@
 #include <new>
 #include <string>
 
+#include "abi/abi_codec.h"
 #include "abi/abi_layout.h"
+#include "conditional_request.h"
 #include "crc32.h"
 #include "embedded_rules.h"
 #include "entry_envelope.h"
 #include "entry_freshness.h"
+#include "interim_response.h"
+#include "invalidation.h"
 #include "jwt_claims.h"
+#include "not_modified.h"
 #include "policy_setup.h"
 #include "request_policy.h"
 #include "response_policy.h"
+#include "variant.h"
 
 #define EC_EXPORT(name) extern "C" __attribute__((export_name(#name)))
 
@@ -31,6 +37,10 @@ struct ModuleState {
   Decision decision;
   std::string encoded;
   uint32_t maxBodyBytes = 2 * 1024 * 1024;
+  // Reused per call: the field lists of the response and merge exports.
+  ResponseFacts response;
+  HeaderFields stored, notModified;
+  std::string interimBody;
 };
 
 // One instance per Wasm instance; constructed on first use (the reactor's _initialize runs static
@@ -40,60 +50,13 @@ ModuleState& state() {
   return *s;
 }
 
-uint32_t rd32(const uint8_t* base, uint32_t off) {
-  uint32_t v;
-  std::memcpy(&v, base + off, 4);
-  return v;
-}
-double rdf64(const uint8_t* base, uint32_t off) {
-  double v;
-  std::memcpy(&v, base + off, 8);
-  return v;
-}
-void wr32(uint8_t* base, uint32_t off, uint32_t v) { std::memcpy(base + off, &v, 4); }
-void wrf64(uint8_t* base, uint32_t off, double v) { std::memcpy(base + off, &v, 8); }
-
-// Packs strings after `start` in `region`; false when they do not fit.
-bool putString(uint8_t* region, uint32_t capacity, uint32_t& cursor, std::string_view s) {
-  if (s.size() > capacity || cursor > capacity - s.size()) return false;
-  std::memcpy(region + cursor, s.data(), s.size());
-  cursor += static_cast<uint32_t>(s.size());
-  return true;
-}
-bool putPrefixed(uint8_t* region, uint32_t capacity, uint32_t& cursor, std::string_view s) {
-  if (cursor > capacity - 4) return false;
-  wr32(region, cursor, static_cast<uint32_t>(s.size()));
-  cursor += 4;
-  return putString(region, capacity, cursor, s);
-}
-
-// Reads `slots` length slots at lengthsOff and the packed strings from `cursor` into views.
-template <size_t N>
-bool readStrings(const uint8_t* region, uint32_t lengthsOff, uint32_t slots, uint32_t& cursor,
-                 std::array<std::string_view, N>& values, std::array<bool, N>& present) {
-  for (uint32_t i = 0; i < slots && i < N; ++i) {
-    const uint32_t len = rd32(region, lengthsOff + 4 * i);
-    if (len == abi::kAbsent) continue;
-    if (len > abi::kScratchBytes || cursor > abi::kScratchBytes - len) return false;
-    values[i] = std::string_view(reinterpret_cast<const char*>(region + cursor), len);
-    present[i] = true;
-    cursor += len;
-  }
-  return true;
-}
-
-// Eight bytes per step: a byte loop over the decision's ~250 bytes of strings was a tenth of a decision.
-bool isAscii(const uint8_t* p, uint32_t n) {
-  uint64_t high = 0;
-  uint32_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    high |= w;
-  }
-  for (; i < n; ++i) high |= p[i];
-  return (high & 0x8080808080808080ull) == 0;
-}
+using abi::isAscii;
+using abi::putPrefixed;
+using abi::putString;
+using abi::rd32;
+using abi::rdf64;
+using abi::wr32;
+using abi::wrf64;
 
 // A JS-supplied (pointer, length) must lie inside linear memory.
 bool inMemory(uint32_t ptr, uint32_t len) {
@@ -137,7 +100,7 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   Decision& d = s.decision;
 
   RequestFacts facts;
-  facts.nowMs = static_cast<int64_t>(rdf64(in, abi::kReqNowMs));
+  facts.nowMs = abi::msFromDouble(rdf64(in, abi::kReqNowMs));
   facts.method = rd32(in, abi::kReqMethod);
   facts.totalHeaderBytes = rd32(in, abi::kReqTotalHeaderBytes);
   const uint32_t urlLen = rd32(in, abi::kReqUrlLength);
@@ -146,7 +109,8 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   if (ok) {
     facts.target = std::string_view(reinterpret_cast<const char*>(in + cursor), urlLen);
     cursor += urlLen;
-    ok = readStrings(in, abi::kReqHeaderLengths, abi::kReqHeaderSlots, cursor, facts.headerValues, facts.headerPresent);
+    ok = abi::readStringSlots(in, abi::kScratchBytes, abi::kReqHeaderLengths, abi::kReqHeaderSlots, cursor,
+                              facts.headerValues, facts.headerPresent);
   }
   if (!ok || !s.configured) {
     d = Decision{};
@@ -202,8 +166,10 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   ModuleState& s = state();
   const uint8_t* in = s.scratch;
   uint8_t* out = s.result;
-  ResponseFacts f;
-  f.nowMs = static_cast<int64_t>(rdf64(in, abi::kResNowMs));
+  ResponseFacts& f = s.response;
+  f = ResponseFacts{};
+  f.nowMs = abi::msFromDouble(rdf64(in, abi::kResNowMs));
+  f.requestTimeMs = abi::msFromDouble(rdf64(in, abi::kResRequestTimeMs));
   f.status = rd32(in, abi::kResStatus);
   f.classIndex = rd32(in, abi::kResClass);
   f.ruleIndex = rd32(in, abi::kResRule);
@@ -214,11 +180,21 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   f.negativeTtlS = rd32(in, abi::kResNegativeTtlS);
   f.tiers = rd32(in, abi::kResTiers);
   f.bodyLength = rd32(in, abi::kResBodyLength);
-  uint32_t cursor = abi::kResStrings;
+  const uint32_t options = rd32(in, abi::kResOptions);
+  f.keepContentEncoding = (options & static_cast<uint32_t>(abi::ResponseOption::KeepContentEncoding)) != 0;
+  f.streamed = (options & static_cast<uint32_t>(abi::ResponseOption::Streamed)) != 0;
+  const uint32_t count = rd32(in, abi::kResFieldCount);
+  uint32_t cursor = abi::kResFields;
+  HeaderFields fields;
   StoreDecision d;
-  if (!s.configured || !readStrings(in, abi::kResHeaderLengths, abi::kResHeaderSlots, cursor, f.headerValues, f.headerPresent)) {
+  const bool fieldsOk = count <= abi::kMaxResponseFields && count <= abi::kResultBytes - abi::kStoreDispositions &&
+                        abi::readFields(in, abi::kScratchBytes, cursor, count, fields);
+  if (!s.configured || !fieldsOk) {
+    // Nothing is stored and nothing forwarded: the shim answers 502 for a response it cannot describe.
     d.reason = Reason::StatusNotCacheable;
+    d.headers.dispositions.assign(fieldsOk ? count : 0, 0);
   } else {
+    for (const HeaderField& field : fields) f.addField(field.name, field.value);
     d = decideResponse(s.setup.ctx, f, s.maxBodyBytes);
   }
   wr32(out, abi::kStoreStorable, d.storable ? 1 : 0);
@@ -228,25 +204,154 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   wr32(out, abi::kStoreStaleIfErrorS, d.staleIfErrorS);
   wr32(out, abi::kStoreTiers, d.tiers);
   wr32(out, abi::kStoreAgeS, d.ageS);
+  wr32(out, abi::kStoreAddDate, d.headers.addDate ? 1 : 0);
+  wr32(out, abi::kStoreShareable, d.shareable ? 1 : 0);
+  const auto dispositions = static_cast<uint32_t>(d.headers.dispositions.size());
+  wr32(out, abi::kStoreFieldCount, fieldsOk ? dispositions : abi::kAbsent);
+  if (dispositions > 0) std::memcpy(out + abi::kStoreDispositions, d.headers.dispositions.data(), dispositions);
+  uint32_t variantCursor = abi::kStoreDispositions + dispositions;
+  uint32_t variants = 0;
+  for (const std::string& name : d.variantNames) {
+    if (!putPrefixed(out, abi::kResultBytes, variantCursor, name)) break;
+    ++variants;
+  }
+  if (variants != d.variantNames.size() && d.storable) {
+    // Cannot happen (at most 16 short names); refuse rather than store an entry without its variant.
+    wr32(out, abi::kStoreStorable, 0);
+    d.storable = false;
+  }
+  wr32(out, abi::kStoreVariantCount, variants);
   return d.storable ? 1 : 0;
+}
+
+static_assert(static_cast<uint32_t>(NotModifiedMatch::Matches) == static_cast<uint32_t>(abi::NotModifiedMatch::Matches));
+static_assert(static_cast<uint32_t>(NotModifiedMatch::EtagMismatch) == static_cast<uint32_t>(abi::NotModifiedMatch::EtagMismatch));
+static_assert(static_cast<uint32_t>(NotModifiedMatch::LastModifiedMismatch) ==
+              static_cast<uint32_t>(abi::NotModifiedMatch::LastModifiedMismatch));
+
+// The stored entry's fields and a 304's: whether the 304 validates the entry and, if so, the merged fields.
+EC_EXPORT(ec_merge_not_modified) uint32_t ec_merge_not_modified() {
+  ModuleState& s = state();
+  const uint8_t* in = s.scratch;
+  uint8_t* out = s.result;
+  const auto finish = [out](abi::NotModifiedMatch m) {
+    wr32(out, abi::kNmMatch, static_cast<uint32_t>(m));
+    return static_cast<uint32_t>(m);
+  };
+  wr32(out, abi::kNmMergedCount, 0);
+  uint32_t cursor = abi::kNmFields;
+  if (!abi::readFields(in, abi::kScratchBytes, cursor, rd32(in, abi::kNmStoredCount), s.stored) ||
+      !abi::readFields(in, abi::kScratchBytes, cursor, rd32(in, abi::kNmNotModifiedCount), s.notModified)) {
+    return finish(abi::NotModifiedMatch::Invalid);
+  }
+  StoredHeaders stored;
+  stored.reserve(s.stored.size());
+  for (const HeaderField& f : s.stored) stored.emplace_back(f.name, f.value);
+  const NotModifiedMatch match = matchNotModified(stored, s.notModified);
+  if (match != NotModifiedMatch::Matches) return finish(static_cast<abi::NotModifiedMatch>(match));
+  const std::optional<std::string_view> cc = findHeader(s.notModified, "cache-control");
+  const StoredHeaders merged = mergeNotModified(stored, s.notModified, parseCacheControl(cc.value_or("")));
+  uint32_t outCursor = abi::kNmMergedFields;
+  if (!abi::writeFields(out, abi::kResultBytes, outCursor, merged)) return finish(abi::NotModifiedMatch::Invalid);
+  wr32(out, abi::kNmMergedCount, static_cast<uint32_t>(merged.size()));
+  return finish(abi::NotModifiedMatch::Matches);
+}
+
+// The purge records an unsafe request's outcome calls for (RFC 9111 §4.4). Returns their count.
+EC_EXPORT(ec_decide_invalidation) uint32_t ec_decide_invalidation() {
+  ModuleState& s = state();
+  const uint8_t* in = s.scratch;
+  uint8_t* out = s.result;
+  wr32(out, abi::kInvReason, 0);
+  wr32(out, abi::kInvCount, 0);
+  if (!s.configured) return 0;
+  InvalidationFacts f;
+  f.method = rd32(in, abi::kInvMethod);
+  f.status = rd32(in, abi::kInvStatus);
+  f.nowMs = abi::msFromDouble(rdf64(in, abi::kInvNowMs));
+  std::array<std::string_view, 4> strings{};
+  std::array<bool, 4> present{};
+  uint32_t cursor = abi::kInvStrings;
+  if (!abi::readStringSlots(in, abi::kScratchBytes, abi::kInvTargetLength, 4, cursor, strings, present)) return 0;
+  f.target = strings[0];
+  f.requestHost = strings[1];
+  f.location = strings[2];
+  f.contentLocation = strings[3];
+  const InvalidationResult r = decideInvalidation(s.setup.ctx, f);
+  wr32(out, abi::kInvReason, static_cast<uint32_t>(r.reason));
+  uint32_t outCursor = abi::kInvRecords;
+  uint32_t written = 0;
+  for (const PurgeRecord& record : r.records) {
+    if (outCursor > abi::kResultBytes - 4) break;
+    const uint32_t at = outCursor;
+    wr32(out, outCursor, static_cast<uint32_t>(record.kind));
+    outCursor += 4;
+    if (!putPrefixed(out, abi::kResultBytes, outCursor, record.value)) {
+      outCursor = at;
+      break;
+    }
+    ++written;
+  }
+  wr32(out, abi::kInvCount, written);
+  return written;
 }
 
 EC_EXPORT(ec_evaluate_entry) uint32_t ec_evaluate_entry() {
   ModuleState& s = state();
   const uint8_t* in = s.scratch;
   EntryFacts f;
-  f.nowMs = static_cast<int64_t>(rdf64(in, abi::kEntNowMs));
-  f.storedAtMs = static_cast<int64_t>(rdf64(in, abi::kEntStoredAtMs));
+  f.nowMs = abi::msFromDouble(rdf64(in, abi::kEntNowMs));
+  f.storedAtMs = abi::msFromDouble(rdf64(in, abi::kEntStoredAtMs));
   f.ttlS = rd32(in, abi::kEntTtlS);
   f.staleWhileRevalidateS = rd32(in, abi::kEntStaleWhileRevalidateS);
   f.staleIfErrorS = rd32(in, abi::kEntStaleIfErrorS);
   f.decisionFlags = rd32(in, abi::kEntDecisionFlags);
   f.currentTtlS = rd32(in, abi::kEntCurrentTtlS);
-  const Evaluation e = evaluateEntry(f);
+  f.initialAgeS = rd32(in, abi::kEntInitialAgeS);
+  Evaluation e = evaluateEntry(f);
+  ConditionalOutcome conditional = ConditionalOutcome::Unconditional;
+  uint32_t cursor = abi::kEntStrings;
+  if (rd32(in, abi::kEntConditional) == 1) {
+    std::array<std::string_view, abi::kEntStringSlots> strings{};
+    std::array<bool, abi::kEntStringSlots> present{};
+    if (abi::readStringSlots(in, abi::kScratchBytes, abi::kEntStringLengths, abi::kEntStringSlots, cursor, strings, present)) {
+      using S = abi::EntryString;
+      const auto at = [&](S slot) { return strings[static_cast<uint32_t>(slot)]; };
+      const auto given = [&](S slot) {
+        return present[static_cast<uint32_t>(slot)] ? std::optional<std::string_view>(at(slot)) : std::nullopt;
+      };
+      const StoredValidators stored{rd32(in, abi::kEntStatus), at(S::ETag), at(S::LastModified), at(S::Date), f.storedAtMs};
+      conditional = evaluateClientConditions(ClientConditions{given(S::IfNoneMatch), given(S::IfModifiedSince)}, stored);
+    }
+  }
+  // Vary: every variant field must match, or the entry is not this request's (even stale).
+  const uint32_t variants = rd32(in, abi::kEntVariantCount);
+  for (uint32_t i = 0; i < variants; ++i) {
+    std::string_view name, stored, request;
+    bool ok = abi::readPrefixed(in, abi::kScratchBytes, cursor, name) &&
+              abi::readPrefixed(in, abi::kScratchBytes, cursor, stored);
+    std::optional<std::string_view> given;
+    if (ok && cursor <= abi::kScratchBytes - 4 && rd32(in, cursor) == abi::kAbsent) {
+      cursor += 4;
+    } else if (ok && abi::readPrefixed(in, abi::kScratchBytes, cursor, request)) {
+      given = request;
+    } else {
+      ok = false;
+    }
+    if (!ok || !variantFieldMatches(name, stored, given)) {
+      e = Evaluation{};
+      e.freshness = abi::Freshness::VariantMismatch;
+      e.reason = Reason::EntryVariantMismatch;
+      conditional = ConditionalOutcome::Unconditional;
+      break;
+    }
+  }
   wr32(s.result, abi::kEvalFreshness, static_cast<uint32_t>(e.freshness));
   wr32(s.result, abi::kEvalAgeS, e.ageS);
   wr32(s.result, abi::kEvalReason, static_cast<uint32_t>(e.reason));
   wr32(s.result, abi::kEvalRemainingS, e.remainingS);
+  wr32(s.result, abi::kEvalConditional, static_cast<uint32_t>(conditional));
+  wr32(s.result, abi::kEvalStaleS, e.staleS);
   return static_cast<uint32_t>(e.freshness);
 }
 
@@ -258,23 +363,24 @@ EC_EXPORT(ec_encode_entry) uint32_t ec_encode_entry(uint32_t bodyPtr, uint32_t b
   const uint8_t* in = s.scratch;
   if (!inMemory(bodyPtr, bodyLen)) return 0;
   EntryMeta meta;
-  meta.storedAtMs = static_cast<int64_t>(rdf64(in, abi::kEncStoredAtMs));
+  meta.storedAtMs = abi::msFromDouble(rdf64(in, abi::kEncStoredAtMs));
   meta.status = static_cast<uint16_t>(rd32(in, abi::kEncStatus));
   meta.ttlS = rd32(in, abi::kEncTtlS);
   meta.staleWhileRevalidateS = rd32(in, abi::kEncStaleWhileRevalidateS);
   meta.staleIfErrorS = rd32(in, abi::kEncStaleIfErrorS);
   meta.ttlClass = static_cast<uint16_t>(rd32(in, abi::kEncClass));
+  meta.initialAgeS = rd32(in, abi::kEncInitialAgeS);
   const uint32_t count = rd32(in, abi::kEncStringCount);
-  if (count < 4 || count > 4 + 2 * 64) return 0;
+  const uint32_t variantPairs = rd32(in, abi::kEncVariantPairs);
+  constexpr uint32_t kMaxStrings = 4 + 2 * (kEnvelopeMaxHeaders + kEnvelopeMaxVariantHeaders);
+  if (count < 4 || count > kMaxStrings || (count - 4) % 2 != 0 || variantPairs > (count - 4) / 2 ||
+      variantPairs > kEnvelopeMaxVariantHeaders) {
+    return 0;
+  }
   uint32_t cursor = abi::kEncStrings;
-  std::string_view strings[4 + 2 * 64];
+  std::array<std::string_view, kMaxStrings> strings;
   for (uint32_t i = 0; i < count; ++i) {
-    if (cursor > abi::kScratchBytes - 4) return 0;
-    const uint32_t len = rd32(in, cursor);
-    cursor += 4;
-    if (len > abi::kScratchBytes - cursor) return 0;
-    strings[i] = std::string_view(reinterpret_cast<const char*>(in + cursor), len);
-    cursor += len;
+    if (!abi::readPrefixed(in, abi::kScratchBytes, cursor, strings[i])) return 0;
   }
   meta.key = strings[0];
   meta.etag = strings[1];
@@ -284,7 +390,9 @@ EC_EXPORT(ec_encode_entry) uint32_t ec_encode_entry(uint32_t bodyPtr, uint32_t b
     meta.tags.emplace_back(tags.substr(0, nl));
     tags = nl == std::string_view::npos ? std::string_view() : tags.substr(nl + 1);
   }
-  for (uint32_t i = 4; i + 1 < count; i += 2) meta.headers.emplace_back(strings[i], strings[i + 1]);
+  const uint32_t headerEnd = count - 2 * variantPairs;
+  for (uint32_t i = 4; i + 1 < headerEnd; i += 2) meta.headers.emplace_back(strings[i], strings[i + 1]);
+  for (uint32_t i = headerEnd; i + 1 < count; i += 2) meta.variant.emplace_back(strings[i], strings[i + 1]);
   const std::string_view body(reinterpret_cast<const char*>(static_cast<uintptr_t>(bodyPtr)), bodyLen);
   auto header = encodeEntryHeader(meta, bodyLen, crc32(body));
   if (!header) return 0;
@@ -313,6 +421,8 @@ EC_EXPORT(ec_decode_entry) uint32_t ec_decode_entry(uint32_t ptr, uint32_t len) 
   wr32(out, abi::kDecodedClass, e.meta.ttlClass);
   wr32(out, abi::kDecodedBodyOffset, static_cast<uint32_t>(e.bodyOffset));
   wr32(out, abi::kDecodedBodyLength, e.bodyLength);
+  wr32(out, abi::kDecodedInitialAgeS, e.meta.initialAgeS);
+  wr32(out, abi::kDecodedVariantPairs, static_cast<uint32_t>(e.meta.variant.size()));
   std::string tags;
   for (const std::string& t : e.meta.tags) {
     if (!tags.empty()) tags.push_back('\n');
@@ -326,11 +436,40 @@ EC_EXPORT(ec_decode_entry) uint32_t ec_decode_entry(uint32_t ptr, uint32_t len) 
   for (const auto& [name, value] : e.meta.headers) {
     ok = ok && putPrefixed(out, abi::kResultBytes, cursor, name) && putPrefixed(out, abi::kResultBytes, cursor, value);
   }
+  for (const auto& [name, value] : e.meta.variant) {
+    ok = ok && putPrefixed(out, abi::kResultBytes, cursor, name) && putPrefixed(out, abi::kResultBytes, cursor, value);
+  }
   if (!ok) {
     wr32(out, abi::kDecodedError, static_cast<uint32_t>(EnvelopeError::FieldTooLarge));
     return static_cast<uint32_t>(EnvelopeError::FieldTooLarge);
   }
-  wr32(out, abi::kDecodedStringCount, 4 + 2 * static_cast<uint32_t>(e.meta.headers.size()));
+  wr32(out, abi::kDecodedStringCount, 4 + 2 * static_cast<uint32_t>(e.meta.headers.size() + e.meta.variant.size()));
+  return 0;
+}
+
+// The final response in the bytes workerd handed over as an interim response's body (interim_response.h).
+EC_EXPORT(ec_parse_interim) uint32_t ec_parse_interim(uint32_t ptr, uint32_t len) {
+  ModuleState& s = state();
+  uint8_t* out = s.result;
+  std::memset(out, 0, abi::kIntFields);
+  if (!inMemory(ptr, len)) return static_cast<uint32_t>(InterimError::NoFinalResponse);
+  InterimResult r = tryParseFinalResponse(std::string_view(reinterpret_cast<const char*>(static_cast<uintptr_t>(ptr)), len));
+  if (!r.response) {
+    wr32(out, abi::kIntError, static_cast<uint32_t>(r.error));
+    return static_cast<uint32_t>(r.error);
+  }
+  StoredHeaders fields;
+  for (const HeaderField& f : r.response->fields) fields.emplace_back(f.name, f.value);
+  uint32_t cursor = abi::kIntFields;
+  if (!abi::writeFields(out, abi::kResultBytes, cursor, fields)) {
+    wr32(out, abi::kIntError, static_cast<uint32_t>(InterimError::BadHead));
+    return static_cast<uint32_t>(InterimError::BadHead);
+  }
+  s.interimBody = std::move(r.response->body);
+  wr32(out, abi::kIntStatus, r.response->status);
+  wr32(out, abi::kIntBodyPtr, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(s.interimBody.data())));
+  wr32(out, abi::kIntBodyLength, static_cast<uint32_t>(s.interimBody.size()));
+  wr32(out, abi::kIntFieldCount, static_cast<uint32_t>(fields.size()));
   return 0;
 }
 
@@ -414,3 +553,15 @@ EC_EXPORT(ec_check_jwt) uint32_t ec_check_jwt() {
   wr32(out, abi::kJwtResSignatureLength, static_cast<uint32_t>(c.signature.size()));
   return finish(JwtError::None);
 }
+
+static_assert(static_cast<uint32_t>(edge_cache::ConditionalOutcome::Unconditional) ==
+              static_cast<uint32_t>(edge_cache::abi::ConditionalOutcome::Unconditional));
+static_assert(static_cast<uint32_t>(edge_cache::ConditionalOutcome::NotModified) ==
+              static_cast<uint32_t>(edge_cache::abi::ConditionalOutcome::NotModified));
+static_assert(static_cast<uint32_t>(edge_cache::ConditionalOutcome::Modified) ==
+              static_cast<uint32_t>(edge_cache::abi::ConditionalOutcome::Modified));
+static_assert(static_cast<uint32_t>(edge_cache::PurgeRecord::Kind::Key) == static_cast<uint32_t>(edge_cache::abi::PurgeKind::Key));
+static_assert(static_cast<uint32_t>(edge_cache::PurgeRecord::Kind::Prefix) ==
+              static_cast<uint32_t>(edge_cache::abi::PurgeKind::Prefix));
+static_assert(edge_cache::kHeaderForward == static_cast<uint32_t>(edge_cache::abi::HeaderDisposition::Forward));
+static_assert(edge_cache::kHeaderStore == static_cast<uint32_t>(edge_cache::abi::HeaderDisposition::Store));

@@ -101,6 +101,13 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::EntryStaleIfError, "entry:stale-if-error"},
       {Reason::EntryExpired, "entry:expired"},
       {Reason::RuleRecentPastDate, "rule:recent-past-date"},
+      {Reason::StoreHeuristic, "store:heuristic"},
+      {Reason::StoreToRevalidate, "store:to-revalidate"},
+      {Reason::EntryTooLarge, "entry:too-large"},
+      {Reason::OriginMustUnderstand, "origin:must-understand"},
+      {Reason::OriginStatusInvalid, "origin:status-invalid"},
+      {Reason::CredentialsNotShared, "credentials:not-shared"},
+      {Reason::EntryVariantMismatch, "entry:variant-mismatch"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

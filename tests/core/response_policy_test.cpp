@@ -118,22 +118,26 @@ TEST_CASE("response: a rule class ignores the origin's lifetime, not its privacy
       {"NO-STORE upper case", {{H::CacheControl, "NO-STORE"}}, 200, false, Reason::OriginNoStore},
       {"no-store on a 404", {{H::CacheControl, "no-store"}}, 404, false, Reason::OriginNoStore},
       {"private", {{H::CacheControl, "private"}}, 200, false, Reason::OriginPrivate},
-      {"private=\"set-cookie\"", {{H::CacheControl, "max-age=60, private=\"set-cookie\""}}, 200, false, Reason::OriginPrivate},
-      {"private=set-cookie token form", {{H::CacheControl, "private=set-cookie"}}, 200, false, Reason::OriginPrivate},
+      // A qualified private names the fields not to keep: the rest of the response is shareable.
+      {"private=\"set-cookie\"", {{H::CacheControl, "max-age=60, private=\"set-cookie\""}}, 200, true, Reason::StoreRuleTtl},
+      {"private=set-cookie token form", {{H::CacheControl, "private=set-cookie"}}, 200, true, Reason::StoreRuleTtl},
+      {"private=\"x\" and a bare private", {{H::CacheControl, "private=\"x\", private"}}, 200, false, Reason::OriginPrivate},
       {"Set-Cookie", {{H::SetCookie, "session=abc; HttpOnly"}}, 200, false, Reason::OriginSetCookie},
       {"Set-Cookie with public", {{H::CacheControl, "public, max-age=600"}, {H::SetCookie, "a=b"}}, 200, false, Reason::OriginSetCookie},
       {"no-store in CDN-Cache-Control", {{H::CdnCacheControl, "no-store"}}, 200, false, Reason::OriginNoStore},
       {"private in Cloudflare-CDN-Cache-Control", {{H::CloudflareCdnCacheControl, "private"}}, 200, false, Reason::OriginPrivate},
       {"Vary: *", {{H::Vary, "*"}}, 200, false, Reason::OriginVaryStar},
       {"Vary: Accept-Encoding, *", {{H::Vary, "Accept-Encoding, *"}}, 200, false, Reason::OriginVaryStar},
-      {"Vary: Cookie", {{H::Vary, "Cookie"}}, 200, false, Reason::OriginVaryUnkeyed},
-      {"Vary: Accept-Encoding, Authorization", {{H::Vary, "Accept-Encoding, Authorization"}}, 200, false, Reason::OriginVaryUnkeyed},
-      {"Vary: Accept-Language", {{H::Vary, "accept-language"}}, 200, false, Reason::OriginVaryUnkeyed},
+      // Fields the key does not hold become variant fields (kept with the entry, compared on use).
+      {"Vary: Cookie", {{H::Vary, "Cookie"}}, 200, true, Reason::StoreRuleTtl},
+      {"Vary: Accept-Encoding, Authorization", {{H::Vary, "Accept-Encoding, Authorization"}}, 200, true, Reason::StoreRuleTtl},
+      {"Vary: Accept-Language", {{H::Vary, "accept-language"}}, 200, true, Reason::StoreRuleTtl},
+      {"Vary with an unreadable element", {{H::Vary, "accept-language, (x)"}}, 200, false, Reason::OriginVaryUnkeyed},
       {"Vary: Accept-Encoding", {{H::Vary, "Accept-Encoding"}}, 200, true, Reason::StoreRuleTtl},
       {"Vary: accept-encoding twice", {{H::Vary, "accept-encoding, ACCEPT-ENCODING"}}, 200, true, Reason::StoreRuleTtl},
       {"Pragma: no-cache alone", {{H::Pragma, "no-cache"}}, 200, false, Reason::OriginNoCache},
       {"Pragma: no-cache under Cache-Control", {{H::Pragma, "no-cache"}, {H::CacheControl, "max-age=60"}}, 200, true, Reason::StoreRuleTtl},
-      {"Content-Range on a 200", {{H::ContentRange, "bytes 0-99/1000"}}, 200, false, Reason::PartialContent},
+      {"Content-Range on a 200 is a field like any other", {{H::ContentRange, "bytes 0-99/1000"}}, 200, true, Reason::StoreRuleTtl},
       {"validators are fine", {{H::ETag, "\"v1\""}, {H::LastModified, kDateMinus60}}, 200, true, Reason::StoreRuleTtl},
   };
   for (const Case& c : cases) {
@@ -186,7 +190,9 @@ TEST_CASE("response: follow-origin class takes the lifetime from the origin") {
   const Case cases[] = {
       {"max-age", {{H::CacheControl, "max-age=60"}}, true, Reason::StoreOriginTtl, 60, 0, kHour},
       {"public, max-age", {{H::CacheControl, "public, max-age=600"}}, true, Reason::StoreOriginTtl, 600, 0, kHour},
-      {"s-maxage beats max-age", {{H::CacheControl, "max-age=60, s-maxage=300"}}, true, Reason::StoreOriginTtl, 300, 0, kHour},
+      // s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10): no stale window of the class's own.
+      {"s-maxage beats max-age", {{H::CacheControl, "max-age=60, s-maxage=300"}}, true, Reason::StoreOriginTtl, 300, 0, 0},
+      {"s-maxage with an explicit stale-if-error", {{H::CacheControl, "s-maxage=300, stale-if-error=60"}}, true, Reason::StoreOriginTtl, 300, 0, 60},
       {"s-maxage=0 beats max-age", {{H::CacheControl, "max-age=600, s-maxage=0"}}, false, Reason::OriginAlreadyStale},
       {"max-age=0", {{H::CacheControl, "max-age=0"}}, false, Reason::OriginAlreadyStale},
       {"CDN-Cache-Control replaces Cache-Control", {{H::CacheControl, "max-age=60"}, {H::CdnCacheControl, "max-age=600"}}, true, Reason::StoreOriginTtl, 600, 0, kHour},
@@ -215,16 +221,23 @@ TEST_CASE("response: follow-origin class takes the lifetime from the origin") {
       // no lifetime, no-cache
       {"no headers", {}, false, Reason::OriginNoFreshness},
       {"public only", {{H::CacheControl, "public"}}, false, Reason::OriginNoFreshness},
-      {"validators only", {{H::ETag, "\"v1\""}, {H::LastModified, kDateMinus60}}, false, Reason::OriginNoFreshness},
+      // No lifetime but a validator: kept stale in memory, so the next request revalidates it (a 304, no body).
+      {"validators only", {{H::ETag, "\"v1\""}, {H::LastModified, kDateMinus60}}, true, Reason::StoreToRevalidate},
+      {"no-cache with a validator", {{H::CacheControl, "max-age=600, no-cache"}, {H::ETag, "\"v1\""}}, true, Reason::StoreToRevalidate},
+      {"max-age=0 with a validator", {{H::CacheControl, "max-age=0"}, {H::ETag, "\"v1\""}}, true, Reason::StoreToRevalidate},
       {"no-cache", {{H::CacheControl, "no-cache"}}, false, Reason::OriginNoCache},
       {"no-cache with max-age", {{H::CacheControl, "max-age=600, no-cache"}}, false, Reason::OriginNoCache},
-      {"no-cache=\"set-cookie\" is taken unqualified", {{H::CacheControl, "max-age=600, no-cache=\"set-cookie\""}}, false, Reason::OriginNoCache},
+      {"no-cache=\"set-cookie\" keeps the rest fresh", {{H::CacheControl, "max-age=600, no-cache=\"set-cookie\""}}, true, Reason::StoreOriginTtl, 600, 0, kHour},
+      {"no-cache=\"x\" and a bare no-cache", {{H::CacheControl, "max-age=600, no-cache=\"x\", no-cache"}}, false, Reason::OriginNoCache},
       {"Pragma: no-cache alone", {{H::Pragma, "no-cache"}, {H::Expires, kDatePlus300}}, false, Reason::OriginNoCache},
       // Age
       {"Age below max-age", {{H::CacheControl, "max-age=60"}, {H::Age, "10"}}, true, Reason::StoreOriginTtl, 50, 0, kHour, 10},
       {"Age equal to max-age", {{H::CacheControl, "max-age=60"}, {H::Age, "60"}}, false, Reason::OriginAlreadyStale},
       {"Age above max-age", {{H::CacheControl, "max-age=60"}, {H::Age, "3600"}}, false, Reason::OriginAlreadyStale},
-      {"Age against s-maxage", {{H::CacheControl, "max-age=10, s-maxage=100"}, {H::Age, "30"}}, true, Reason::StoreOriginTtl, 70, 0, kHour, 30},
+      {"Age against s-maxage", {{H::CacheControl, "max-age=10, s-maxage=100"}, {H::Age, "30"}}, true, Reason::StoreOriginTtl, 70, 0, 0, 30},
+      // RFC 9111 §5.1: a list-valued Age counts by its first member.
+      {"Age as a list", {{H::CacheControl, "max-age=60"}, {H::Age, "50, 0"}}, true, Reason::StoreOriginTtl, 10, 0, kHour, 50},
+      {"Age as a list, first member stale", {{H::CacheControl, "max-age=60"}, {H::Age, "7200, 0"}}, false, Reason::OriginAlreadyStale},
       {"unparseable Age counts as 0", {{H::CacheControl, "max-age=60"}, {H::Age, "soon"}}, true, Reason::StoreOriginTtl, 60, 0, kHour, 0},
       {"Age with spaces", {{H::CacheControl, "max-age=60"}, {H::Age, " 5 "}}, true, Reason::StoreOriginTtl, 55, 0, kHour, 5},
       // RFC 9111 §1.2.2: a delta-seconds too large to represent is taken as 2^31, so the response is stale.
@@ -236,7 +249,10 @@ TEST_CASE("response: follow-origin class takes the lifetime from the origin") {
       {"must-revalidate zeroes the windows", {{H::CacheControl, "max-age=60, must-revalidate, stale-while-revalidate=30, stale-if-error=600"}}, true, Reason::StoreOriginTtl, 60, 0, 0},
       {"must-revalidate zeroes the class default", {{H::CacheControl, "max-age=60, must-revalidate"}}, true, Reason::StoreOriginTtl, 60, 0, 0},
       {"proxy-revalidate zeroes the windows", {{H::CacheControl, "s-maxage=60, proxy-revalidate, stale-if-error=600"}}, true, Reason::StoreOriginTtl, 60, 0, 0},
-      {"must-revalidate in Cache-Control under a CDN field", {{H::CacheControl, "must-revalidate"}, {H::CdnCacheControl, "max-age=100, stale-while-revalidate=20"}}, true, Reason::StoreOriginTtl, 100, 0, 0},
+      // RFC 9213 §2.2: the targeted field replaces Cache-Control entirely, restrictions included.
+      {"Cache-Control ignored under a CDN field", {{H::CacheControl, "must-revalidate"}, {H::CdnCacheControl, "max-age=100, stale-while-revalidate=20"}}, true, Reason::StoreOriginTtl, 100, 20, kHour},
+      {"CDN field max-age over Cache-Control no-store", {{H::CacheControl, "no-store"}, {H::CdnCacheControl, "max-age=100"}}, true, Reason::StoreOriginTtl, 100, 0, kHour},
+      {"CDN field no-store over Cache-Control max-age", {{H::CacheControl, "max-age=100"}, {H::CdnCacheControl, "no-store"}}, false, Reason::OriginNoStore},
       // malformed Cache-Control
       {"conflicting max-age is stale at once", {{H::CacheControl, "max-age=60, max-age=120"}}, false, Reason::OriginAlreadyStale},
       {"repeated equal max-age is fine", {{H::CacheControl, "max-age=60, max-age=\"60\""}}, true, Reason::StoreOriginTtl, 60, 0, kHour},
@@ -253,10 +269,19 @@ TEST_CASE("response: follow-origin class takes the lifetime from the origin") {
       {"private", {{H::CacheControl, "max-age=60, private"}}, false, Reason::OriginPrivate},
       {"Set-Cookie", {{H::CacheControl, "max-age=60"}, {H::SetCookie, "a=b"}}, false, Reason::OriginSetCookie},
       {"Vary: Accept-Encoding", {{H::CacheControl, "max-age=60"}, {H::Vary, "Accept-Encoding"}}, true, Reason::StoreOriginTtl, 60, 0, kHour},
-      {"Vary: Accept (no rule keys it)", {{H::CacheControl, "max-age=60"}, {H::Vary, "Accept"}}, false, Reason::OriginVaryUnkeyed},
+      {"Vary: Accept (a variant field)", {{H::CacheControl, "max-age=60"}, {H::Vary, "Accept"}}, true, Reason::StoreOriginTtl, 60, 0, kHour},
       // statuses
       {"404 with max-age", {{H::CacheControl, "max-age=60"}}, true, Reason::StoreOriginTtl, 60, 0, kHour, 0, 404},
-      {"500 with max-age", {{H::CacheControl, "max-age=60"}}, false, Reason::StatusNotCacheable, 0, 0, 0, 0, 500},
+      // Any final status with explicit freshness (RFC 9111 §3).
+      {"500 with max-age", {{H::CacheControl, "max-age=60"}}, true, Reason::StoreOriginTtl, 60, 0, kHour, 0, 500},
+      {"302 with max-age", {{H::CacheControl, "max-age=60"}}, true, Reason::StoreOriginTtl, 60, 0, kHour, 0, 302},
+      {"599 with max-age", {{H::CacheControl, "max-age=60"}}, true, Reason::StoreOriginTtl, 60, 0, kHour, 0, 599},
+      {"302 without freshness", {{H::ETag, "\"v\""}}, false, Reason::OriginNoFreshness, 0, 0, 0, 0, 302},
+      // must-understand: no-store is ignored for statuses whose requirements the cache implements.
+      {"must-understand, no-store on a 200", {{H::CacheControl, "max-age=60, must-understand, no-store"}}, true, Reason::StoreOriginTtl, 60, 0, kHour},
+      {"must-understand, no-store on a 299", {{H::CacheControl, "max-age=60, must-understand, no-store"}}, false, Reason::OriginMustUnderstand, 0, 0, 0, 0, 299},
+      {"103 is not a final status", {{H::CacheControl, "max-age=60"}}, false, Reason::OriginStatusInvalid, 0, 0, 0, 0, 103},
+      {"999 is no status", {{H::CacheControl, "max-age=60"}}, false, Reason::OriginStatusInvalid, 0, 0, 0, 0, 999},
       {"206 with max-age", {{H::CacheControl, "max-age=60"}}, false, Reason::PartialContent, 0, 0, 0, 0, 206},
       {"304", {{H::CacheControl, "max-age=60"}}, false, Reason::StatusNotCacheable, 0, 0, 0, 0, 304},
   };
@@ -270,11 +295,12 @@ TEST_CASE("response: follow-origin class takes the lifetime from the origin") {
     CHECK(s.staleWhileRevalidateS == c.swrS);
     CHECK(s.staleIfErrorS == c.sieS);
     CHECK(s.ageS == c.ageS);
-    CHECK(s.tiers == kNoKv);
+    // Entries kept only to be revalidated stay in this isolate's memory.
+    CHECK(s.tiers == (c.reason == Reason::StoreToRevalidate ? kTierMemory : kNoKv));
   }
 }
 
-TEST_CASE("response: Vary is fine on the request headers the rule keys") {
+TEST_CASE("response: Vary fields the rule keys are in the key; the others are variant fields of the entry") {
   const PolicySetup& setup = varySetup();
   CHECK(setup.status == abi::ConfigureStatus::Ok);
   struct Case {
@@ -282,17 +308,19 @@ TEST_CASE("response: Vary is fine on the request headers the rule keys") {
     std::string_view vary;
     bool storable;
     Reason reason;
+    std::vector<std::string> variant;
   };
   const Case cases[] = {
-      {"/pages/home", "Accept-Language", true, Reason::StoreRuleTtl},
-      {"/pages/home", "Accept-Encoding, Accept-Language", true, Reason::StoreRuleTtl},
-      {"/pages/home", "Accept-Language, Cookie", false, Reason::OriginVaryUnkeyed},
-      {"/pages/home", "Accept", false, Reason::OriginVaryUnkeyed},
-      {"/pages/home", "*", false, Reason::OriginVaryStar},
-      {"/data/7", "Accept", true, Reason::StoreRuleTtl},
-      {"/data/7", "Accept-Language", false, Reason::OriginVaryUnkeyed},
-      {"/tenant/acme", "X-Tenant, Accept-Language", true, Reason::StoreRuleTtl},
-      {"/tenant/acme", "X-Tenant, X-Other", false, Reason::OriginVaryUnkeyed},
+      {"/pages/home", "Accept-Language", true, Reason::StoreRuleTtl, {}},
+      {"/pages/home", "Accept-Encoding, Accept-Language", true, Reason::StoreRuleTtl, {}},
+      {"/pages/home", "Accept-Language, Cookie", true, Reason::StoreRuleTtl, {"cookie"}},
+      {"/pages/home", "Accept", true, Reason::StoreRuleTtl, {"accept"}},
+      {"/pages/home", "*", false, Reason::OriginVaryStar, {}},
+      {"/data/7", "Accept", true, Reason::StoreRuleTtl, {}},
+      {"/data/7", "Accept-Language", true, Reason::StoreRuleTtl, {"accept-language"}},
+      {"/tenant/acme", "X-Tenant, Accept-Language", true, Reason::StoreRuleTtl, {}},
+      {"/tenant/acme", "X-Tenant, X-Other, X-other", true, Reason::StoreRuleTtl, {"x-other"}},
+      {"/tenant/acme", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", false, Reason::OriginVaryUnkeyed, {}},
   };
   for (const Case& c : cases) {
     CAPTURE(c.target);
@@ -300,6 +328,7 @@ TEST_CASE("response: Vary is fine on the request headers the rule keys") {
     const StoreDecision s = respond(c.target, 200, {{H::Vary, c.vary}}, kMon1000, setup.ctx);
     CHECK(s.storable == c.storable);
     CHECK(reasonName(s.reason) == reasonName(c.reason));
+    CHECK(s.variantNames == c.variant);
     if (c.storable) CHECK(s.ttlS == kHour);
   }
 }
