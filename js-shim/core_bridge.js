@@ -28,11 +28,14 @@ const ALWAYS_READ_SLOTS = [
 const PREFLIGHT_SLOTS = [ABI.RequestHeader.Origin, ABI.RequestHeader.AccessControlRequestMethod];
 // Header values too large to copy into the scratch region: reported as a total the core rejects (431).
 const OVERSIZED_HEADERS = 0xfffffffe;
-// Response headers in ABI slot order (abi::ResponseHeader).
-const RESPONSE_HEADERS = [
-  "cache-control", "cdn-cache-control", "cloudflare-cdn-cache-control", "expires", "date", "age", "etag",
-  "last-modified", "vary", "set-cookie", "pragma", "content-range",
-];
+// An entry whose variant fields cannot be compared is not this request's.
+const VARIANT_MISMATCH = Object.freeze({ freshness: ABI.Freshness.VariantMismatch, ageS: 0, reason: 0, remainingS: 0, conditional: 0, staleS: 0 });
+
+// The stored Date of an entry, for If-Modified-Since without Last-Modified (RFC 9111 §4.3.2).
+function entryDate(entry) {
+  for (const [name, value] of entry.headers) if (name === "date") return value;
+  return null;
+}
 export const METHOD_CODES = Object.freeze({
   GET: ABI.Method.Get, HEAD: ABI.Method.Head, POST: ABI.Method.Post, PUT: ABI.Method.Put,
   PATCH: ABI.Method.Patch, DELETE: ABI.Method.Delete, OPTIONS: ABI.Method.Options,
@@ -254,11 +257,43 @@ class CoreInstance {
     };
   }
 
-  decideResponse(decision, response, nowMs, bodyLength) {
+  // Packs [name, value] pairs at the cursor (abi_codec's field list); returns the new cursor or -1.
+  putFields(cursor, fields) {
+    for (let i = 0; i < fields.length; i++) {
+      for (const str of fields[i]) {
+        const lenAt = cursor;
+        cursor = this.putString(cursor + 4, str);
+        if (cursor < 0) return -1;
+        this.putU32Unaligned(lenAt, cursor - lenAt - 4);
+      }
+    }
+    return cursor;
+  }
+
+  readFields(cursor, count) {
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const nameLength = this.getU32Unaligned(cursor);
+      const name = this.readString(cursor + 4, nameLength);
+      cursor += 4 + nameLength;
+      const valueLength = this.getU32Unaligned(cursor);
+      out[i] = [name, this.readString(cursor + 4, valueLength)];
+      cursor += 4 + valueLength;
+    }
+    return out;
+  }
+
+  // The store verdict for an origin response. fields: every [name, value] of the response, in order.
+  // options: {nowMs, requestTimeMs, bodyLength (null when unknown), keepContentEncoding (a pass-through),
+  // streamed (too large to buffer: never stored)}.
+  // Returns {storable, reason, ttlS, staleWhileRevalidateS, staleIfErrorS, tiers, ageS, addDate,
+  // dispositions: Uint8Array (HeaderDisposition bits per field) | null when the fields could not be read}.
+  decideResponse(decision, status, fields, { nowMs, requestTimeMs = 0, bodyLength = null, keepContentEncoding = false, streamed = false }) {
     this.refreshViews();
     const s = this.scratch;
     this.putF64(s, ABI.kResNowMs, nowMs);
-    this.putU32(s, ABI.kResStatus, response.status);
+    this.putF64(s, ABI.kResRequestTimeMs, requestTimeMs);
+    this.putU32(s, ABI.kResStatus, status);
     this.putU32(s, ABI.kResClass, decision.classIndex);
     this.putU32(s, ABI.kResRule, decision.ruleIndex);
     this.putU32(s, ABI.kResDecisionFlags, decision.flags);
@@ -268,22 +303,25 @@ class CoreInstance {
     this.putU32(s, ABI.kResNegativeTtlS, decision.negativeTtlS);
     this.putU32(s, ABI.kResTiers, decision.tiers);
     this.putU32(s, ABI.kResBodyLength, bodyLength == null ? ABI.kAbsent : bodyLength);
-    let cursor = s + ABI.kResStrings;
-    for (let slot = 0; slot < ABI.kResHeaderSlots; slot++) {
-      const value = response.headers.get(RESPONSE_HEADERS[slot]);
-      if (value === null) {
-        this.putU32(s, ABI.kResHeaderLengths + slot * 4, ABI.kAbsent);
-        continue;
-      }
-      const start = cursor;
-      cursor = this.putString(cursor, value);
-      // Headers larger than the region: refuse to store rather than guess.
-      if (cursor < 0) return { storable: false, reason: 0, ttlS: 0, staleWhileRevalidateS: 0, staleIfErrorS: 0, tiers: 0, ageS: 0 };
-      this.putU32(s, ABI.kResHeaderLengths + slot * 4, cursor - start);
-    }
+    this.putU32(s, ABI.kResOptions, (keepContentEncoding ? ABI.ResponseOption.KeepContentEncoding : 0) |
+      (streamed ? ABI.ResponseOption.Streamed : 0));
+    // Fields larger than the region: reported as unreadable (the caller answers 502, nothing is stored).
+    const fits = fields.length <= ABI.kMaxResponseFields && this.putFields(s + ABI.kResFields, fields) >= 0;
+    this.putU32(s, ABI.kResFieldCount, fits ? fields.length : ABI.kAbsent);
     const storable = this.exports.ec_decide_response() === 1;
     const r = this.result;
+    const count = this.getU32(r, ABI.kStoreFieldCount);
+    const variantNames = [];
+    if (count !== ABI.kAbsent) {
+      let at = r + ABI.kStoreDispositions + count;
+      for (let i = this.getU32(r, ABI.kStoreVariantCount); i > 0; i--) {
+        const length = this.getU32Unaligned(at);
+        variantNames.push(this.readString(at + 4, length));
+        at += 4 + length;
+      }
+    }
     return {
+      variantNames,
       storable,
       reason: this.getU32(r, ABI.kStoreReason),
       ttlS: this.getU32(r, ABI.kStoreTtlS),
@@ -291,11 +329,91 @@ class CoreInstance {
       staleIfErrorS: this.getU32(r, ABI.kStoreStaleIfErrorS),
       tiers: this.getU32(r, ABI.kStoreTiers),
       ageS: this.getU32(r, ABI.kStoreAgeS),
+      addDate: this.getU32(r, ABI.kStoreAddDate) === 1,
+      shareable: this.getU32(r, ABI.kStoreShareable) === 1,
+      dispositions: count === ABI.kAbsent || count !== fields.length
+        ? null : this.u8.slice(r + ABI.kStoreDispositions, r + ABI.kStoreDispositions + count),
     };
   }
 
-  // entry: {storedAtMs, ttlS, staleWhileRevalidateS, staleIfErrorS}
-  evaluateEntry(entry, decision, nowMs) {
+  // The final response inside the body workerd returned for an interim (1xx) response (interim_response.h).
+  // Returns {error} or {error: 0, status, fields: [name, value][], body: Uint8Array (a copy)}.
+  parseInterim(bytes) {
+    const ptr = this.exports.ec_alloc(bytes.length);
+    try {
+      this.refreshViews();
+      this.u8.set(bytes, ptr);
+      const error = this.exports.ec_parse_interim(ptr, bytes.length);
+      this.refreshViews();
+      if (error !== 0) return { error };
+      const r = this.result;
+      const bodyPtr = this.getU32(r, ABI.kIntBodyPtr);
+      const bodyLength = this.getU32(r, ABI.kIntBodyLength);
+      return {
+        error: 0,
+        status: this.getU32(r, ABI.kIntStatus),
+        fields: this.readFields(r + ABI.kIntFields, this.getU32(r, ABI.kIntFieldCount)),
+        body: this.u8.slice(bodyPtr, bodyPtr + bodyLength),
+      };
+    } finally {
+      this.exports.ec_free(ptr);
+    }
+  }
+
+  // A 304 the origin sent to the worker's conditional request, against the entry it was about.
+  // Returns {match: ABI.NotModifiedMatch, merged: [name, value][] | null}.
+  mergeNotModified(storedFields, notModifiedFields) {
+    this.refreshViews();
+    const s = this.scratch;
+    let cursor = this.putFields(s + ABI.kNmFields, storedFields);
+    if (cursor >= 0) cursor = this.putFields(cursor, notModifiedFields);
+    if (cursor < 0) return { match: ABI.NotModifiedMatch.Invalid, merged: null };
+    this.putU32(s, ABI.kNmStoredCount, storedFields.length);
+    this.putU32(s, ABI.kNmNotModifiedCount, notModifiedFields.length);
+    const match = this.exports.ec_merge_not_modified();
+    if (match !== ABI.NotModifiedMatch.Matches) return { match, merged: null };
+    const r = this.result;
+    return { match, merged: this.readFields(r + ABI.kNmMergedFields, this.getU32(r, ABI.kNmMergedCount)) };
+  }
+
+  // After an unsafe request (POST, PUT, PATCH, DELETE): the purge records its outcome calls for.
+  // facts: {method, status, target, host, location, contentLocation, nowMs}. Returns [{kind: "key"|"prefix", value}].
+  decideInvalidation({ method, status, target, host, location = null, contentLocation = null, nowMs }) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putU32(s, ABI.kInvMethod, METHOD_CODES[method] || 0);
+    this.putU32(s, ABI.kInvStatus, status);
+    this.putF64(s, ABI.kInvNowMs, nowMs);
+    let cursor = s + ABI.kInvStrings;
+    const strings = [target, host, location, contentLocation];
+    for (let i = 0; i < strings.length; i++) {
+      const value = strings[i];
+      if (value === null || value === undefined) {
+        this.putU32(s, ABI.kInvTargetLength + 4 * i, ABI.kAbsent);
+        continue;
+      }
+      const next = this.putString(cursor, value);
+      if (next < 0) return [];
+      this.putU32(s, ABI.kInvTargetLength + 4 * i, next - cursor);
+      cursor = next;
+    }
+    const count = this.exports.ec_decide_invalidation();
+    const records = [];
+    let at = this.result + ABI.kInvRecords;
+    for (let i = 0; i < count; i++) {
+      const kind = this.getU32Unaligned(at) === ABI.PurgeKind.Prefix ? "prefix" : "key";
+      const length = this.getU32Unaligned(at + 4);
+      records.push({ kind, value: this.readString(at + 8, length) });
+      at += 8 + length;
+    }
+    return records;
+  }
+
+  // entry: {storedAtMs, ttlS, staleWhileRevalidateS, staleIfErrorS, initialAgeS, status, etag, lastModified,
+  // headers, variant}. conditional: {ifNoneMatch, ifModifiedSince} (strings or null) when the client sent a
+  // precondition (the decision's Conditional flag), else undefined. requestHeaders: the request's Headers,
+  // read only for an entry with variant fields (Vary).
+  evaluateEntry(entry, decision, nowMs, conditional, requestHeaders) {
     this.refreshViews();
     const s = this.scratch;
     this.putF64(s, ABI.kEntNowMs, nowMs);
@@ -305,6 +423,52 @@ class CoreInstance {
     this.putU32(s, ABI.kEntStaleIfErrorS, entry.staleIfErrorS);
     this.putU32(s, ABI.kEntDecisionFlags, decision.flags);
     this.putU32(s, ABI.kEntCurrentTtlS, decision.flags & ABI.DecisionFlag.FollowOrigin ? ABI.kNone : decision.ttlS);
+    this.putU32(s, ABI.kEntInitialAgeS, entry.initialAgeS || 0);
+    this.putU32(s, ABI.kEntConditional, conditional ? 1 : 0);
+    let cursor = s + ABI.kEntStrings;
+    if (conditional) {
+      this.putU32(s, ABI.kEntStatus, entry.status);
+      const strings = [entry.etag || null, entry.lastModified || null, entryDate(entry), conditional.ifNoneMatch, conditional.ifModifiedSince];
+      for (let i = 0; i < strings.length; i++) {
+        const value = strings[i];
+        let length = ABI.kAbsent;
+        if (value !== null && value !== undefined) {
+          const next = this.putString(cursor, value);
+          // A precondition too large for the region is not evaluated: the entry is served in full.
+          if (next < 0) {
+            this.putU32(s, ABI.kEntConditional, 0);
+            cursor = s + ABI.kEntStrings;
+            break;
+          }
+          length = next - cursor;
+          cursor = next;
+        }
+        this.putU32(s, ABI.kEntStringLengths + 4 * i, length);
+      }
+    }
+    // Vary: the entry's variant fields and this request's values of them (variant.h compares them).
+    const variant = entry.variant;
+    let variants = 0;
+    if (variant && variant.length > 0) {
+      if (!requestHeaders) return VARIANT_MISMATCH;
+      for (const [name, stored] of variant) {
+        const value = requestHeaders.get(name);
+        cursor = this.putFields(cursor, [[name, stored]]);
+        if (cursor < 0) return VARIANT_MISMATCH;
+        if (value === null) {
+          if (cursor + 4 > s + ABI.kScratchBytes) return VARIANT_MISMATCH;
+          this.putU32Unaligned(cursor, ABI.kAbsent);
+          cursor += 4;
+        } else {
+          const next = this.putString(cursor + 4, value);
+          if (next < 0) return VARIANT_MISMATCH;
+          this.putU32Unaligned(cursor, next - cursor - 4);
+          cursor = next;
+        }
+        variants++;
+      }
+    }
+    this.putU32(s, ABI.kEntVariantCount, variants);
     const freshness = this.exports.ec_evaluate_entry();
     const r = this.result;
     return {
@@ -312,6 +476,8 @@ class CoreInstance {
       ageS: this.getU32(r, ABI.kEvalAgeS),
       reason: this.getU32(r, ABI.kEvalReason),
       remainingS: this.getU32(r, ABI.kEvalRemainingS),
+      conditional: this.getU32(r, ABI.kEvalConditional),
+      staleS: this.getU32(r, ABI.kEvalStaleS),
     };
   }
 
@@ -327,8 +493,12 @@ class CoreInstance {
     this.putU32(s, ABI.kEncStaleWhileRevalidateS, meta.staleWhileRevalidateS);
     this.putU32(s, ABI.kEncStaleIfErrorS, meta.staleIfErrorS);
     this.putU32(s, ABI.kEncClass, meta.classIndex === ABI.kNone ? 0 : meta.classIndex);
+    this.putU32(s, ABI.kEncInitialAgeS, meta.initialAgeS || 0);
+    const variant = meta.variant || [];
+    this.putU32(s, ABI.kEncVariantPairs, variant.length);
     const strings = [meta.key || "", meta.etag || "", meta.lastModified || "", (meta.tags || []).join("\n")];
     for (const [name, value] of meta.headers || []) strings.push(name, value);
+    for (const [name, value] of variant) strings.push(name, value);
     this.putU32(s, ABI.kEncStringCount, strings.length);
     let cursor = s + ABI.kEncStrings;
     for (const str of strings) {
@@ -371,8 +541,12 @@ class CoreInstance {
         strings.push(this.readString(cursor + 4, len));
         cursor += 4 + len;
       }
+      const variantPairs = this.getU32(r, ABI.kDecodedVariantPairs);
+      const headerEnd = strings.length - 2 * variantPairs;
       const headers = [];
-      for (let i = 4; i + 1 < strings.length; i += 2) headers.push([strings[i], strings[i + 1]]);
+      for (let i = 4; i + 1 < headerEnd; i += 2) headers.push([strings[i], strings[i + 1]]);
+      const variant = [];
+      for (let i = headerEnd; i + 1 < strings.length; i += 2) variant.push([strings[i], strings[i + 1]]);
       const bodyOffset = this.getU32(r, ABI.kDecodedBodyOffset);
       const bodyLength = this.getU32(r, ABI.kDecodedBodyLength);
       return {
@@ -385,9 +559,11 @@ class CoreInstance {
           staleWhileRevalidateS: this.getU32(r, ABI.kDecodedStaleWhileRevalidateS),
           staleIfErrorS: this.getU32(r, ABI.kDecodedStaleIfErrorS),
           classIndex: this.getU32(r, ABI.kDecodedClass),
+          initialAgeS: this.getU32(r, ABI.kDecodedInitialAgeS),
           key: strings[0], etag: strings[1], lastModified: strings[2],
           tags: strings[3] ? strings[3].split("\n") : [],
           headers,
+          variant,
         },
         body: bytes.subarray(bodyOffset, bodyOffset + bodyLength),
       };

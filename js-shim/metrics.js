@@ -5,7 +5,7 @@
 // subtraction and the control object can add deltas without knowing their meaning. Names:
 //   requests, hits.<tier>, misses, stale, bypass, rejected, coalesced, origin.requests, origin.errors,
 //   origin.revalidated304, origin.latency.<bucket>, tierErrors.<tier>, corrupt, writes.<tier>,
-//   purgeHidden, kv.writes.<UTC day>, kv.skips429.<UTC day>, kv.skipsBudget.<UTC day>
+//   purgeHidden, invalidations, kv.writes.<UTC day>, kv.skips429.<UTC day>, kv.skipsBudget.<UTC day>
 // Origin latency is kept twice: a ring of recent samples (exact percentiles for this isolate) and a
 // fixed histogram (mergeable across isolates; its percentiles are bucket upper bounds).
 const TIERS = ["memory", "edge", "do", "kv"];
@@ -77,6 +77,8 @@ export function describeCounters(flat, { nowMs = Date.now(), latencyMs } = {}) {
     tierErrors: byTier("tierErrors"),
     corruptEntries: get("corrupt"),
     purgeHidden: get("purgeHidden"),
+    // Purge records applied because an unsafe request (POST, PUT, PATCH, DELETE) changed a cached resource.
+    invalidations: get("invalidations"),
     writes: byTier("writes"),
     kv: {
       day,
@@ -109,6 +111,7 @@ export const metrics = {
   corrupt() { bump("corrupt"); },
   // An entry a tier returned but the purge log says is purged.
   purgeHidden() { bump("purgeHidden"); },
+  invalidated(records) { bump("invalidations", records); },
   write(tier) {
     bump(`writes.${tier}`);
     if (tier === "kv") bump(`kv.writes.${utcDay()}`);

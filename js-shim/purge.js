@@ -11,6 +11,7 @@
 import { requireAdmin } from "./admin_auth.js";
 import { controlStub } from "./control_sync.js";
 import { purgeLog } from "./purge_log.js";
+import { metrics } from "./metrics.js";
 import { jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { withTimeout } from "./timeouts.js";
@@ -197,4 +198,38 @@ export async function executePurge(rc, spec) {
     return jsonResponse({ error: "bad_gateway", status: 502, message: "purge incomplete: a storage tier failed; repeating the purge is safe", ...result, errors }, 502, rc.cfg);
   }
   return jsonResponse({ ok: true, ...result }, 200, rc.cfg);
+}
+
+// Unsafe-method invalidation (RFC 9111 §4.4): the purge records the core chose after a successful POST, PUT,
+// PATCH or DELETE ([{kind: "key"|"prefix", value}]). This isolate forgets the entries before the response
+// goes out (its purge log hides every tier's older copies from then on); the purge log carries the records to
+// every other isolate and location; the shared tier and this location's edge cache delete in the background.
+export function invalidate(rc, records) {
+  if (records.length === 0) return;
+  metrics.invalidated(records.length);
+  const at = Date.now();
+  for (const r of records) purgeLog.add({ ...r, at });
+  const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
+  const keys = records.filter((r) => r.kind === "key").map((r) => r.value);
+  const prefixes = records.filter((r) => r.kind === "prefix").map((r) => r.value);
+  for (const key of keys) tiers.memory.delete(key);
+  if (prefixes.length) tiers.memory.deleteWhere((k, e) => purgeLog.hides(k, e));
+  rc.log("info", "invalidated", { method: rc.request.method, records: records.length });
+  rc.ctx.waitUntil((async () => {
+    const steps = [];
+    const stub = controlStub(rc.env);
+    if (stub) steps.push(withTimeout(stub.recordPurge(records), TIMEOUT_MS, "purge log"));
+    if (tiers.shared) {
+      if (keys.length) steps.push(withTimeout(tiers.shared.purgeKeys(keys.map((key) => ({ key }))), TIMEOUT_MS, "shared purge"));
+      for (const prefix of prefixes) steps.push(withTimeout(tiers.shared.purgePrefix(prefix), TIMEOUT_MS, "shared purge"));
+    }
+    if (tiers.edge) for (const key of keys) steps.push(withTimeout(Promise.resolve(tiers.edge.delete(key)), TIMEOUT_MS, "edge delete"));
+    const results = await Promise.allSettled(steps);
+    const failed = results.filter((r) => r.status === "rejected");
+    if (failed.length) {
+      // Every isolate of this location already hides the entries (purge log); a missed shared-tier delete
+      // leaves a copy that the log hides until it expires.
+      rc.log("warn", "invalidation_incomplete", { failed: failed.length, message: String(failed[0].reason?.message || failed[0].reason) });
+    }
+  })());
 }

@@ -2,25 +2,28 @@
 // cacheable routes. No decisions are made here; values come from the core's decision and evaluation.
 export const CACHE_STATUS = Object.freeze({ HIT: "HIT", MISS: "MISS", STALE: "STALE", BYPASS: "BYPASS" });
 
-// Headers of an origin response that are not stored or forwarded: hop-by-hop (RFC 9110 §7.6.1),
-// encodings the runtime has already undone, and CORS headers (the worker answers CORS itself).
-const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-  "transfer-encoding", "upgrade", "content-encoding", "content-length",
-]);
-export function isForwardableResponseHeader(name) {
-  return !HOP_BY_HOP.has(name) && !name.startsWith("access-control-") && !name.startsWith("cf-");
-}
-
-// Response headers kept with a stored entry: what describes the representation, nothing per-request.
-const STORED_HEADERS = new Set([
-  "content-type", "content-language", "content-disposition", "etag", "last-modified", "cache-control",
-  "expires", "link", "vary", "x-content-type-options",
-]);
-export function storedHeaderPairs(headers) {
-  const out = [];
-  for (const [name, value] of headers) if (STORED_HEADERS.has(name)) out.push([name, value]);
-  return out;
+// The cache-status header. By default the literal HIT | MISS | STALE | BYPASS the frontends compare. With
+// CACHE_STATUS_FORMAT=rfc9211, the standard structured form (RFC 9211 §2) naming this cache:
+//   HIT    edge-cache; hit; ttl=<seconds of freshness left>
+//   STALE  edge-cache; hit; ttl=<0 or less>; fwd=stale        (served stale; a refresh may be under way)
+//   MISS   edge-cache; fwd=uri-miss; fwd-status=<status>[; stored]
+//   BYPASS edge-cache; fwd=bypass[; fwd-status=<status>]
+// evaluation: the core's evaluation of the entry served (hits); result: the origin result (misses).
+export const CACHE_STATUS_NAME = "edge-cache";
+export function cacheStatusValue(cfg, status, evaluation, result) {
+  if (cfg.cacheStatusFormat !== "rfc9211") return status;
+  switch (status) {
+    case CACHE_STATUS.HIT:
+      return `${CACHE_STATUS_NAME}; hit; ttl=${evaluation ? evaluation.remainingS : 0}`;
+    case CACHE_STATUS.STALE:
+      return `${CACHE_STATUS_NAME}; hit; ttl=${evaluation ? -evaluation.staleS : 0}; fwd=stale`;
+    case CACHE_STATUS.MISS: {
+      const fwdStatus = result?.status ? `; fwd-status=${result.status}` : "";
+      return `${CACHE_STATUS_NAME}; fwd=uri-miss${fwdStatus}${result?.verdict?.storable ? "; stored" : ""}`;
+    }
+    default:
+      return `${CACHE_STATUS_NAME}; fwd=bypass${result?.status ? `; fwd-status=${result.status}` : ""}`;
+  }
 }
 
 export function stampWorkerHeaders(headers, cfg) {

@@ -45,6 +45,8 @@ export function runtimeConfig(env) {
     kvWriteAfterRequests: intVar(env, "KV_WRITE_AFTER_REQUESTS", DEFAULT_KV_WRITE_AFTER_REQUESTS),
     metricsFlushIntervalMs: intVar(env, "METRICS_FLUSH_INTERVAL_MS", 5000, { min: 100, max: 3_600_000 }),
     debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
+    // "rfc9211" adds the standard Cache-Status form; anything else keeps the literal HIT/MISS/STALE/BYPASS.
+    cacheStatusFormat: String(env.CACHE_STATUS_FORMAT || "").trim().toLowerCase() === "rfc9211" ? "rfc9211" : "literal",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
     authMode: String(env.AUTH_MODE || "none"),
     // Paths reachable without credentials in the jwt/origin modes (how clients get a token at all).

@@ -24,18 +24,20 @@ const DO_BATCH_KEYS = 128;
 // the waiter fetches for itself (one extra origin request per waiting isolate when the origin is slow).
 export const LEASE_WAIT_MS = 2000;
 
-function entryToEnvelope(core, entry) {
+// The one stored shape of an entry in every tier that holds bytes (edge, Durable Object, KV): the core's
+// envelope (src/entry_envelope.h, docs/entry-format.md).
+export function entryToEnvelope(core, entry) {
   const bytes = core.encodeEntry({
     storedAtMs: entry.storedAtMs, status: entry.status, ttlS: entry.ttlS,
     staleWhileRevalidateS: entry.staleWhileRevalidateS, staleIfErrorS: entry.staleIfErrorS,
-    classIndex: entry.classIndex, key: entry.key, etag: entry.etag, lastModified: entry.lastModified,
-    tags: entry.tags, headers: entry.headers,
+    initialAgeS: entry.initialAgeS || 0, classIndex: entry.classIndex, key: entry.key, etag: entry.etag,
+    lastModified: entry.lastModified, tags: entry.tags, headers: entry.headers, variant: entry.variant || [],
   }, entry.body);
   if (!bytes) throw new Error("entry could not be encoded");
   return bytes;
 }
 
-function corruptError(message) {
+export function corruptError(message) {
   const err = new Error(message);
   err.corrupt = true;
   return err;
@@ -43,7 +45,7 @@ function corruptError(message) {
 
 // Bytes as a tier returned them, or a corrupt error: a tier answering something other than bytes
 // (a string, an object) is treated like a damaged entry, never passed to the decoder.
-function asBytes(value) {
+export function asBytes(value) {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   throw corruptError(`shared tier returned ${value === null ? "null" : typeof value} instead of bytes`);
@@ -58,8 +60,8 @@ export function envelopeToEntry(core, key, bytes) {
   if (m.version >= 2 && m.key !== key) throw corruptError("envelope key mismatch");
   return {
     key, status: m.status, headers: m.headers, body: decoded.body, storedAtMs: m.storedAtMs, ttlS: m.ttlS,
-    staleWhileRevalidateS: m.staleWhileRevalidateS, staleIfErrorS: m.staleIfErrorS, classIndex: m.classIndex,
-    etag: m.etag, lastModified: m.lastModified, tags: m.tags,
+    staleWhileRevalidateS: m.staleWhileRevalidateS, staleIfErrorS: m.staleIfErrorS, initialAgeS: m.initialAgeS,
+    classIndex: m.classIndex, etag: m.etag, lastModified: m.lastModified, tags: m.tags, variant: m.variant,
   };
 }
 

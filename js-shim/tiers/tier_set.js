@@ -36,7 +36,7 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
   const memory = memoryTier(cfg.memoryCacheBytes);
   // The Cache API serves the zone's hostnames; scheme and port do not identify a zone, so entries are
   // filed under https://<hostname> whatever the request came in on.
-  const edge = typeof caches !== "undefined" && caches.default ? new EdgeTier(caches.default, `https://${new URL(requestUrl).hostname}`) : null;
+  const edge = typeof caches !== "undefined" && caches.default ? new EdgeTier(caches.default, `https://${new URL(requestUrl).hostname}`, core) : null;
   const shared = createSharedTier(env, cfg, core);
   const choice = sharedTierChoice(env, cfg);
   return {

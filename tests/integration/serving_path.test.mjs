@@ -20,7 +20,7 @@ export const TEST_RULES = {
     LONG: { ttl: "1h", negativeTtl: 60, tiers: ALL_TIERS },
     SHARED_ONLY: { ttl: "1h", tiers: ["memory", "do"] },
     NONE: { ttl: 0, tiers: [] },
-    ORIGIN: { followOrigin: true, staleIfError: 60, tiers: ALL_TIERS },
+    ORIGIN: { followOrigin: true, heuristic: false, staleIfError: 60, tiers: ALL_TIERS },
   },
   default: "ORIGIN",
   keys: { bypassParam: "nocache", ignoreParams: ["utm_*"], credentialParams: ["apiKey"] },

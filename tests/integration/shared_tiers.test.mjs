@@ -67,7 +67,7 @@ function jsonEntryMeta(overrides = {}) {
 
 // ---- Durable Objects ----------------------------------------------------------------------------
 
-test("an entry lands in the one shard the core chose, as a v2 envelope carrying its key", async () => {
+test("an entry lands in the one shard the core chose, as a v3 envelope carrying its key", async () => {
   origin.reset();
   const first = await get(w, "/v3/reference/tickers/IBM");
   assert.equal(first.status, "MISS");
@@ -79,7 +79,7 @@ test("an entry lands in the one shard the core chose, as a v2 envelope carrying 
   for (const stub of stubs) if (await stub.get(key)) holders++;
   assert.equal(holders, 1, "exactly one shard holds the key");
   const bytes = await stubs[shard].get(key);
-  assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x45, 0x43, 0x45, 2], "magic ECE, version 2");
+  assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x45, 0x43, 0x45, 3], "magic ECE, version 3");
   assert.ok(Buffer.from(bytes).includes(Buffer.from(key)), "the envelope carries its key");
   assert.equal(origin.count("/v3/reference/tickers/IBM"), 1);
 });
@@ -233,7 +233,7 @@ test("corrupt DO entries (garbage, truncated, unknown version) are misses: count
     await eventually(async () => {
       for (const stub of await shardStubs(w)) {
         const v = await stub.get(key);
-        if (v && v[3] === 2 && Buffer.from(v).includes(Buffer.from(key))) return true;
+        if (v && v[3] === 3 && Buffer.from(v).includes(Buffer.from(key))) return true;
       }
       return false;
     }, { message: `${path} replaced` });
@@ -321,7 +321,7 @@ test("FEATURE_FLAG_DO_CACHE=false: KV is the shared tier; only classes planned f
     assert.equal(origin.count(bad), 1);
     await eventually(async () => {
       const v = await kv.get(keyFor(bad), "arrayBuffer");
-      return v && new Uint8Array(v)[3] === 2;
+      return v && new Uint8Array(v)[3] === 3;
     }, { message: "the corrupt KV value replaced" });
     assert.equal((await metricsOf(kw)).corruptEntries, 1);
 
@@ -403,7 +403,7 @@ test("KV write admission: a key is written to KV on its second request, once; a 
     assert.equal(after.tiers.shared.kvWriteAdmission.pending, 1, "the one-off key is still pending");
 
     const stored = await kv.get(keyFor(repeated), "arrayBuffer");
-    assert.equal(new Uint8Array(stored)[3], 2, "a current-version envelope");
+    assert.equal(new Uint8Array(stored)[3], 3, "a current-version envelope");
   } finally {
     await kw.close();
   }
