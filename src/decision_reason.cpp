@@ -51,6 +51,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "entry:stale-if-error",
     "entry:expired",
     "rule:recent-past-date",
+    "rule:date-outside-calendar",
+    "market:outside-calendar",
 };
 }  // namespace
 

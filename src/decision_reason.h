@@ -59,6 +59,9 @@ enum class Reason : uint32_t {
   EntryExpired,
   // Request decision (appended: codes above are stable)
   RuleRecentPastDate,      // a past date within the rule's pastDate.recent window chose the recent class
+  RuleDateOutsideCalendar, // a past date, or the market's today, is outside the calendar's coverage: the rule's own
+                           // class, no pastDate class (market_calendar.h)
+  MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
   Count
 };
 

@@ -101,6 +101,8 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::EntryStaleIfError, "entry:stale-if-error"},
       {Reason::EntryExpired, "entry:expired"},
       {Reason::RuleRecentPastDate, "rule:recent-past-date"},
+      {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
+      {Reason::MarketOutsideCalendar, "market:outside-calendar"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {
