@@ -197,6 +197,15 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
       {"/v3/reference/options/contracts/O:AAPL261218C00200000", Action::Lookup, "WEEK", "options-contracts", Reason::RuleClass, 0},
       {"/v3/reference/tickers/AAPL", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
       {"/v3/reference/tickers/BRK%2FA", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
+      // the same reference data under v1, as the original worker's frontend asked for it (its documented
+      // example is /v1/reference/tickers/types, and the same with ?nocache=true)
+      {"/v1/reference/tickers/types", Action::Lookup, "WEEK", "ticker-types-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/types?asset_class=stocks", Action::Lookup, "WEEK", "ticker-types-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/types?nocache=true", Action::Refresh, "WEEK", "ticker-types-v1", Reason::BypassParam, 0},
+      {"/v1/reference/options/contracts/O:AAPL261218C00200000", Action::Lookup, "WEEK", "options-contracts-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/AAPL", Action::Lookup, "DAY", "company-info-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/AAPL?nocache=true", Action::Refresh, "DAY", "company-info-v1", Reason::BypassParam, 0},
+      {"/v2/reference/tickers/types", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
       {"/v1/meta/symbols/AAPL/company", Action::Lookup, "HOUR_6", "ticker-details", Reason::RuleClass, 0},
       {"/v1/conversion/USD/EUR?amount=100", Action::Lookup, "MIN_15", "conversion", Reason::RuleClass, 0},
       {"/v2/last/trade/AAPL", Action::Lookup, "REALTIME", "last-trade", Reason::MarketOpen, 0},
@@ -250,7 +259,11 @@ TEST_CASE("request: shipped class TTLs are what the product promises") {
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},       // RECENT_PAST
       {"/v1/open-close/AAPL/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},                               // RECENT_PAST
       {"/v3/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v1/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v3/reference/options/contracts/O:AAPL261218C00200000", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v1/reference/options/contracts/O:AAPL261218C00200000", 7 * kDay, kDay, 30 * kDay, kHour, all},
       {"/v3/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute, noKv},
+      {"/v1/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute, noKv},
       {"/v1/meta/symbols/AAPL/company", 6 * kHour, 30 * kMinute, kDay, 15 * kMinute, noKv},
       {"/v1/conversion/USD/EUR", 15 * kMinute, kMinute, 6 * kHour, kMinute, noKv},
       {"/v2/last/trade/AAPL", 15, 30, kHour, 15, noKv},
