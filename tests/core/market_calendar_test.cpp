@@ -335,7 +335,7 @@ TEST_CASE("holiday edge cases: weekend observance, rule start years, special clo
   }
 }
 
-TEST_CASE("early closes at 13:00") {
+TEST_CASE("early closes at 13:00 (since 1993)") {
   struct Case {
     CivilDate date;
     bool early;
