@@ -359,12 +359,14 @@ const ROUTES = [
   [/^\/v[12]\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/, DATA, aggregates],
   [/^\/v1\/open-close\/([^/]+)\/([^/]+)$/, DATA, openClose],
   [/^\/v2\/snapshot\/locale\/us\/markets\/stocks\/tickers\/([^/]+)$/, DATA, snapshot],
-  [/^\/v3\/reference\/tickers\/types$/, DATA, tickerTypes],
-  [/^\/v3\/reference\/tickers\/([^/]+)$/, DATA, referenceTicker],
+  // The reference routes answer under v1 as well: the original worker's frontend called
+  // /v1/reference/tickers/types (its documented example), the Polygon-style API names them v3.
+  [/^\/v[13]\/reference\/tickers\/types$/, DATA, tickerTypes],
+  [/^\/v[13]\/reference\/tickers\/([^/]+)$/, DATA, referenceTicker],
   [/^\/v1\/conversion\/([^/]+)\/([^/]+)$/, DATA, conversion],
   [/^\/v2\/last\/trade\/([^/]+)$/, DATA, lastTrade],
   [/^\/v1\/meta\/symbols\/([^/]+)\/company$/, DATA, companyMeta],
-  [/^\/v3\/reference\/options\/contracts\/([^/]+)$/, DATA, optionsContract],
+  [/^\/v[13]\/reference\/options\/contracts\/([^/]+)$/, DATA, optionsContract],
   [/^\/api\/auth\/me\/?$/, DATA, authMe],
   [/^\/api\/auth\/login\/?$/, ["POST"], authLogin],
   [/^\/echo(?:\/.*)?$/, null, echo], // any method

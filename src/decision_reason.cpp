@@ -58,6 +58,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "origin:status-invalid",
     "credentials:not-shared",
     "entry:variant-mismatch",
+    "rule:date-outside-calendar",
+    "market:outside-calendar",
 };
 }  // namespace
 

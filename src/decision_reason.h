@@ -67,6 +67,10 @@ enum class Reason : uint32_t {
   OriginStatusInvalid,     // not a final status (1xx) or outside 100-599
   CredentialsNotShared,    // a credentialed request's response without public / s-maxage / must-revalidate
   EntryVariantMismatch,    // the entry answered other values of the fields its Vary names
+  // Request decision (appended)
+  RuleDateOutsideCalendar, // a past date, or the market's today, is outside the calendar's coverage: the rule's own
+                           // class, no pastDate class (market_calendar.h)
+  MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
   Count
 };
 

@@ -1,6 +1,7 @@
 #include "market_calendar.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace edge_cache::market {
 namespace {
@@ -43,11 +44,36 @@ CivilDate observed(CivilDate d) {
   return wd == 6 ? addDays(d, -1) : wd == 0 ? addDays(d, 1) : d;
 }
 
-// Unscheduled closures cannot be derived by rule. 1994-04-27 (Nixon's funeral) is included because the
-// calendar claims to cover 1990 onward.
+// Unscheduled closures cannot be derived by rule: every one since the start of the coverage (1990).
 constexpr CivilDate kSpecialClosures[] = {
     {1994, 4, 27}, {2001, 9, 11}, {2001, 9, 12}, {2001, 9, 13},  {2001, 9, 14}, {2004, 6, 11},
     {2007, 1, 2},  {2012, 10, 29}, {2012, 10, 30}, {2018, 12, 5}, {2025, 1, 9},
+};
+
+// Unscheduled early closes, likewise: the Fridays after Christmas 1997 and 2003, and the eve of 2000.
+constexpr CivilDate kSpecialEarlyCloses[] = {{1997, 12, 26}, {1999, 12, 31}, {2003, 12, 26}};
+
+// The days NYSE schedules an early close on, each with the years it applies and the close time then.
+enum class EarlyCloseDay { ChristmasEve, DayAfterThanksgiving, July3MonTueThu, July3Wednesday, July5AfterThursdayJuly4 };
+struct EarlyCloseRule {
+  EarlyCloseDay day;
+  int firstYear;
+  int lastYear;
+  int closeSecond;
+};
+constexpr int kNoFirstYear = std::numeric_limits<int>::min();
+constexpr int kNoLastYear = std::numeric_limits<int>::max();
+constexpr EarlyCloseRule kEarlyCloseRules[] = {
+    // Until 1993 the early close was at 14:00.
+    {EarlyCloseDay::ChristmasEve, kNoFirstYear, 1992, kEarlyRegularCloseBefore1993S},
+    {EarlyCloseDay::ChristmasEve, 1993, kNoLastYear, kEarlyRegularCloseS},
+    {EarlyCloseDay::DayAfterThanksgiving, 1992, 1992, kEarlyRegularCloseBefore1993S},
+    {EarlyCloseDay::DayAfterThanksgiving, 1993, kNoLastYear, kEarlyRegularCloseS},
+    {EarlyCloseDay::July3MonTueThu, 1995, kNoLastYear, kEarlyRegularCloseS},
+    // Until 2012 a Thursday Independence Day was followed by a short Friday; since 2013 it is preceded by a
+    // short Wednesday.
+    {EarlyCloseDay::July5AfterThursdayJuly4, 1995, 2012, kEarlyRegularCloseS},
+    {EarlyCloseDay::July3Wednesday, 2013, kNoLastYear, kEarlyRegularCloseS},
 };
 
 // DST interval [start, end) in UTC ms for a year; transitions are at 02:00 local (07:00Z start, 06:00Z end).
@@ -214,12 +240,34 @@ bool isTradingDay(CivilDate d) {
   return wd != 0 && wd != 6 && holidayOn(d) == Holiday::None;
 }
 
-bool isEarlyClose(CivilDate d) {
-  if (!isTradingDay(d)) return false;
-  const int wd = weekday(d);
-  if ((d.month == 7 && d.day == 3) || (d.month == 12 && d.day == 24)) return wd >= 1 && wd <= 4;
-  return d.month == 11 && d == addDays(nthWeekday(d.year, 11, 4, 4), 1);
+namespace {
+// Whether d (a trading day, weekday wd) is the day a scheduled early-close rule names, in any year.
+bool isEarlyCloseDay(EarlyCloseDay day, CivilDate d, int wd) {
+  switch (day) {
+    case EarlyCloseDay::ChristmasEve: return d.month == 12 && d.day == 24 && wd >= 1 && wd <= 4;
+    case EarlyCloseDay::DayAfterThanksgiving:
+      return d.month == 11 && wd == 5 && d == addDays(nthWeekday(d.year, 11, 4, 4), 1);
+    case EarlyCloseDay::July3MonTueThu: return d.month == 7 && d.day == 3 && (wd == 1 || wd == 2 || wd == 4);
+    case EarlyCloseDay::July3Wednesday: return d.month == 7 && d.day == 3 && wd == 3;
+    case EarlyCloseDay::July5AfterThursdayJuly4: return d.month == 7 && d.day == 5 && wd == 5;
+  }
+  return false;
 }
+}  // namespace
+
+int earlyCloseSecond(CivilDate d) {
+  if (!isTradingDay(d)) return 0;
+  for (const CivilDate& c : kSpecialEarlyCloses) {
+    if (c == d) return kEarlyRegularCloseS;
+  }
+  const int wd = weekday(d);
+  for (const EarlyCloseRule& r : kEarlyCloseRules) {
+    if (d.year >= r.firstYear && d.year <= r.lastYear && isEarlyCloseDay(r.day, d, wd)) return r.closeSecond;
+  }
+  return 0;
+}
+
+bool isEarlyClose(CivilDate d) { return earlyCloseSecond(d) != 0; }
 
 CivilDate nextTradingDay(CivilDate d) {
   // The longest closure run (Sep 2001: Tue–Fri plus a weekend) is far below this bound; the bound only
@@ -256,8 +304,11 @@ CivilDate TradingDaysBeforeMemo::nthBefore(CivilDate today, int n) {
   return before_[n - 1];
 }
 
-int regularCloseSecond(CivilDate d) { return isEarlyClose(d) ? kEarlyRegularCloseS : kRegularCloseS; }
-int extendedCloseSecond(CivilDate d) { return isEarlyClose(d) ? kEarlyAfterHoursCloseS : kAfterHoursCloseS; }
+int regularCloseSecond(CivilDate d) {
+  const int early = earlyCloseSecond(d);
+  return early != 0 ? early : kRegularCloseS;
+}
+int extendedCloseSecond(CivilDate d) { return regularCloseSecond(d) + kAfterHoursLengthS; }
 
 std::string_view sessionName(Session s) {
   switch (s) {
@@ -275,7 +326,8 @@ int64_t marketStateChangesAfter(int64_t unixMs) {
   unixMs = std::clamp(unixMs, -kMaxAbsMs, kMaxAbsMs);
   const CivilDate today = toNewYork(unixMs).date;
   int64_t next = fromNewYork(civilFromDays(daysFromCivil(today) + 1), 0);
-  for (int second : {kPreMarketOpenS, kRegularOpenS, regularCloseSecond(today), extendedCloseSecond(today)}) {
+  const int regularClose = regularCloseSecond(today);
+  for (int second : {kPreMarketOpenS, kRegularOpenS, regularClose, regularClose + kAfterHoursLengthS}) {
     const int64_t at = fromNewYork(today, second);
     if (at > unixMs && at < next) next = at;
   }
@@ -299,14 +351,14 @@ MarketState marketStateAt(int64_t unixMs) {
   const bool trading = isTradingDay(today);
   const int s = ny.secondOfDay;
 
-  MarketState st{Session::Overnight, today, false, false, 0, 0, 0};
+  MarketState st{Session::Overnight, today, false, false, 0, 0, 0, isCovered(today)};
   if (wd == 0 || wd == 6) {
     st.session = Session::Weekend;
   } else if (!trading) {
     st.session = Session::Holiday;
   } else {
     const int regularClose = regularCloseSecond(today);
-    const int extendedClose = extendedCloseSecond(today);
+    const int extendedClose = regularClose + kAfterHoursLengthS;
     if (s >= kPreMarketOpenS && s < extendedClose) {
       st.session = s < kRegularOpenS ? Session::PreMarket : s < regularClose ? Session::Regular : Session::AfterHours;
       st.regularOpen = st.session == Session::Regular;

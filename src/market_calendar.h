@@ -1,6 +1,16 @@
 #pragma once
 // NYSE trading calendar in America/New_York, computed by rule (no OS tz database, no clock).
-// Holidays and DST are derived for any year; the rules match NYSE/US practice for 1990–2200.
+//
+// Coverage: market dates 1990-01-01 to 2200-12-31 (kCoverageFirst..kCoverageLast). Every rule carries the
+// years it applies, and the unscheduled days (closures, one-off early closes) are tables. For 1990–2040 the
+// calendar is checked day by day against the XNYS calendar of the exchange_calendars library: every
+// holiday and closure, every early close and its time, the open and close instants
+// (tests/core/market_calendar_test.cpp). After 2040 the rules in force are projected: a future unscheduled
+// closure cannot be known in advance.
+// Outside the coverage the functions still answer (with the earliest or latest rules), but isCovered() is
+// false and MarketState::covered says so; the request policy then decides nothing lasting from the date:
+// no pastDate class when the date or the market's today is uncovered, and the trading TTL for
+// marketAware classes when today is (docs/rules.md, "Calendar coverage").
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -27,6 +37,11 @@ bool isLeapYear(int year);
 int daysInMonth(int year, int month);
 // Strict "YYYY-MM-DD" (exactly 10 chars, 4-digit year); rejects month/day out of range incl. Feb 29 in non-leap years.
 std::optional<CivilDate> tryParseIsoDate(std::string_view s);
+
+// The dates the calendar's rules are known for (see the top of this file).
+inline constexpr CivilDate kCoverageFirst{1990, 1, 1};
+inline constexpr CivilDate kCoverageLast{2200, 12, 31};
+constexpr bool isCovered(CivilDate d) { return d >= kCoverageFirst && d <= kCoverageLast; }
 
 // New York wall time of an instant. secondOfDay is in [0, 86400); sub-second precision is floored.
 struct NewYorkTime {
@@ -73,7 +88,13 @@ Holiday holidayOn(CivilDate d);
 std::string_view holidayName(Holiday h);
 // Monday–Friday and not a holiday.
 bool isTradingDay(CivilDate d);
-// A trading day closing at 13:00: the day after Thanksgiving, and Jul 3 / Dec 24 when Monday–Thursday.
+// The regular close of a trading day that closes early, in New York seconds of day, or 0 for a full trading
+// day and for a closed day. Scheduled (with the years each applies; before 1993 at 14:00, then 13:00):
+// Christmas Eve on Monday–Thursday (every year); the day after Thanksgiving (from 1992); July 3 on
+// Monday, Tuesday or Thursday (from 1995); the Friday July 5 after a Thursday Independence Day (1995–2012);
+// July 3 on a Wednesday (from 2013). One-off early closes at 13:00: 1997-12-26, 1999-12-31, 2003-12-26.
+int earlyCloseSecond(CivilDate d);
+// earlyCloseSecond(d) != 0.
 bool isEarlyClose(CivilDate d);
 // The first trading day strictly after d.
 CivilDate nextTradingDay(CivilDate d);
@@ -102,9 +123,10 @@ inline constexpr int kPreMarketOpenS = 4 * 3600;
 inline constexpr int kRegularOpenS = 9 * 3600 + 30 * 60;
 inline constexpr int kRegularCloseS = 16 * 3600;
 inline constexpr int kEarlyRegularCloseS = 13 * 3600;
-inline constexpr int kAfterHoursCloseS = 20 * 3600;
-inline constexpr int kEarlyAfterHoursCloseS = 17 * 3600;
-// Regular close (16:00 or 13:00) and extended close (20:00 or 17:00) for a trading day.
+inline constexpr int kEarlyRegularCloseBefore1993S = 14 * 3600;
+// After-hours trading runs four hours past the regular close (20:00; 17:00 or 18:00 after an early close).
+inline constexpr int kAfterHoursLengthS = 4 * 3600;
+// Regular close (16:00, or the early close) and extended close (regular close + 4 h) for a trading day.
 int regularCloseSecond(CivilDate d);
 int extendedCloseSecond(CivilDate d);
 
@@ -121,7 +143,8 @@ struct MarketState {
   bool extendedOpen;          // inside 04:00–extended close of a trading day
   int64_t nextRegularOpenMs;  // first 09:30 ET of a trading day strictly after now
   int64_t nextExtendedOpenMs; // first 04:00 ET of a trading day strictly after now (after the current session if open)
-  int64_t currentCloseMs;     // end of the current extended session (20:00 or 17:00 ET), or 0 when not extendedOpen
+  int64_t currentCloseMs;     // end of the current extended session (close + 4 h), or 0 when not extendedOpen
+  bool covered;               // marketDate is inside the calendar's coverage (isCovered)
 
   bool operator==(const MarketState&) const = default;
 };

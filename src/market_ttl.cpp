@@ -12,6 +12,11 @@ MarketTtl marketAwareTtl(const market::MarketState& state, int64_t nowMs, uint32
                          uint32_t closedMaxTtlS, bool extendedHours) {
   MarketTtl out;
   out.session = state.session;
+  if (!state.covered) {
+    out.ttlS = tradingTtlS;
+    out.reason = Reason::MarketOutsideCalendar;
+    return out;
+  }
   const bool trading = extendedHours ? state.extendedOpen : state.regularOpen;
   if (trading) {
     out.ttlS = tradingTtlS;

@@ -1,7 +1,8 @@
 #pragma once
 // Freshness for market-aware classes (REALTIME): while a session trades, prices move and the class's
 // short TTL applies; outside trading (nights, weekends, holidays) the data cannot change, so an entry
-// stays fresh until the next session opens, capped by the class's closedMaxTtl.
+// stays fresh until the next session opens, capped by the class's closedMaxTtl. On a day outside the
+// calendar's coverage the sessions are not known, so the trading TTL applies whatever the hour.
 #include <cstdint>
 
 #include "decision_reason.h"

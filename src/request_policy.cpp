@@ -207,18 +207,26 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
       // escape left in one is some other byte, and no date, so the capture is parsed as it is.
       const std::optional<market::CivilDate> date = tryParseDateParam(captures.get(rule->pastDateParam));
       if (date) {
-        const market::CivilDate today = ctx.marketStateMemo.at(facts.nowMs).marketDate;
+        const market::MarketState& state = ctx.marketStateMemo.at(facts.nowMs);
+        const market::CivilDate today = state.marketDate;
         if (*date < today) {
-          classIndex = rule->pastClassIndex;
-          reason = Reason::RulePastDate;
-          out.setFlag(DecisionFlag::PastDate);
-          // Within the last N trading days (and the closed days since): as final as any past date, but a
-          // frontend asks for ranges ending at the previous close for about a day only, so the rule may keep
-          // them out of tiers with scarce writes (KV).
-          if (rule->recentTradingDays > 0 &&
-              *date >= ctx.tradingDaysBeforeMemo.nthBefore(today, rule->recentTradingDays)) {
-            classIndex = rule->recentClassIndex;
-            reason = Reason::RuleRecentPastDate;
+          // A date is decided past only inside the calendar's coverage (a clock far off could make today's
+          // data look final): otherwise the rule's own class applies. A date before a covered today is
+          // bounded by the coverage's start only.
+          if (!state.covered || *date < market::kCoverageFirst) {
+            reason = Reason::RuleDateOutsideCalendar;
+          } else {
+            classIndex = rule->pastClassIndex;
+            reason = Reason::RulePastDate;
+            out.setFlag(DecisionFlag::PastDate);
+            // Within the last N trading days (and the closed days since): as final as any past date, but a
+            // frontend asks for ranges ending at the previous close for about a day only, so the rule may
+            // keep them out of tiers with scarce writes (KV).
+            if (rule->recentTradingDays > 0 &&
+                *date >= ctx.tradingDaysBeforeMemo.nthBefore(today, rule->recentTradingDays)) {
+              classIndex = rule->recentClassIndex;
+              reason = Reason::RuleRecentPastDate;
+            }
           }
         }
       }
@@ -231,7 +239,9 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   const TtlClass& cls = rules.classes[classIndex];
   applyClass(cls, classIndex, out);
   if (cls.ttlS == 0 && !cls.followOrigin) {
-    out.reason = rule ? Reason::RuleNotCached : Reason::DefaultNotCached;
+    out.reason = reason == Reason::RuleDateOutsideCalendar ? reason
+                 : rule                                    ? Reason::RuleNotCached
+                                                           : Reason::DefaultNotCached;
     return;
   }
   if (!rule) reason = cls.followOrigin ? Reason::DefaultFollowOrigin : Reason::RuleClass;
@@ -242,8 +252,11 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
                                   rules.market.extendedHours);
     out.ttlS = mt.ttlS;
     out.marketSession = static_cast<uint32_t>(mt.session) + 1;
-    if (mt.reason != Reason::MarketOpen) out.setFlag(DecisionFlag::MarketClosedTtl);
-    reason = mt.reason;
+    if (mt.reason != Reason::MarketOpen && mt.reason != Reason::MarketOutsideCalendar) {
+      out.setFlag(DecisionFlag::MarketClosedTtl);
+    }
+    // Why a past date did not decide the class says more than the session does.
+    if (reason != Reason::RuleDateOutsideCalendar) reason = mt.reason;
   }
   out.reason = reason;
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absolute_url.h"
 #include "embedded_rules.h"
 #include "market_calendar.h"
 #include "policy_setup.h"
@@ -29,8 +30,10 @@ constexpr const char* kUsage =
     "usage: edge-cache-explain <url-or-path> [--at <ISO-8601 time>] [--rules <file>] [--origin <scheme://host>]\n"
     "                          [--method GET] [--header 'Name: value']... [--response 'Name: value']...\n"
     "                          [--status 200] [--shards N] [--json]\n"
+    "  <url>      a path (/v1/x?y=1) or an http(s) URL, whose origin is then the backend's\n"
     "  --at       2026-11-23T15:00:00Z, with an offset (+01:00), or without one = New York local time;\n"
     "             default: now\n"
+    "  --origin   the backend (BACKEND_URL); only its origin enters keys, as in the worker\n"
     "  --response origin response headers: also explain whether the response would be stored\n";
 
 int fail(const std::string& message) {
@@ -108,6 +111,14 @@ std::string formatNewYork(int64_t ms) {
                 kDays[market::weekday(ny.date)]);
   return buf;
 }
+
+std::string isoDate(market::CivilDate d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string coverage() { return isoDate(market::kCoverageFirst) + " to " + isoDate(market::kCoverageLast); }
 
 std::string humanDuration(uint32_t s) {
   if (s == 0) return "0";
@@ -209,16 +220,19 @@ int main(int argc, char** argv) {
   }
   if (url.empty()) return fail(std::string("no URL given\n") + kUsage);
 
-  // A full URL gives the origin; a path uses --origin (default: the production backend).
+  // A full URL gives the origin; a path uses --origin (default: the production backend). Either origin is
+  // serialised as the worker serialises BACKEND_URL's, so the key shown is the worker's.
+  if (!origin.empty()) {
+    const AbsoluteUrlResult parsed = tryParseAbsoluteUrl(origin);
+    if (!parsed.url) return fail("malformed --origin (" + std::string(absoluteUrlErrorMessage(parsed.error)) + "): " + origin);
+    origin = parsed.url->origin;
+  }
   std::string target = url;
-  if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
-    const size_t hostStart = url.find("//") + 2;
-    const size_t pathStart = url.find('/', hostStart);
-    if (pathStart == hostStart) return fail("malformed URL (no host): " + url);
-    if (origin.empty()) origin = url.substr(0, pathStart == std::string::npos ? url.size() : pathStart);
-    target = pathStart == std::string::npos ? "/" : url.substr(pathStart);
-  } else if (url[0] != '/') {
-    return fail("malformed URL: give a path starting with '/' or an http(s):// URL: " + url);
+  if (url[0] != '/') {
+    const AbsoluteUrlResult parsed = tryParseAbsoluteUrl(url);
+    if (!parsed.url) return fail("malformed URL (" + std::string(absoluteUrlErrorMessage(parsed.error)) + "): " + url);
+    if (origin.empty()) origin = parsed.url->origin;
+    target = parsed.url->target;
   }
   if (origin.empty()) origin = "https://api.financialdata.online";
 
@@ -284,7 +298,10 @@ int main(int argc, char** argv) {
   out["at"] = {{"utc", formatUtc(nowMs)}, {"newYork", formatNewYork(nowMs)}};
   if (!zoneNote.empty()) out["at"]["note"] = zoneNote;
   out["market"] = {{"session", std::string(market::sessionName(ms.session))},
-                   {"nextRegularOpen", formatNewYork(ms.nextRegularOpenMs)}};
+                   {"nextRegularOpen", formatNewYork(ms.nextRegularOpenMs)},
+                   {"calendar", ms.covered ? "covered (" + coverage() + ")"
+                                           : "outside the calendar's coverage (" + coverage() +
+                                                 "): sessions and holidays unknown, nothing decided from the date"}};
   out["rules"] = {{"source", setup.rulesSource}, {"digest", setup.rulesDigest}};
   out["action"] = actionName(d.action);
   out["reason"] = std::string(reasonName(d.reason));
@@ -301,6 +318,10 @@ int main(int argc, char** argv) {
   out["originTarget"] = d.originTarget;
   out["tags"] = d.tags;
   out["flags"] = flagNames(d.flags);
+  if (d.reason == Reason::RuleDateOutsideCalendar) {
+    out["note"] = std::string(ms.covered ? "the request's date is" : "the market's today is") +
+                  " outside the calendar's coverage (" + coverage() + "): the rule's own class applies, not its pastDate class";
+  }
 
   if (!responseHeaders.empty() && (d.action == abi::Action::Lookup || d.action == abi::Action::Refresh)) {
     ResponseFacts rf = responseFactsFor(d, static_cast<uint32_t>(status), nowMs);

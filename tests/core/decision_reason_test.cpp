@@ -108,6 +108,8 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::OriginStatusInvalid, "origin:status-invalid"},
       {Reason::CredentialsNotShared, "credentials:not-shared"},
       {Reason::EntryVariantMismatch, "entry:variant-mismatch"},
+      {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
+      {Reason::MarketOutsideCalendar, "market:outside-calendar"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

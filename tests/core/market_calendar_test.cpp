@@ -335,7 +335,7 @@ TEST_CASE("holiday edge cases: weekend observance, rule start years, special clo
   }
 }
 
-TEST_CASE("early closes at 13:00") {
+TEST_CASE("early closes at 13:00 (since 1993)") {
   struct Case {
     CivilDate date;
     bool early;
@@ -633,4 +633,176 @@ TEST_CASE("extreme inputs do not trap") {
     CHECK(t.secondOfDay < 86400);
     CHECK(st.marketDate == t.date);
   }
+}
+
+TEST_CASE("the early closes issue #17 found different from exchange_calendars' XNYS, as XNYS has them") {
+  // Instants from pandas with the tz database (America/New_York), not from this code. close 0 = a full day.
+  struct Case {
+    CivilDate date;
+    std::string_view why;
+    int closeSecond;
+    int64_t openMs;
+    int64_t closeMs;
+  };
+  const Case cases[] = {
+      {{1990, 7, 3}, "Tue Jul 3: the July 3 rule starts in 1995", 0, 647011800000, 647035200000},
+      {{1990, 11, 23}, "day after Thanksgiving: the rule starts in 1992", 0, 659370600000, 659394000000},
+      {{1990, 12, 24}, "Christmas Eve before 1993: 14:00", hms(14, 0), 662049000000, 662065200000},
+      {{1991, 7, 3}, "Wed Jul 3 before 1995", 0, 678547800000, 678571200000},
+      {{1991, 11, 29}, "day after Thanksgiving before 1992", 0, 691425000000, 691448400000},
+      {{1991, 12, 24}, "Christmas Eve before 1993: 14:00", hms(14, 0), 693585000000, 693601200000},
+      {{1992, 11, 27}, "the first day-after-Thanksgiving early close, at 14:00", hms(14, 0), 722874600000, 722890800000},
+      {{1992, 12, 24}, "Christmas Eve before 1993: 14:00", hms(14, 0), 725207400000, 725223600000},
+      {{1996, 7, 3}, "Wed Jul 3 before 2013: a full day", 0, 836400600000, 836424000000},
+      {{1996, 7, 5}, "Fri Jul 5 after a Thursday Independence Day, 1995-2012", hms(13, 0), 836573400000, 836586000000},
+      {{1997, 12, 26}, "one-off early close", hms(13, 0), 883146600000, 883159200000},
+      {{1999, 12, 31}, "one-off early close", hms(13, 0), 946650600000, 946663200000},
+      {{2002, 7, 3}, "Wed Jul 3 before 2013: a full day", 0, 1025703000000, 1025726400000},
+      {{2002, 7, 5}, "Fri Jul 5 after a Thursday Independence Day, 1995-2012", hms(13, 0), 1025875800000, 1025888400000},
+      {{2003, 12, 26}, "one-off early close", hms(13, 0), 1072449000000, 1072461600000},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(iso(c.date));
+    CAPTURE(c.why);
+    CHECK(isTradingDay(c.date));
+    CHECK(isEarlyClose(c.date) == (c.closeSecond != 0));
+    CHECK(earlyCloseSecond(c.date) == c.closeSecond);
+    const int close = c.closeSecond != 0 ? c.closeSecond : hms(16, 0);
+    CHECK(regularCloseSecond(c.date) == close);
+    CHECK(extendedCloseSecond(c.date) == close + hms(4, 0));
+    CHECK(fromNewYork(c.date, kRegularOpenS) == c.openMs);
+    CHECK(fromNewYork(c.date, regularCloseSecond(c.date)) == c.closeMs);
+    // The market is open for the last second before the close and closed at it.
+    CHECK_FALSE(marketStateAt(c.openMs - 1).regularOpen);
+    CHECK(marketStateAt(c.openMs).regularOpen);
+    CHECK(marketStateAt(c.closeMs - 1).regularOpen);
+    CHECK_FALSE(marketStateAt(c.closeMs).regularOpen);
+    CHECK(marketStateAt(c.closeMs).session == Session::AfterHours);
+    CHECK(marketStateAt(c.closeMs).currentCloseMs == c.closeMs + 4 * kHourMs);
+    CHECK(marketStateChangesAfter(c.closeMs - 1) == c.closeMs);
+  }
+  // The rules around the ones above: July 3 and 5, the years each rule starts or ends.
+  struct Rule {
+    CivilDate date;
+    int closeSecond;  // 0 = a full trading day
+  };
+  const Rule around[] = {
+      {{1995, 7, 3}, hms(13, 0)},   // Monday, the July 3 rule's first year
+      {{1994, 11, 25}, hms(13, 0)}, // day after Thanksgiving from 1993: 13:00
+      {{1993, 12, 24}, 0},          // a Friday: the observed Christmas holiday (not a trading day)
+      {{2012, 7, 3}, hms(13, 0)},   // Tuesday
+      {{2013, 7, 3}, hms(13, 0)},   // Wednesday: the Wednesday rule's first year
+      {{2013, 7, 5}, 0},            // Friday after a Thursday Independence Day: full from 2013
+      {{2019, 7, 3}, hms(13, 0)},   // Wednesday
+      {{2019, 7, 5}, 0},
+      {{2008, 12, 26}, 0},          // Friday after Christmas: no early close (not a one-off)
+      {{2014, 12, 26}, 0},
+      {{2030, 7, 3}, hms(13, 0)},   // Wednesday, projected
+  };
+  for (const Rule& r : around) {
+    CAPTURE(iso(r.date));
+    CHECK(earlyCloseSecond(r.date) == r.closeSecond);
+  }
+}
+
+namespace {
+struct XnysEarlyClose {
+  CivilDate date;
+  int closeSecond;
+  int64_t openMs;
+  int64_t closeMs;
+};
+// The reference: kXnysClosedWeekdays, kXnysEarlyCloses and kXnysSessionCount for 1990-01-01..2040-12-31,
+// derived from exchange_calendars' own XNYS rule definitions (the commit and method are named in the file),
+// evaluated by pandas' holiday engine, not by this code.
+#include "market_calendar_xnys_reference.inc"
+}  // namespace
+
+TEST_CASE("every day 1990-2040 agrees with exchange_calendars' XNYS: closures, early closes, open and close instants") {
+  std::vector<std::string> differences;
+  size_t closedAt = 0, earlyAt = 0;
+  int sessions = 0, checkedEarly = 0;
+  for (int64_t z = daysFromCivil({1990, 1, 1}); z <= daysFromCivil({2040, 12, 31}); ++z) {
+    const CivilDate d = civilFromDays(z);
+    CHECK(isCovered(d));
+    const int wd = weekday(d);
+    if (wd == 0 || wd == 6) {
+      if (isTradingDay(d)) differences.push_back(iso(d) + ": a weekend day trades");
+      continue;
+    }
+    const bool closed = closedAt < std::size(kXnysClosedWeekdays) && kXnysClosedWeekdays[closedAt] == d;
+    closedAt += closed;
+    const XnysEarlyClose* early =
+        earlyAt < std::size(kXnysEarlyCloses) && kXnysEarlyCloses[earlyAt].date == d ? &kXnysEarlyCloses[earlyAt++] : nullptr;
+    if (closed) {
+      if (isTradingDay(d) || holidayOn(d) == Holiday::None) differences.push_back(iso(d) + ": XNYS is closed, here it trades");
+      continue;
+    }
+    ++sessions;
+    if (!isTradingDay(d)) {
+      differences.push_back(iso(d) + ": XNYS trades, here it is closed (" + std::string(holidayName(holidayOn(d))) + ")");
+      continue;
+    }
+    const int expectedClose = early ? early->closeSecond : hms(16, 0);
+    if (regularCloseSecond(d) != expectedClose || earlyCloseSecond(d) != (early ? early->closeSecond : 0)) {
+      differences.push_back(iso(d) + ": XNYS closes at " + std::to_string(expectedClose) + " s, here at " +
+                            std::to_string(regularCloseSecond(d)) + " s");
+    }
+    if (early) {
+      ++checkedEarly;
+      if (fromNewYork(d, kRegularOpenS) != early->openMs || fromNewYork(d, regularCloseSecond(d)) != early->closeMs ||
+          !marketStateAt(early->closeMs - 1).regularOpen || marketStateAt(early->closeMs).regularOpen) {
+        differences.push_back(iso(d) + ": open or close instant differs");
+      }
+    }
+  }
+  for (const std::string& difference : differences) MESSAGE(difference);
+  CHECK(differences.empty());
+  // Every reference entry was met, in order.
+  CHECK(closedAt == std::size(kXnysClosedWeekdays));
+  CHECK(earlyAt == std::size(kXnysEarlyCloses));
+  CHECK(checkedEarly == static_cast<int>(std::size(kXnysEarlyCloses)));
+  CHECK(sessions == kXnysSessionCount);
+  CHECK(std::size(kXnysClosedWeekdays) > 450);
+  CHECK(std::size(kXnysEarlyCloses) > 100);
+}
+
+TEST_CASE("coverage: 1990-01-01 to 2200-12-31, reported by MarketState at New York midnight") {
+  CHECK(isCovered(kCoverageFirst));
+  CHECK(isCovered(kCoverageLast));
+  CHECK_FALSE(isCovered({1989, 12, 31}));
+  CHECK_FALSE(isCovered({2201, 1, 1}));
+  CHECK(isCovered({2026, 11, 23}));
+  struct Case {
+    std::string_view label;
+    int64_t unixMs;
+    bool covered;
+  };
+  // New York midnights: 1990-01-01 00:00 EST = 05:00Z; 2201-01-01 00:00 EST = 05:00Z.
+  const int64_t first = fromNewYork(kCoverageFirst, 0), after = fromNewYork({2201, 1, 1}, 0);
+  CHECK(first == 631170000000);
+  CHECK(after == 7289672400000);
+  const Case cases[] = {
+      {"1989-12-31 23:59:59.999 New York", first - 1, false},
+      {"1990-01-01 00:00 New York (already 05:00Z)", first, true},
+      {"1990-01-01 04:59Z is still 1989 in New York", 631170000000 - 60'000, false},
+      {"2200-12-31 23:59:59.999 New York", after - 1, true},
+      {"2201-01-01 00:00 New York", after, false},
+      {"the epoch", 0, false},
+      {"end of the JS Date range", 8'640'000'000'000'000, false},
+      {"INT64_MIN", INT64_MIN, false},
+  };
+  MarketStateMemo memo;
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    CHECK(marketStateAt(c.unixMs).covered == c.covered);
+    CHECK(memo.at(c.unixMs).covered == c.covered);
+    CHECK(memo.at(c.unixMs) == marketStateAt(c.unixMs));
+  }
+  // The memo changes its answer exactly at the boundary, as the state may change at any midnight.
+  CHECK(marketStateChangesAfter(first - 1) == first);
+  CHECK(marketStateChangesAfter(after - 1) == after);
+  // Outside the coverage the calendar still answers, with the rules nearest in time.
+  CHECK(isTradingDay({2201, 1, 2}));
+  CHECK(holidayOn({2201, 12, 25}) == Holiday::Christmas);  // a Friday
 }

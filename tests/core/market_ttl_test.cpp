@@ -111,3 +111,37 @@ TEST_CASE("market ttl: a closed-market entry expires exactly at the next open") 
     CHECK(c.nowMs + int64_t(t.ttlS) * 1000 == c.openMs);
   }
 }
+
+TEST_CASE("market ttl: outside the calendar's coverage the trading TTL applies, whatever the hour") {
+  // The sessions of a day the calendar does not cover are not known: no closed-market lifetime is decided.
+  struct Case {
+    std::string_view label;
+    int64_t nowMs;
+    bool covered;
+    uint32_t ttlS;
+    Reason reason;
+  };
+  const Case cases[] = {
+      {"Sat 1989-12-30 12:00", nyMs(1989, 12, 30, 12, 0), false, 15, Reason::MarketOutsideCalendar},
+      {"Sun 1989-12-31 23:59", nyMs(1989, 12, 31, 23, 59), false, 15, Reason::MarketOutsideCalendar},
+      {"Mon 1990-01-01 00:00 (New Year's Day, covered)", nyMs(1990, 1, 1, 0, 0), true, 28 * kHour,
+       Reason::MarketClosedUntilOpen},
+      {"Sat 2200-12-27 12:00 (covered)", nyMs(2200, 12, 27, 12, 0), true, 40 * kHour, Reason::MarketClosedUntilOpen},
+      {"Sat 2201-01-03 12:00", nyMs(2201, 1, 3, 12, 0), false, 15, Reason::MarketOutsideCalendar},
+      {"Mon 2201-01-05 21:00", nyMs(2201, 1, 5, 21, 0), false, 15, Reason::MarketOutsideCalendar},
+      {"the epoch", 0, false, 15, Reason::MarketOutsideCalendar},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    const market::MarketState state = market::marketStateAt(c.nowMs);
+    CHECK(state.covered == c.covered);
+    for (bool extendedHours : {true, false}) {
+      const MarketTtl t = marketAwareTtl(state, c.nowMs, 15, kThreeDays, extendedHours);
+      if (!c.covered || extendedHours) {
+        CHECK(t.ttlS == c.ttlS);
+        CHECK(reasonName(t.reason) == reasonName(c.reason));
+      }
+      CHECK(t.session == state.session);
+    }
+  }
+}

@@ -60,7 +60,7 @@ TEST_CASE("setup: the shipped rules are in force without an override") {
   CHECK(s.ctx.originBase == kOriginBase);
   CHECK(s.ctx.shardCount == kShards);
   CHECK(s.ctx.rules.classes.size() == 9);
-  CHECK(s.ctx.rules.rules.size() == 14);
+  CHECK(s.ctx.rules.rules.size() == 17);
   CHECK(classNameOf(s.ctx, s.ctx.rules.defaultClassIndex) == "ORIGIN");
   CHECK(s.ctx.extraRequestHeaders.empty());
   CHECK(s.ctx.ruleVarySlots.size() == s.ctx.rules.rules.size());
@@ -167,7 +167,7 @@ TEST_CASE("setup: an invalid override keeps the embedded rules and reports where
     CHECK(s.status == ConfigureStatus::RulesOverrideInvalid);
     CHECK(s.rulesSource == "embedded");
     CHECK(s.rulesDigest == shippedSetup().rulesDigest);
-    CHECK(s.ctx.rules.rules.size() == 14);
+    CHECK(s.ctx.rules.rules.size() == 17);
     CHECK(s.ctx.originBase == kOriginBase);
     CHECK(s.ctx.shardCount == kShards);
     CHECK(!s.problems.empty());
@@ -243,7 +243,7 @@ TEST_CASE("setup: the report names every code the ABI carries") {
   CHECK(rules.value("status", std::string()) == "ok");
   CHECK(rules.value("digest", std::string()) == s.rulesDigest);
   CHECK(rules.value("classes", 0u) == 9);
-  CHECK(rules.value("rules", 0u) == 14);
+  CHECK(rules.value("rules", 0u) == 17);
   CHECK(rules.value("problems", json()).is_array());
   CHECK(rules.value("problems", json()).empty());
 }
@@ -278,7 +278,7 @@ TEST_CASE("setup: the report of a rejected override is degraded and carries the 
     }
     if (!c.path.empty() && !problems.empty()) CHECK(problems[0].value("path", std::string()) == c.path);
     // The embedded rules' names are what the shim gets.
-    CHECK(strings(report.value("ruleNames", json())).size() == 14);
+    CHECK(strings(report.value("ruleNames", json())).size() == 17);
   }
 }
 

@@ -197,6 +197,15 @@ TEST_CASE("request: shipped rules assign classes (Monday 2026-11-23 10:00 ET)") 
       {"/v3/reference/options/contracts/O:AAPL261218C00200000", Action::Lookup, "WEEK", "options-contracts", Reason::RuleClass, 0},
       {"/v3/reference/tickers/AAPL", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
       {"/v3/reference/tickers/BRK%2FA", Action::Lookup, "DAY", "company-info", Reason::RuleClass, 0},
+      // the same reference data under v1, as the original worker's frontend asked for it (its documented
+      // example is /v1/reference/tickers/types, and the same with ?nocache=true)
+      {"/v1/reference/tickers/types", Action::Lookup, "WEEK", "ticker-types-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/types?asset_class=stocks", Action::Lookup, "WEEK", "ticker-types-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/types?nocache=true", Action::Refresh, "WEEK", "ticker-types-v1", Reason::BypassParam, 0},
+      {"/v1/reference/options/contracts/O:AAPL261218C00200000", Action::Lookup, "WEEK", "options-contracts-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/AAPL", Action::Lookup, "DAY", "company-info-v1", Reason::RuleClass, 0},
+      {"/v1/reference/tickers/AAPL?nocache=true", Action::Refresh, "DAY", "company-info-v1", Reason::BypassParam, 0},
+      {"/v2/reference/tickers/types", Action::Lookup, "ORIGIN", "", Reason::DefaultFollowOrigin, follow},
       {"/v1/meta/symbols/AAPL/company", Action::Lookup, "HOUR_6", "ticker-details", Reason::RuleClass, 0},
       {"/v1/conversion/USD/EUR?amount=100", Action::Lookup, "MIN_15", "conversion", Reason::RuleClass, 0},
       {"/v2/last/trade/AAPL", Action::Lookup, "REALTIME", "last-trade", Reason::MarketOpen, 0},
@@ -250,7 +259,11 @@ TEST_CASE("request: shipped class TTLs are what the product promises") {
       {"/v2/aggs/ticker/AAPL/range/1/day/2026-01-01/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},       // RECENT_PAST
       {"/v1/open-close/AAPL/2026-11-20", 365 * kDay, kDay, 365 * kDay, kHour, noKv},                               // RECENT_PAST
       {"/v3/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v1/reference/tickers/types", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v3/reference/options/contracts/O:AAPL261218C00200000", 7 * kDay, kDay, 30 * kDay, kHour, all},
+      {"/v1/reference/options/contracts/O:AAPL261218C00200000", 7 * kDay, kDay, 30 * kDay, kHour, all},
       {"/v3/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute, noKv},
+      {"/v1/reference/tickers/AAPL", kDay, kHour, 7 * kDay, 15 * kMinute, noKv},
       {"/v1/meta/symbols/AAPL/company", 6 * kHour, 30 * kMinute, kDay, 15 * kMinute, noKv},
       {"/v1/conversion/USD/EUR", 15 * kMinute, kMinute, 6 * kHour, kMinute, noKv},
       {"/v2/last/trade/AAPL", 15, 30, kHour, 15, noKv},
@@ -414,6 +427,58 @@ TEST_CASE("request: pastDate.recent windows of several trading days, per rule, i
     CHECK(reasonName(d.reason) == reasonName(c.reason));
     CHECK(d.hasFlag(DecisionFlag::PastDate) == c.past);
     CHECK(d.action == (c.cls == "NONE" ? Action::Bypass : Action::Lookup));
+  }
+}
+
+TEST_CASE("request: nothing lasting is decided from a date outside the calendar's coverage (1990-2200)") {
+  // A past date makes an entry final only when both it and the market's today are covered: a clock far off
+  // (2201, 1970) must not make today's data PERMANENT, and the calendar does not know 1989's sessions.
+  const PolicyContext& ctx = shippedContext();
+  struct Case {
+    std::string_view label;
+    std::string_view target;
+    int64_t nowMs;
+    std::string_view cls;
+    Reason reason;
+    uint32_t ttlS;  // 0 = not checked (market-aware lifetimes are checked elsewhere)
+  };
+  const int64_t inside = kMon1000;                        // Monday 2026-11-23 10:00
+  const int64_t after = nyMs(2201, 1, 3, 12, 0);           // a Saturday after the coverage
+  const int64_t before = nyMs(1989, 12, 30, 12, 0);        // a Saturday before it
+  const int64_t firstDay = nyMs(1990, 1, 2, 10, 0);        // Tuesday, the first trading day covered
+  const Case cases[] = {
+      {"a date before 1990, today covered: the rule's own class", "/v1/aggs/ticker/AAPL/range/1/day/1985-01-01/1989-12-29",
+       inside, "REALTIME", Reason::RuleDateOutsideCalendar, 15},
+      {"open-close of 1989: not cached (NONE)", "/v1/open-close/AAPL/1989-12-29", inside, "NONE", Reason::RuleDateOutsideCalendar, 0},
+      {"epoch ms 0 is 1969-12-31 in New York", "/v2/aggs/ticker/AAPL/range/1/minute/0/0", inside, "REALTIME",
+       Reason::RuleDateOutsideCalendar, 15},
+      {"the coverage's first day is past and final", "/v1/open-close/AAPL/1990-01-01", inside, "PERMANENT", Reason::RulePastDate, 365 * kDay},
+      {"today after the coverage: no past date at all", "/v1/aggs/ticker/AAPL/range/1/day/2024-01-01/2024-01-31", after,
+       "REALTIME", Reason::RuleDateOutsideCalendar, 15},
+      {"... nor for open-close", "/v1/open-close/AAPL/2024-01-31", after, "NONE", Reason::RuleDateOutsideCalendar, 0},
+      {"today after the coverage, a later date: the rule's class as always", "/v1/open-close/AAPL/2201-01-04", after, "NONE",
+       Reason::RuleNotCached, 0},
+      {"today after the coverage: REALTIME gets its trading TTL on a Saturday", "/v2/last/trade/AAPL", after, "REALTIME",
+       Reason::MarketOutsideCalendar, 15},
+      {"today before the coverage", "/v1/open-close/AAPL/1989-12-29", before, "NONE", Reason::RuleDateOutsideCalendar, 0},
+      {"today before the coverage: REALTIME", "/v2/last/nbbo/AAPL", before, "REALTIME", Reason::MarketOutsideCalendar, 15},
+      {"the first covered day: yesterday was New Year's Day, a recent past date", "/v1/open-close/AAPL/1990-01-01",
+       firstDay, "RECENT_PAST", Reason::RuleRecentPastDate, 365 * kDay},
+      {"the first covered day: 1989 is still uncovered", "/v1/open-close/AAPL/1989-12-29", firstDay, "NONE",
+       Reason::RuleDateOutsideCalendar, 0},
+      {"the first covered day: REALTIME follows the market", "/v2/last/trade/AAPL", firstDay, "REALTIME", Reason::MarketOpen, 15},
+      {"data that is not dated is not affected", "/v3/reference/tickers/types", after, "WEEK", Reason::RuleClass, 7 * kDay},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    const Decision d = decide(Req(c.target, kGet, c.nowMs));
+    CHECK(classNameOf(ctx, d.classIndex) == c.cls);
+    CHECK(reasonName(d.reason) == reasonName(c.reason));
+    CHECK(d.action == (c.cls == "NONE" ? Action::Bypass : Action::Lookup));
+    if (c.ttlS != 0) CHECK(d.ttlS == c.ttlS);
+    CHECK(d.hasFlag(DecisionFlag::PastDate) == (c.reason == Reason::RulePastDate || c.reason == Reason::RuleRecentPastDate));
+    CHECK_FALSE(d.hasFlag(DecisionFlag::MarketClosedTtl));
+    CHECK((d.tiers & kTierKv) == (c.cls == "PERMANENT" || c.cls == "WEEK" ? kTierKv : 0));
   }
 }
 

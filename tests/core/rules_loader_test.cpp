@@ -69,7 +69,7 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
 
   CHECK(cfg.version == 1);
   CHECK(cfg.classes.size() == 9);
-  CHECK(cfg.rules.size() == 14);
+  CHECK(cfg.rules.size() == 17);
   CHECK(cfg.classes[cfg.defaultClassIndex].name == "ORIGIN");
 
   struct ClassCase {
@@ -131,7 +131,7 @@ TEST_CASE("the shipped config/cache-rules.json loads without problems") {
   }
   CHECK(aggs.tags == std::vector<std::string>{"ticker:{ticker}"});
   CHECK(aggs.varyHeaders.empty());
-  const Rule& auth = cfg.rules[11];
+  const Rule& auth = cfg.rules[14];
   CHECK(auth.name == "auth");
   CHECK(auth.methods == (kMethodGet | kMethodHead | kMethodPost | kMethodPut | kMethodPatch | kMethodDelete));
   CHECK(auth.pastDateParam.empty());

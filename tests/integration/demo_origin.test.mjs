@@ -168,6 +168,29 @@ describe("market-data routes", () => {
     assert.ok(indices.results.length > 0 && indices.results.every((t) => t.asset_class === "indices"));
   });
 
+  test("v1 reference routes (the original frontend's paths) answer as their v3 twins do", async () => {
+    // The original worker's documented example; the v3 body differs only in its request_id.
+    const types = await deterministicJson("/v1/reference/tickers/types");
+    const typesV3 = await deterministicJson("/v3/reference/tickers/types");
+    assert.equal(types.status, "OK");
+    assert.deepEqual(types.results, typesV3.results);
+    assert.equal(types.count, typesV3.count);
+    assert.notEqual(types.request_id, typesV3.request_id);
+    const stocks = (await request("/v1/reference/tickers/types?asset_class=stocks")).json();
+    assert.ok(stocks.results.length > 0 && stocks.results.every((t) => t.asset_class === "stocks"));
+
+    const aapl = await deterministicJson("/v1/reference/tickers/AAPL");
+    assert.deepEqual(aapl.results, (await deterministicJson("/v3/reference/tickers/AAPL")).results);
+    assert.equal((await request("/v1/reference/tickers/UNKNOWN")).status, 404);
+
+    const contract = "/reference/options/contracts/O:AAPL250117C00150000";
+    assert.deepEqual((await deterministicJson(`/v1${contract}`)).results, (await deterministicJson(`/v3${contract}`)).results);
+    assert.equal((await request("/v1/reference/options/contracts/nonsense")).status, 404);
+    // Only v1 and v3 are reference namespaces.
+    assert.equal((await request("/v2/reference/tickers/types")).status, 404);
+    assert.equal((await request("/v1/reference/tickers/types", { method: "POST" })).status, 405);
+  });
+
   test("conversion: amount and precision applied, validated", async () => {
     const c = await deterministicJson("/v1/conversion/EUR/USD?amount=100&precision=3");
     assert.equal(c.status, "success");

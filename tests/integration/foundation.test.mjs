@@ -50,6 +50,33 @@ test("a GET for a demo-origin path is proxied through a core decision", async ()
   assert.match(res.headers.get("x-cache-reason"), /class=DAY/);
 });
 
+test("the original worker's documented example, /v1/reference/tickers/types, is a MISS then a HIT; ?nocache=true refreshes it", async () => {
+  w.origin.reset();
+  const path = "/v1/reference/tickers/types";
+  const first = await w.fetch(path);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get("cache-status"), "MISS");
+  assert.match(first.headers.get("x-cache-reason"), /rule=ticker-types-v1/);
+  assert.match(first.headers.get("x-cache-reason"), /class=WEEK/);
+  const types = await first.json();
+  assert.ok(types.results.some((t) => t.code === "CS"));
+  const second = await w.fetch(path);
+  assert.equal(second.headers.get("cache-status"), "HIT");
+  assert.deepEqual(await second.json(), types);
+  assert.equal(w.origin.count(path), 1, "the origin saw one request");
+
+  const refreshed = await w.fetch(`${path}?nocache=true`);
+  assert.equal(refreshed.status, 200);
+  assert.equal(refreshed.headers.get("cache-status"), "BYPASS");
+  assert.deepEqual(await refreshed.json(), types);
+  assert.equal(w.origin.count(path), 2, "the refresh reached the origin without the nocache parameter");
+  assert.equal(w.origin.count(`${path}?nocache=true`), 0);
+  const after = await w.fetch(path);
+  assert.equal(after.headers.get("cache-status"), "HIT");
+  await after.arrayBuffer();
+  assert.equal(w.origin.count(path), 2);
+});
+
 test("non-GET requests are passed through with their body, and carry the version headers", async () => {
   w.origin.reset();
   const res = await w.fetch("/echo", { method: "POST", body: "hello", headers: { "content-type": "text/plain" } });

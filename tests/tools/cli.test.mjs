@@ -82,6 +82,112 @@ test("explain: malformed URLs, times and options are rejected with a message and
   }
 });
 
+test("explain: a malformed absolute URL exits 2 and says what is wrong", () => {
+  const at = ["--at", "2026-11-23T15:00:00Z"];
+  const cases = [
+    { url: "http://[::1/v1/open-close/AAPL/2023-01-09", message: /unclosed IPv6 bracket/ },
+    { url: "http://[::1::2]/v1/x", message: /invalid IPv6 address/ },
+    { url: "http://localhost:80a/v1/x", message: /invalid port/ },
+    { url: "http://localhost:65536/v1/x", message: /port out of range/ },
+    { url: "http:///v1/x", message: /empty host/ },
+    { url: "http://:8000/v1/x", message: /empty host/ },
+    { url: "ftp://api.example.com/v1/x", message: /unknown scheme: only http and https/ },
+    { url: "localhost:8787/v1/x", message: /unknown scheme/ },
+    { url: "https:api.example.com/v1/x", message: /followed by '\/\/'/ },
+    { url: "http://user:secret@api.example.com/v1/x", message: /user information/ },
+    { url: "http://api example.com/v1/x", message: /invalid character in the host/ },
+  ];
+  for (const c of cases) {
+    const r = run(explain, [c.url, ...at]);
+    assert.equal(r.status, 2, `${c.url}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^edge-cache-explain: malformed URL \(/, c.url);
+    assert.match(r.stderr, c.message, c.url);
+    assert.ok(r.stderr.includes(c.url), `${c.url}: the message names the URL`);
+    assert.equal(r.stdout, "", `${c.url}: nothing is explained`);
+  }
+  const origin = run(explain, ["/v1/x", "--origin", "https://[::1", ...at]);
+  assert.equal(origin.status, 2);
+  assert.match(origin.stderr, /malformed --origin \(unclosed IPv6 bracket/);
+});
+
+test("explain: an absolute URL's origin is serialised as the worker serialises BACKEND_URL's", () => {
+  const at = ["--at", "2026-11-23T15:00:00Z", "--json"];
+  const cases = [
+    ["HTTPS://API.Example.com:443/v3/reference/tickers/AAPL", "https://api.example.com", "/v3/reference/tickers/AAPL"],
+    ["http://[0:0::1]:8000/v3/reference/tickers/AAPL", "http://[::1]:8000", "/v3/reference/tickers/AAPL"],
+    ["http://127.0.0.1:8787?x=1", "http://127.0.0.1:8787", "/?x=1"],
+  ];
+  for (const [url, origin, target] of cases) {
+    const r = run(explain, [url, ...at]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.origin, origin, url);
+    assert.equal(out.url, target, url);
+    assert.equal(new URL(url).origin, origin, `${url}: what the shim's new URL() gives`);
+  }
+  const withOrigin = JSON.parse(run(explain, ["/v3/reference/tickers/AAPL", "--origin", "https://API.example.com/api", ...at]).stdout);
+  assert.equal(withOrigin.key, "https://api.example.com/v3/reference/tickers/AAPL");
+});
+
+test("explain: the original worker's documented URLs and the reference classes it used", () => {
+  const at = ["--at", "2026-11-23T15:00:00Z", "--json"];
+  const cases = [
+    // path, rule, class, tiers: reference data WEEK (KV), company info DAY, ticker details HOUR_6, conversion MIN_15
+    ["/v1/reference/tickers/types", "ticker-types-v1", "WEEK", "memory, edge, do, kv"],
+    ["/v3/reference/tickers/types", "ticker-types", "WEEK", "memory, edge, do, kv"],
+    ["/v1/reference/options/contracts/O:AAPL261218C00200000", "options-contracts-v1", "WEEK", "memory, edge, do, kv"],
+    ["/v3/reference/options/contracts/O:AAPL261218C00200000", "options-contracts", "WEEK", "memory, edge, do, kv"],
+    ["/v1/reference/tickers/AAPL", "company-info-v1", "DAY", "memory, edge, do"],
+    ["/v3/reference/tickers/AAPL", "company-info", "DAY", "memory, edge, do"],
+    ["/v1/meta/symbols/AAPL/company", "ticker-details", "HOUR_6", "memory, edge, do"],
+    ["/v1/conversion/USD/EUR?amount=100", "conversion", "MIN_15", "memory, edge, do"],
+    ["/v1/aggs/ticker/AAPL/range/1/day/2023-01-01/2023-12-31", "historical-aggs", "PERMANENT", "memory, edge, do, kv"],
+  ];
+  for (const [path, rule, cls, tiers] of cases) {
+    const r = run(explain, [path, ...at]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.rule, rule, path);
+    assert.equal(out.class, cls, path);
+    assert.equal(out.tiers, tiers, path);
+    assert.match(out.action, /^LOOKUP/, path);
+  }
+  // ?nocache=true: the same entry, refreshed; the parameter is neither keyed nor forwarded.
+  const nocache = JSON.parse(run(explain, ["/v1/reference/tickers/types?nocache=true", ...at]).stdout);
+  assert.match(nocache.action, /^REFRESH/);
+  assert.equal(nocache.class, "WEEK");
+  assert.equal(nocache.rule, "ticker-types-v1");
+  assert.equal(nocache.key, "https://api.financialdata.online/v1/reference/tickers/types");
+  assert.equal(nocache.originTarget, "/v1/reference/tickers/types");
+});
+
+test("explain: a date outside the calendar's coverage (1990-2200) is said so, and makes nothing permanent", () => {
+  const inside = JSON.parse(run(explain, ["/v1/open-close/AAPL/2024-01-31", "--at", "2026-11-23T15:00:00Z", "--json"]).stdout);
+  assert.equal(inside.class, "PERMANENT");
+  assert.match(inside.market.calendar, /^covered \(1990-01-01 to 2200-12-31\)/);
+  assert.equal(inside.note, undefined);
+
+  // The request's date is before the coverage: the rule's own class, with a note.
+  const old = JSON.parse(run(explain, ["/v1/aggs/ticker/AAPL/range/1/day/1985-01-01/1989-12-29", "--at", "2026-11-23T15:00:00Z", "--json"]).stdout);
+  assert.equal(old.class, "REALTIME");
+  assert.equal(old.reason, "rule:date-outside-calendar");
+  assert.match(old.note, /the request's date is outside the calendar's coverage \(1990-01-01 to 2200-12-31\)/);
+
+  // Today is after the coverage: no past date decided, REALTIME keeps its trading TTL on a Saturday.
+  for (const [path, cls] of [["/v1/open-close/AAPL/2024-01-31", "NONE"], ["/v2/last/trade/AAPL", "REALTIME"]]) {
+    const r = run(explain, [path, "--at", "2201-01-03T12:00"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /calendar +outside the calendar's coverage \(1990-01-01 to 2200-12-31\)/, path);
+    assert.match(r.stdout, new RegExp(`class +${cls}\n`), path);
+  }
+  const late = JSON.parse(run(explain, ["/v1/open-close/AAPL/2024-01-31", "--at", "2201-01-03T12:00", "--json"]).stdout);
+  assert.equal(late.reason, "rule:date-outside-calendar");
+  assert.match(late.note, /the market's today is outside the calendar's coverage/);
+  const trade = JSON.parse(run(explain, ["/v2/last/trade/AAPL", "--at", "2201-01-03T12:00", "--json"]).stdout);
+  assert.equal(trade.reason, "market:outside-calendar");
+  assert.match(trade.ttl, /^15 s/);
+});
+
 test("check-rules: the shipped file is valid; a broken file lists every problem with its location", () => {
   const ok = run(checkRules, ["config/cache-rules.json"]);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
