@@ -95,6 +95,10 @@ async function lookup(rc, decision) {
         staleForError = { entry: found.entry, tier: found.tier, evaluation };
         staleForValidators = found.entry;
         break;
+      case ABI.Freshness.StaleIfUnreachableOnly:
+        staleForError = { entry: found.entry, tier: found.tier, evaluation, unreachableOnly: true };
+        staleForValidators = found.entry;
+        break;
       case ABI.Freshness.VariantMismatch:
         // Another variant of the resource (Vary): this request's response is fetched unconditionally.
         staleTier = null;
@@ -120,7 +124,7 @@ async function lookup(rc, decision) {
     // told to fetch for themselves.
     if (lease) rc.ctx.waitUntil(lease.release());
   }
-  if (staleForError && result.kind === "response" && result.status >= 500) {
+  if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && result.status >= 500) {
     metrics.stale();
     return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
   }

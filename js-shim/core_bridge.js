@@ -29,7 +29,7 @@ const PREFLIGHT_SLOTS = [ABI.RequestHeader.Origin, ABI.RequestHeader.AccessContr
 // Header values too large to copy into the scratch region: reported as a total the core rejects (431).
 const OVERSIZED_HEADERS = 0xfffffffe;
 // An entry whose variant fields cannot be compared is not this request's.
-const VARIANT_MISMATCH = Object.freeze({ freshness: ABI.Freshness.VariantMismatch, ageS: 0, reason: 0, remainingS: 0, conditional: 0, staleS: 0 });
+const VARIANT_MISMATCH = Object.freeze({ freshness: ABI.Freshness.VariantMismatch, ageS: 0, reason: 0, remainingS: 0, conditional: 0, staleS: 0, range: 0 });
 
 // The stored Date of an entry, for If-Modified-Since without Last-Modified (RFC 9111 §4.3.2).
 function entryDate(entry) {
@@ -251,6 +251,9 @@ class CoreInstance {
       tiers: this.getU32(r, ABI.kDecTiers),
       flags: flags & ~ABI.DecisionFlag.StringsAscii,
       marketSession: this.getU32(r, ABI.kDecMarketSession),
+      rangeFirst: this.getU32(r, ABI.kDecRangeFirst),
+      rangeLast: this.getU32(r, ABI.kDecRangeLast),
+      rangeSuffix: this.getU32(r, ABI.kDecRangeSuffix),
       key,
       originTarget,
       tags,
@@ -331,6 +334,7 @@ class CoreInstance {
       ageS: this.getU32(r, ABI.kStoreAgeS),
       addDate: this.getU32(r, ABI.kStoreAddDate) === 1,
       shareable: this.getU32(r, ABI.kStoreShareable) === 1,
+      staleIfUnreachableS: this.getU32(r, ABI.kStoreStaleIfUnreachableS),
       dispositions: count === ABI.kAbsent || count !== fields.length
         ? null : this.u8.slice(r + ABI.kStoreDispositions, r + ABI.kStoreDispositions + count),
     };
@@ -410,10 +414,10 @@ class CoreInstance {
   }
 
   // entry: {storedAtMs, ttlS, staleWhileRevalidateS, staleIfErrorS, initialAgeS, status, etag, lastModified,
-  // headers, variant}. conditional: {ifNoneMatch, ifModifiedSince} (strings or null) when the client sent a
-  // precondition (the decision's Conditional flag), else undefined. requestHeaders: the request's Headers,
-  // read only for an entry with variant fields (Vary).
-  evaluateEntry(entry, decision, nowMs, conditional, requestHeaders) {
+  // headers, variant, body}. preconditions: {ifNoneMatch, ifModifiedSince, ifRange} (strings or null) when the
+  // decision has the Conditional or Range flag, else undefined. requestHeaders: the request's Headers, read only
+  // for an entry with variant fields (Vary).
+  evaluateEntry(entry, decision, nowMs, preconditions, requestHeaders) {
     this.refreshViews();
     const s = this.scratch;
     this.putF64(s, ABI.kEntNowMs, nowMs);
@@ -424,11 +428,17 @@ class CoreInstance {
     this.putU32(s, ABI.kEntDecisionFlags, decision.flags);
     this.putU32(s, ABI.kEntCurrentTtlS, decision.flags & ABI.DecisionFlag.FollowOrigin ? ABI.kNone : decision.ttlS);
     this.putU32(s, ABI.kEntInitialAgeS, entry.initialAgeS || 0);
-    this.putU32(s, ABI.kEntConditional, conditional ? 1 : 0);
+    this.putU32(s, ABI.kEntStaleIfUnreachableS, entry.staleIfUnreachableS || 0);
+    this.putU32(s, ABI.kEntPreconditions, preconditions ? 1 : 0);
     let cursor = s + ABI.kEntStrings;
-    if (conditional) {
+    if (preconditions) {
       this.putU32(s, ABI.kEntStatus, entry.status);
-      const strings = [entry.etag || null, entry.lastModified || null, entryDate(entry), conditional.ifNoneMatch, conditional.ifModifiedSince];
+      this.putU32(s, ABI.kEntBodyLength, entry.body.byteLength);
+      this.putU32(s, ABI.kEntRangeFirst, decision.rangeFirst);
+      this.putU32(s, ABI.kEntRangeLast, decision.rangeLast);
+      this.putU32(s, ABI.kEntRangeSuffix, decision.rangeSuffix);
+      const strings = [entry.etag || null, entry.lastModified || null, entryDate(entry), preconditions.ifNoneMatch,
+        preconditions.ifModifiedSince, preconditions.ifRange];
       for (let i = 0; i < strings.length; i++) {
         const value = strings[i];
         let length = ABI.kAbsent;
@@ -436,7 +446,7 @@ class CoreInstance {
           const next = this.putString(cursor, value);
           // A precondition too large for the region is not evaluated: the entry is served in full.
           if (next < 0) {
-            this.putU32(s, ABI.kEntConditional, 0);
+            this.putU32(s, ABI.kEntPreconditions, 0);
             cursor = s + ABI.kEntStrings;
             break;
           }
@@ -478,6 +488,9 @@ class CoreInstance {
       remainingS: this.getU32(r, ABI.kEvalRemainingS),
       conditional: this.getU32(r, ABI.kEvalConditional),
       staleS: this.getU32(r, ABI.kEvalStaleS),
+      range: this.getU32(r, ABI.kEvalRange),
+      rangeFirst: this.getU32(r, ABI.kEvalRangeFirst),
+      rangeLast: this.getU32(r, ABI.kEvalRangeLast),
     };
   }
 
@@ -494,6 +507,7 @@ class CoreInstance {
     this.putU32(s, ABI.kEncStaleIfErrorS, meta.staleIfErrorS);
     this.putU32(s, ABI.kEncClass, meta.classIndex === ABI.kNone ? 0 : meta.classIndex);
     this.putU32(s, ABI.kEncInitialAgeS, meta.initialAgeS || 0);
+    this.putU32(s, ABI.kEncStaleIfUnreachableS, meta.staleIfUnreachableS || 0);
     const variant = meta.variant || [];
     this.putU32(s, ABI.kEncVariantPairs, variant.length);
     const strings = [meta.key || "", meta.etag || "", meta.lastModified || "", (meta.tags || []).join("\n")];
@@ -560,6 +574,7 @@ class CoreInstance {
           staleIfErrorS: this.getU32(r, ABI.kDecodedStaleIfErrorS),
           classIndex: this.getU32(r, ABI.kDecodedClass),
           initialAgeS: this.getU32(r, ABI.kDecodedInitialAgeS),
+          staleIfUnreachableS: this.getU32(r, ABI.kDecodedStaleIfUnreachableS),
           key: strings[0], etag: strings[1], lastModified: strings[2],
           tags: strings[3] ? strings[3].split("\n") : [],
           headers,

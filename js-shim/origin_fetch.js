@@ -81,6 +81,7 @@ export function entryFromOrigin(rc, decision, status, stored, body, verdict, sto
     ttlS: verdict.ttlS,
     staleWhileRevalidateS: verdict.staleWhileRevalidateS,
     staleIfErrorS: verdict.staleIfErrorS,
+    staleIfUnreachableS: verdict.staleIfUnreachableS,
     initialAgeS: Math.max(0, verdict.ageS - Math.floor(Math.max(0, responseTimeMs - storedAtMs) / 1000)),
     classIndex: decision.classIndex,
     etag: headerValue(stored, "etag"),
@@ -131,7 +132,7 @@ function renewFromNotModified(rc, decision, tiers, staleEntry, staleTier, final,
     ...stale, headers: stored, storedAtMs: nowMs, ttlS: verdict.ttlS, initialAgeS: verdict.ageS,
     variant: variantOf(rc.request, verdict.variantNames),
     staleWhileRevalidateS: verdict.staleWhileRevalidateS, staleIfErrorS: verdict.staleIfErrorS,
-    etag: headerValue(stored, "etag"), lastModified: headerValue(stored, "last-modified"),
+    staleIfUnreachableS: verdict.staleIfUnreachableS, etag: headerValue(stored, "etag"), lastModified: headerValue(stored, "last-modified"),
   };
   // When the stale copy came from KV, KV's copy is left as it is: its body and validators are still
   // right, and KV writes are spent on new content. Memory, edge and Durable Objects take the renewal; a

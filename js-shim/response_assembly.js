@@ -22,9 +22,10 @@ export function fieldsWith(fields, dispositions, bit) {
   return out;
 }
 
-// The client's preconditions, read only when the decision says it sent one (two runtime calls).
-export function clientConditions(request) {
-  return { ifNoneMatch: request.headers.get("if-none-match"), ifModifiedSince: request.headers.get("if-modified-since") };
+// The client's preconditions and If-Range, read only when the decision says it sent a precondition or a range.
+export function clientPreconditions(request) {
+  const h = request.headers;
+  return { ifNoneMatch: h.get("if-none-match"), ifModifiedSince: h.get("if-modified-since"), ifRange: h.get("if-range") };
 }
 
 // The hit path's response headers come from a plain-object template built once per entry (stored
@@ -59,6 +60,17 @@ export function responseFromEntry(rc, entry, decision, cacheStatus, { tier, eval
   if (evaluation.conditional === ABI.ConditionalOutcome.NotModified) {
     return new Response(null, { status: 304, headers: fields });
   }
+  if (evaluation.range === ABI.RangeOutcome.Partial) {
+    // One byte range of the stored body (RFC 9110 §14.4); the core resolved it against the body's length.
+    const length = entry.body.byteLength;
+    fields["content-range"] = `bytes ${evaluation.rangeFirst}-${evaluation.rangeLast}/${length}`;
+    fields["content-length"] = String(evaluation.rangeLast - evaluation.rangeFirst + 1);
+    return new Response(entry.body.subarray(evaluation.rangeFirst, evaluation.rangeLast + 1), { status: 206, headers: fields });
+  }
+  if (evaluation.range === ABI.RangeOutcome.Unsatisfiable) {
+    fields["content-range"] = `bytes */${entry.body.byteLength}`;
+    return new Response(null, { status: 416, headers: fields });
+  }
   const body = rc.isHead || NULL_BODY_STATUSES.has(entry.status) ? null : entry.body;
   if (body !== null) fields["content-length"] = String(entry.body.byteLength);
   return new Response(body, { status: entry.status, headers: fields });
@@ -66,8 +78,8 @@ export function responseFromEntry(rc, entry, decision, cacheStatus, { tier, eval
 
 // The core's evaluation of an entry for this request, with the client's precondition when it sent one.
 export function evaluateFor(rc, entry, decision, nowMs = rc.now) {
-  const conditional = (decision.flags & ABI.DecisionFlag.Conditional) !== 0 ? clientConditions(rc.request) : undefined;
-  return rc.core.evaluateEntry(entry, decision, nowMs, conditional, rc.request.headers);
+  const asks = (decision.flags & (ABI.DecisionFlag.Conditional | ABI.DecisionFlag.Range)) !== 0;
+  return rc.core.evaluateEntry(entry, decision, nowMs, asks ? clientPreconditions(rc.request) : undefined, rc.request.headers);
 }
 
 // An origin result as the answer:
@@ -77,6 +89,11 @@ export function evaluateFor(rc, entry, decision, nowMs = rc.now) {
 export function responseFromResult(rc, decision, result, cacheStatus) {
   if (result.kind === "revalidated") {
     return responseFromEntry(rc, result.entry, decision, cacheStatus, { evaluation: evaluateFor(rc, result.entry, decision, Date.now()) });
+  }
+  // A range asked of a response just stored is served from the entry, as a hit would be.
+  if (result.kind === "response" && result.entry && (decision.flags & ABI.DecisionFlag.Range) !== 0) {
+    const evaluation = evaluateFor(rc, result.entry, decision, Date.now());
+    if (evaluation.range !== ABI.RangeOutcome.Full) return responseFromEntry(rc, result.entry, decision, cacheStatus, { evaluation });
   }
   const headers = new Headers(result.forward);
   if (result.verdict?.ageS > 0) headers.set("age", String(result.verdict.ageS));

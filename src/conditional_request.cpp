@@ -52,13 +52,13 @@ ConditionalOutcome evaluateClientConditions(const ClientConditions& client, cons
                                                                  : ConditionalOutcome::Modified;
   }
   if (client.ifModifiedSince) {
-    const std::optional<int64_t> since = tryParseHttpDate(*client.ifModifiedSince);
+    const std::optional<int64_t> since = tryParseHttpDateAnyCase(*client.ifModifiedSince);
     // An invalid date is ignored (RFC 9110 §13.1.3).
     if (!since) return ConditionalOutcome::Unconditional;
     // RFC 9111 §4.3.2: Last-Modified, else Date, else the time the response was received.
     std::optional<int64_t> modified;
-    if (!stored.lastModified.empty()) modified = tryParseHttpDate(stored.lastModified);
-    else if (!stored.date.empty()) modified = tryParseHttpDate(stored.date);
+    if (!stored.lastModified.empty()) modified = tryParseHttpDateAnyCase(stored.lastModified);
+    else if (!stored.date.empty()) modified = tryParseHttpDateAnyCase(stored.date);
     else modified = stored.storedAtMs / 1000;
     if (!modified) return ConditionalOutcome::Modified;
     return *modified <= *since ? ConditionalOutcome::NotModified : ConditionalOutcome::Modified;

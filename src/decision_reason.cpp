@@ -60,6 +60,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "entry:variant-mismatch",
     "rule:date-outside-calendar",
     "market:outside-calendar",
+    "entry:stale-if-unreachable",
 };
 }  // namespace
 

@@ -71,6 +71,8 @@ enum class Reason : uint32_t {
   RuleDateOutsideCalendar, // a past date, or the market's today, is outside the calendar's coverage: the rule's own
                            // class, no pastDate class (market_calendar.h)
   MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
+  // Entry freshness (appended)
+  EntryStaleIfUnreachable, // stale beyond stale-if-error: usable only if the origin cannot be reached
   Count
 };
 

@@ -43,7 +43,7 @@ bool fitsLimits(const EntryMeta& m, uint8_t version) {
 }
 
 // Shared by every version: v2 is v1 with ttlClass after the fixed fields and tags + key after the headers; v3 is
-// v2 with initialAgeS after ttlClass and the variant fields after the key.
+// v2 with initialAgeS and staleIfUnreachableS after ttlClass and the variant fields after the key.
 std::optional<std::string> encodeHeader(const EntryMeta& m, uint8_t version, size_t bodyLength, uint32_t bodyCrc,
                                         size_t reserveExtra) {
   if (!fitsLimits(m, version) || bodyLength > kEnvelopeMaxBodyBytes) return std::nullopt;
@@ -62,7 +62,10 @@ std::optional<std::string> encodeHeader(const EntryMeta& m, uint8_t version, siz
   putInt(out, m.staleWhileRevalidateS);
   putInt(out, m.staleIfErrorS);
   if (version >= 2) putInt(out, m.ttlClass);
-  if (version >= 3) putInt(out, m.initialAgeS);
+  if (version >= 3) {
+    putInt(out, m.initialAgeS);
+    putInt(out, m.staleIfUnreachableS);
+  }
   putString(out, m.etag);
   putString(out, m.lastModified);
   putInt(out, static_cast<uint16_t>(m.headers.size()));
@@ -193,7 +196,10 @@ DecodeResult decodeEntry(std::string_view bytes) {
   m.staleWhileRevalidateS = r.num<uint32_t>();
   m.staleIfErrorS = r.num<uint32_t>();
   if (version >= 2) m.ttlClass = r.num<uint16_t>();
-  if (version >= 3) m.initialAgeS = r.num<uint32_t>();
+  if (version >= 3) {
+    m.initialAgeS = r.num<uint32_t>();
+    m.staleIfUnreachableS = r.num<uint32_t>();
+  }
   m.etag = r.str();
   m.lastModified = r.str();
   const size_t headerCount = r.num<uint16_t>();

@@ -24,6 +24,8 @@ struct EntryMeta {
   // How old the response already was when stored (RFC 9111 §4.2.3, v3+; 0 when decoded from v1/v2): a hit
   // reports this plus its time in the cache as Age.
   uint32_t initialAgeS = 0;
+  // How long past staleness the entry may answer when the origin is unreachable (v3+; 0 from v1/v2).
+  uint32_t staleIfUnreachableS = 0;
   std::string etag, lastModified;  // validators, may be empty
   // The origin's end-to-end header fields as stored (v3: all of them the policy keeps; v1/v2: ten names),
   // lower-case names.

@@ -30,6 +30,9 @@ Evaluation evaluateEntry(const EntryFacts& f) {
   } else if (ageMs < (ttl + f.staleIfErrorS) * 1000) {
     e.freshness = abi::Freshness::StaleIfErrorOnly;
     e.reason = Reason::EntryStaleIfError;
+  } else if (ageMs < (ttl + f.staleIfUnreachableS) * 1000) {
+    e.freshness = abi::Freshness::StaleIfUnreachableOnly;
+    e.reason = Reason::EntryStaleIfUnreachable;
   }
   return e;
 }

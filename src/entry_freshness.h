@@ -12,6 +12,7 @@ struct EntryFacts {
   int64_t storedAtMs = 0;
   uint32_t ttlS = 0, staleWhileRevalidateS = 0, staleIfErrorS = 0;
   uint32_t initialAgeS = 0;  // the entry's corrected initial age (response_age.h)
+  uint32_t staleIfUnreachableS = 0;  // stale window when the origin cannot be reached (RFC 9111 §4.2.4)
   uint32_t decisionFlags = 0;
   // The current decision's TTL: when the rules now give a shorter lifetime than the entry was stored
   // with (rules changed, or a market-aware class is trading again), the shorter one wins.

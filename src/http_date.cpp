@@ -64,6 +64,29 @@ void appendPadded(std::string& out, int64_t v, int width) {
 
 }  // namespace
 
+std::optional<int64_t> tryParseHttpDateAnyCase(std::string_view value) {
+  // Names in their canonical case ("mon" -> "Mon", "gmt" -> "GMT"); digits and punctuation unchanged.
+  std::string canonical(value);
+  for (size_t i = 0; i < canonical.size();) {
+    const auto isLetter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    if (!isLetter(canonical[i])) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < canonical.size() && isLetter(canonical[end])) ++end;
+    const bool gmt = equalsIgnoreCase(std::string_view(canonical).substr(i, end - i), "GMT");
+    for (size_t k = i; k < end; ++k) {
+      const char c = canonical[k];
+      const bool upper = gmt || k == i;
+      canonical[k] = upper ? static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c)
+                           : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    i = end;
+  }
+  return tryParseHttpDate(canonical);
+}
+
 std::optional<int64_t> tryParseHttpDate(std::string_view value) {
   Reader r{trimOws(value)};
   while (r.i < r.s.size() && ((r.s[r.i] >= 'A' && r.s[r.i] <= 'Z') || (r.s[r.i] >= 'a' && r.s[r.i] <= 'z'))) ++r.i;

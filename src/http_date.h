@@ -20,6 +20,10 @@ namespace edge_cache {
 // (the RFC's "more than 50 years in the future" rule, frozen at 2020).
 std::optional<int64_t> tryParseHttpDate(std::string_view value);
 
+// tryParseHttpDate with day and month names and "GMT" matched in any case: HTTP-date is case-sensitive, but a
+// cache recipient SHOULD match it case-insensitively (RFC 9111 §4.2), so the cache's own date reading uses this.
+std::optional<int64_t> tryParseHttpDateAnyCase(std::string_view value);
+
 // IMF-fixdate. Input is clamped to years 0000..9999 so the output always fits the 4-digit grammar.
 std::string formatHttpDate(int64_t unixSeconds);
 

@@ -1,7 +1,9 @@
 #include "request_policy.h"
 
+#include <algorithm>
 #include <charconv>
 
+#include "byte_range.h"
 #include "cache_control.h"
 #include "cache_key.h"
 #include "market_calendar.h"
@@ -142,6 +144,7 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   out.key.clear();
   out.originTarget.clear();
   out.tags.clear();
+  out.rangeFirst = out.rangeLast = out.rangeSuffix = abi::kNone;
 
   const RulesConfig& rules = ctx.rules;
   if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);
@@ -188,9 +191,22 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     return;
   }
   if (isHead) out.setFlag(DecisionFlag::Head);
-  if (facts.has(RequestHeader::Range)) {
-    out.reason = Reason::RangeRequest;
-    return;
+  // One byte range of a GET is served from the stored complete response; several ranges or another unit go
+  // to the origin as they are. HEAD ignores Range (RFC 9110 §14.2).
+  if (facts.has(RequestHeader::Range) && isGet) {
+    const std::optional<ByteRangeSpec> range = tryParseSingleByteRange(facts.header(RequestHeader::Range));
+    if (!range) {
+      out.reason = Reason::RangeRequest;
+      return;
+    }
+    const auto clamp = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, abi::kNone - 1)); };
+    out.setFlag(DecisionFlag::Range);
+    if (range->suffixLength) {
+      out.rangeSuffix = clamp(*range->suffixLength);
+    } else {
+      out.rangeFirst = clamp(range->first);
+      if (range->last) out.rangeLast = clamp(*range->last);
+    }
   }
 
   // Rules are matched as GET: HEAD is answered from GET entries.

@@ -27,9 +27,10 @@ constexpr Dropped kDropped[] = {
     {"x-cache-tier", "worker-owned"}, {"x-cache-reason", "worker-owned"}, {"x-cache-key", "worker-owned"},
     {"x-cache-store", "worker-owned"}, {"x-worker-version", "worker-owned"},
     {"x-worker-environment", "worker-owned"},
-    // Targeted at this cache (RFC 9213): consumed here. What caches in front of the worker may keep is the
-    // worker's decision, not a copy of the origin's instructions to it.
-    {"cdn-cache-control", "targeted-at-this-cache"}, {"cloudflare-cdn-cache-control", "targeted-at-this-cache"},
+    // Targeted at Cloudflare's caches (RFC 9213): consumed here. What Cloudflare's cache in front of the
+    // worker may keep is the worker's decision (Workers Cache), not a copy of the origin's instructions to it.
+    // CDN-Cache-Control goes on to caches downstream, as RFC 9213 §2 expects of a CDN.
+    {"cloudflare-cdn-cache-control", "targeted-at-this-cache"},
 };
 
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
@@ -87,7 +88,7 @@ void planResponseHeaders(const HeaderFields& fields, const CacheControl& cc, con
       d = kHeaderForward;
     }
     if (equalsIgnoreCase(f.name, "date")) {
-      if (validDate || !tryParseHttpDate(f.value)) {
+      if (validDate || !tryParseHttpDateAnyCase(f.value)) {
         // A second or unparsable Date is not kept: the cache adds a valid one.
         continue;
       }

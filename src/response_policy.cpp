@@ -7,6 +7,7 @@
 #include "header_list.h"
 #include "http_date.h"
 #include "response_age.h"
+#include "structured_field.h"
 
 namespace edge_cache {
 namespace {
@@ -28,8 +29,9 @@ StatusKind ruleStatusKind(uint32_t status) {
 // Statuses whose caching requirements this cache implements: must-understand lets it ignore no-store for these.
 bool understoodStatus(uint32_t status) { return heuristicallyCacheable(status) || status == 302 || status == 307; }
 
+// The cache reads dates case-insensitively (RFC 9111 §4.2).
 std::optional<int64_t> dateOf(const ResponseFacts& f, ResponseHeader h) {
-  return f.has(h) ? tryParseHttpDate(f.header(h)) : std::nullopt;
+  return f.has(h) ? tryParseHttpDateAnyCase(f.header(h)) : std::nullopt;
 }
 
 bool namedIn(const std::string& fields, std::string_view name) {
@@ -80,14 +82,15 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
 
 // The directives this cache follows (RFC 9213 §2.2): the most specific targeted field present and valid —
 // Cloudflare-CDN-Cache-Control, then CDN-Cache-Control — replaces Cache-Control (and Expires) entirely;
-// without one, Cache-Control.
+// without one, Cache-Control. A targeted field is a Structured Field Dictionary: one that does not parse as
+// one, or whose max-age is not an Integer, is ignored (§2.1).
 struct Directives {
   CacheControl cc;
   bool targeted = false;
 };
 Directives directivesOf(const ResponseFacts& f) {
   for (ResponseHeader h : {ResponseHeader::CloudflareCdnCacheControl, ResponseHeader::CdnCacheControl}) {
-    if (!f.has(h)) continue;
+    if (!f.has(h) || !isValidTargetedCacheControl(f.header(h))) continue;
     CacheControl cc = parseCacheControl(f.header(h));
     if (cc.present) return {std::move(cc), true};
   }
@@ -117,7 +120,7 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
   const auto refuse = [&d](Reason r) {
     d.storable = false;
     d.reason = r;
-    d.ttlS = d.staleWhileRevalidateS = d.staleIfErrorS = d.tiers = 0;
+    d.ttlS = d.staleWhileRevalidateS = d.staleIfErrorS = d.staleIfUnreachableS = d.tiers = 0;
     d.variantNames.clear();
     return d;
   };
@@ -193,6 +196,7 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
     }
     d.staleWhileRevalidateS = f.staleWhileRevalidateS;
     d.staleIfErrorS = f.staleIfErrorS;
+    d.staleIfUnreachableS = cls.staleIfUnreachableS;
     d.storable = true;
     return d;
   }
@@ -216,7 +220,7 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
 
   std::optional<uint32_t> lifetime = cc.sMaxAge ? cc.sMaxAge : cc.maxAge;
   if (!lifetime && !targeted && f.has(ResponseHeader::Expires)) {
-    const auto expires = tryParseHttpDate(f.header(ResponseHeader::Expires));
+    const auto expires = tryParseHttpDateAnyCase(f.header(ResponseHeader::Expires));
     const auto date = dateOf(f, ResponseHeader::Date);
     const int64_t base = date ? *date : f.nowMs / 1000;
     // An invalid Expires means "already expired" (RFC 9111 §5.3).
@@ -248,6 +252,9 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
   };
   d.staleWhileRevalidateS = window(cc.staleWhileRevalidate, cls.staleWhileRevalidateS);
   d.staleIfErrorS = window(cc.staleIfError, cls.staleIfErrorS);
+  // A disconnected cache may serve stale (RFC 9111 §4.2.4) unless must-revalidate, proxy-revalidate or
+  // s-maxage (which implies proxy-revalidate) forbid it.
+  d.staleIfUnreachableS = mustRevalidate || impliedRevalidate ? 0 : cls.staleIfUnreachableS;
   d.reason = stored;
   d.storable = true;
   return d;

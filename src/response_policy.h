@@ -54,6 +54,7 @@ struct StoreDecision {
   bool storable = false;
   Reason reason = Reason::None;
   uint32_t ttlS = 0, staleWhileRevalidateS = 0, staleIfErrorS = 0, tiers = 0;
+  uint32_t staleIfUnreachableS = 0;  // past the stale windows, when the origin cannot be reached (rules.h)
   // The corrected initial age (RFC 9111 §4.2.3): how old the response already was on arrival. Hits report
   // it plus their time in the cache as Age.
   uint32_t ageS = 0;

@@ -59,7 +59,14 @@ struct TtlClass {
   // tenth of its age at the origin (RFC 9111 §4.2.2), at most heuristicMaxTtlS.
   bool heuristicFreshness = false;
   uint32_t heuristicMaxTtlS = 0;
+  // How long an entry past its stale windows may still answer when the origin cannot be reached at all
+  // (connection refused, reset or timed out — not a 5xx), unless the origin forbade stale answers. RFC 9111
+  // §4.2.4 lets a disconnected cache do so. Default: a day for followOrigin classes; rule classes have their
+  // staleIfError for both.
+  uint32_t staleIfUnreachableS = 0;
 };
+
+inline constexpr uint32_t kDefaultFollowOriginStaleIfUnreachableS = 86400;
 
 // The longest heuristic freshness unless a class says otherwise: a day, as RFC 9111 §4.2.2 advises (beyond it
 // clients were once warned).

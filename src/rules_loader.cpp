@@ -31,7 +31,7 @@ constexpr std::string_view kTopFields[] = {"version", "classes", "default", "key
                                            "market",  "rules",   "warm",    "rateLimits"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
-                                             "heuristic", "heuristicMaxTtl"};
+                                             "heuristic", "heuristicMaxTtl", "staleIfUnreachable"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
 constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
@@ -435,6 +435,8 @@ class Loader {
     const auto heuristic = hasHeuristic ? flag("heuristic") : std::optional<bool>(true);
     const bool hasHeuristicMax = find(body, "heuristicMaxTtl") != nullptr;
     const auto heuristicMax = hasHeuristicMax ? duration("heuristicMaxTtl") : std::optional<uint32_t>(kDefaultHeuristicMaxTtlS);
+    const bool hasStaleIfUnreachable = find(body, "staleIfUnreachable") != nullptr;
+    const auto staleIfUnreachable = duration("staleIfUnreachable");
     const bool hasTtl = find(body, "ttl") != nullptr;
     const bool hasClosedMax = find(body, "closedMaxTtl") != nullptr;
     if (followOrigin == true && hasTtl)
@@ -486,6 +488,9 @@ class Loader {
     c.followOrigin = followOrigin.value_or(false);
     c.heuristicFreshness = c.followOrigin && heuristic.value_or(true);
     c.heuristicMaxTtlS = heuristicMax.value_or(kDefaultHeuristicMaxTtlS);
+    c.staleIfUnreachableS = hasStaleIfUnreachable ? staleIfUnreachable.value_or(0)
+                            : c.followOrigin       ? kDefaultFollowOriginStaleIfUnreachableS
+                                                   : 0;
     return c;
   }
 

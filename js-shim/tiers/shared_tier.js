@@ -30,7 +30,7 @@ export function entryToEnvelope(core, entry) {
   const bytes = core.encodeEntry({
     storedAtMs: entry.storedAtMs, status: entry.status, ttlS: entry.ttlS,
     staleWhileRevalidateS: entry.staleWhileRevalidateS, staleIfErrorS: entry.staleIfErrorS,
-    initialAgeS: entry.initialAgeS || 0, classIndex: entry.classIndex, key: entry.key, etag: entry.etag,
+    initialAgeS: entry.initialAgeS || 0, staleIfUnreachableS: entry.staleIfUnreachableS || 0, classIndex: entry.classIndex, key: entry.key, etag: entry.etag,
     lastModified: entry.lastModified, tags: entry.tags, headers: entry.headers, variant: entry.variant || [],
   }, entry.body);
   if (!bytes) throw new Error("entry could not be encoded");
@@ -61,13 +61,14 @@ export function envelopeToEntry(core, key, bytes) {
   return {
     key, status: m.status, headers: m.headers, body: decoded.body, storedAtMs: m.storedAtMs, ttlS: m.ttlS,
     staleWhileRevalidateS: m.staleWhileRevalidateS, staleIfErrorS: m.staleIfErrorS, initialAgeS: m.initialAgeS,
+    staleIfUnreachableS: m.staleIfUnreachableS,
     classIndex: m.classIndex, etag: m.etag, lastModified: m.lastModified, tags: m.tags, variant: m.variant,
   };
 }
 
-// How long a shared tier keeps an entry: its freshness plus the longer stale window.
+// How long a shared tier keeps an entry: its freshness plus the longest stale window.
 export function retentionSeconds(entry) {
-  return entry.ttlS + Math.max(entry.staleWhileRevalidateS, entry.staleIfErrorS);
+  return entry.ttlS + Math.max(entry.staleWhileRevalidateS, entry.staleIfErrorS, entry.staleIfUnreachableS || 0);
 }
 
 export function shardName(shard) {

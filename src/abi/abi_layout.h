@@ -99,6 +99,11 @@ inline constexpr uint32_t kDecNegativeTtlS = 36;
 inline constexpr uint32_t kDecTiers = 40;          // TierBit mask
 inline constexpr uint32_t kDecFlags = 44;          // DecisionFlag bits
 // 48: unused (was the shard, now ec_shard_for_key)
+// A single byte range to serve from the stored response (the Range flag): bytes first-last, first-, or the last
+// `suffix` bytes; kNone where absent.
+inline constexpr uint32_t kDecRangeFirst = 68;
+inline constexpr uint32_t kDecRangeLast = 72;
+inline constexpr uint32_t kDecRangeSuffix = 76;
 inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
 inline constexpr uint32_t kDecKeyLength = 56;
 inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
@@ -119,6 +124,7 @@ enum class DecisionFlag : uint32_t {
                                 // its own string instead of decoding a copy)
   StringsAscii = 1024,     // key, origin target and tags are all ASCII: byte offsets are character
                            // offsets, so the shim decodes the three with one call and slices
+  Range = 2048,            // a single byte range, served from the stored complete response (kDecRange*)
 };
 
 enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };
@@ -183,8 +189,11 @@ inline constexpr uint32_t kStoreShareable = 32;
 // Vary fields the key does not hold: their names are packed (u32-length-prefixed, unaligned) right after the
 // dispositions; the shim keeps the request's values of them with the entry.
 inline constexpr uint32_t kStoreVariantCount = 36;
-inline constexpr uint32_t kStoreFieldCount = 40;     // = kResFieldCount
-inline constexpr uint32_t kStoreDispositions = 44;   // u8 per field: HeaderDisposition bits
+// How long past its staleness the entry may still answer when the origin cannot be reached at all (RFC 9111
+// §4.2.4: a disconnected cache may serve stale unless a directive forbids it); not for 5xx answers.
+inline constexpr uint32_t kStoreStaleIfUnreachableS = 40;
+inline constexpr uint32_t kStoreFieldCount = 44;     // = kResFieldCount
+inline constexpr uint32_t kStoreDispositions = 48;   // u8 per field: HeaderDisposition bits
 
 enum class HeaderDisposition : uint32_t {
   Forward = 1,  // sent to the client this response answers
@@ -239,26 +248,35 @@ inline constexpr uint32_t kEntStaleIfErrorS = 24;
 inline constexpr uint32_t kEntDecisionFlags = 28;    // flags of the current request's Decision
 inline constexpr uint32_t kEntCurrentTtlS = 32;      // the current Decision's TTL (kNone: follow the entry)
 inline constexpr uint32_t kEntInitialAgeS = 36;      // the entry's corrected initial age
-// A client's conditional request (the Decision's Conditional flag): 1 = evaluate it against the entry.
-inline constexpr uint32_t kEntConditional = 40;
+// 1: the strings below are given (the Decision's Conditional or Range flag): evaluate the client's
+// preconditions and range against the entry.
+inline constexpr uint32_t kEntPreconditions = 40;
 inline constexpr uint32_t kEntStatus = 44;           // the entry's status
-inline constexpr uint32_t kEntStringLengths = 48;    // u32[kEntStringSlots], kAbsent when absent
-inline constexpr uint32_t kEntStringSlots = 5;
-// The entry's variant fields (Vary): count, then after the conditional strings (or at kEntStrings when there
-// are none) per field: name, the stored value, the request's value (u32 length prefixes, unaligned; the
-// request's length is kAbsent when the request lacks the field).
-inline constexpr uint32_t kEntVariantCount = 68;
-inline constexpr uint32_t kEntStrings = 72;
+inline constexpr uint32_t kEntStaleIfUnreachableS = 48;
+// The entry's variant fields (Vary): count, then after the strings (or at kEntStrings when there are none)
+// per field: name, the stored value, the request's value (u32 length prefixes, unaligned; the request's
+// length is kAbsent when the request lacks the field).
+inline constexpr uint32_t kEntVariantCount = 52;
+inline constexpr uint32_t kEntBodyLength = 56;       // for a Range request
+inline constexpr uint32_t kEntRangeFirst = 60;       // the Decision's range (kNone when absent)
+inline constexpr uint32_t kEntRangeLast = 64;
+inline constexpr uint32_t kEntRangeSuffix = 68;
+inline constexpr uint32_t kEntStringLengths = 72;    // u32[kEntStringSlots], kAbsent when absent
+inline constexpr uint32_t kEntStringSlots = 6;
+inline constexpr uint32_t kEntStrings = 96;
 
-// The strings of a conditional evaluation, in slot order.
-enum class EntryString : uint32_t { ETag = 0, LastModified = 1, Date = 2, IfNoneMatch = 3, IfModifiedSince = 4 };
+// The strings of a precondition / range evaluation, in slot order.
+enum class EntryString : uint32_t {
+  ETag = 0, LastModified = 1, Date = 2, IfNoneMatch = 3, IfModifiedSince = 4, IfRange = 5,
+};
 
 enum class Freshness : uint32_t {
   Fresh = 1,              // serve as is
   StaleRevalidate = 2,    // serve now, refresh in the background
-  StaleIfErrorOnly = 3,   // fetch the origin; serve this only if the origin fails
+  StaleIfErrorOnly = 3,   // fetch the origin; serve this only if the origin fails (unreachable, timeout, 5xx)
   Expired = 4,            // unusable: fetch the origin (conditionally, when validators exist)
   VariantMismatch = 5,    // selected by other request fields (Vary): a miss; never served, not even stale
+  StaleIfUnreachableOnly = 6,  // fetch the origin; serve this only if it cannot be reached (not on a 5xx)
 };
 inline constexpr uint32_t kEvalFreshness = 0;
 inline constexpr uint32_t kEvalAgeS = 4;
@@ -266,6 +284,11 @@ inline constexpr uint32_t kEvalReason = 8;
 inline constexpr uint32_t kEvalRemainingS = 12;      // seconds of freshness left (0 when stale)
 inline constexpr uint32_t kEvalConditional = 16;     // ConditionalOutcome (Unconditional unless asked)
 inline constexpr uint32_t kEvalStaleS = 20;          // seconds past freshness (0 when fresh)
+inline constexpr uint32_t kEvalRange = 24;           // RangeOutcome (src/byte_range.h): Full unless asked
+inline constexpr uint32_t kEvalRangeFirst = 28;      // inclusive byte offsets, for Partial
+inline constexpr uint32_t kEvalRangeLast = 32;
+
+enum class RangeOutcome : uint32_t { Full = 0, Partial = 1, Unsatisfiable = 2 };
 
 enum class ConditionalOutcome : uint32_t {
   Unconditional = 0,  // serve the entry
@@ -283,7 +306,8 @@ inline constexpr uint32_t kEncClass = 24;
 inline constexpr uint32_t kEncStringCount = 28;      // number of u32-length-prefixed strings that follow
 inline constexpr uint32_t kEncInitialAgeS = 32;
 inline constexpr uint32_t kEncVariantPairs = 36;     // how many of the last string pairs are variant fields
-inline constexpr uint32_t kEncStrings = 40;          // key, etag, lastModified, tags ('\n'-joined), then
+inline constexpr uint32_t kEncStaleIfUnreachableS = 40;
+inline constexpr uint32_t kEncStrings = 44;          // key, etag, lastModified, tags ('\n'-joined), then
                                                      // header name/value pairs, then variant name/value pairs
 // Encoded (result): where the envelope bytes are. They stay valid until the next ec_encode_entry.
 inline constexpr uint32_t kEncodedPtr = 0;
@@ -303,7 +327,8 @@ inline constexpr uint32_t kDecodedBodyLength = 40;
 inline constexpr uint32_t kDecodedStringCount = 44;
 inline constexpr uint32_t kDecodedInitialAgeS = 48;
 inline constexpr uint32_t kDecodedVariantPairs = 52;
-inline constexpr uint32_t kDecodedStrings = 56;      // same order as EncodeFacts strings
+inline constexpr uint32_t kDecodedStaleIfUnreachableS = 56;
+inline constexpr uint32_t kDecodedStrings = 60;      // same order as EncodeFacts strings
 
 // ---- ec_check_jwt: JwtFacts (scratch) → JwtCheck (result) --------------------------------------
 // The core checks a bearer token's shape, algorithm (HS256 only) and claims (src/jwt_claims.h); the shim then

@@ -9,6 +9,7 @@
 
 #include "abi/abi_codec.h"
 #include "abi/abi_layout.h"
+#include "byte_range.h"
 #include "conditional_request.h"
 #include "crc32.h"
 #include "embedded_rules.h"
@@ -150,6 +151,9 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
                       ? static_cast<uint32_t>(abi::DecisionFlag::StringsAscii)
                       : 0));
   wr32(out, abi::kDecMarketSession, d.marketSession);
+  wr32(out, abi::kDecRangeFirst, d.rangeFirst);
+  wr32(out, abi::kDecRangeLast, d.rangeLast);
+  wr32(out, abi::kDecRangeSuffix, d.rangeSuffix);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
   wr32(out, abi::kDecTagsLength, static_cast<uint32_t>(d.tags.size()));
@@ -206,6 +210,7 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   wr32(out, abi::kStoreAgeS, d.ageS);
   wr32(out, abi::kStoreAddDate, d.headers.addDate ? 1 : 0);
   wr32(out, abi::kStoreShareable, d.shareable ? 1 : 0);
+  wr32(out, abi::kStoreStaleIfUnreachableS, d.staleIfUnreachableS);
   const auto dispositions = static_cast<uint32_t>(d.headers.dispositions.size());
   wr32(out, abi::kStoreFieldCount, fieldsOk ? dispositions : abi::kAbsent);
   if (dispositions > 0) std::memcpy(out + abi::kStoreDispositions, d.headers.dispositions.data(), dispositions);
@@ -308,10 +313,12 @@ EC_EXPORT(ec_evaluate_entry) uint32_t ec_evaluate_entry() {
   f.decisionFlags = rd32(in, abi::kEntDecisionFlags);
   f.currentTtlS = rd32(in, abi::kEntCurrentTtlS);
   f.initialAgeS = rd32(in, abi::kEntInitialAgeS);
+  f.staleIfUnreachableS = rd32(in, abi::kEntStaleIfUnreachableS);
   Evaluation e = evaluateEntry(f);
   ConditionalOutcome conditional = ConditionalOutcome::Unconditional;
+  ResolvedRange range;
   uint32_t cursor = abi::kEntStrings;
-  if (rd32(in, abi::kEntConditional) == 1) {
+  if (rd32(in, abi::kEntPreconditions) == 1) {
     std::array<std::string_view, abi::kEntStringSlots> strings{};
     std::array<bool, abi::kEntStringSlots> present{};
     if (abi::readStringSlots(in, abi::kScratchBytes, abi::kEntStringLengths, abi::kEntStringSlots, cursor, strings, present)) {
@@ -320,8 +327,25 @@ EC_EXPORT(ec_evaluate_entry) uint32_t ec_evaluate_entry() {
       const auto given = [&](S slot) {
         return present[static_cast<uint32_t>(slot)] ? std::optional<std::string_view>(at(slot)) : std::nullopt;
       };
-      const StoredValidators stored{rd32(in, abi::kEntStatus), at(S::ETag), at(S::LastModified), at(S::Date), f.storedAtMs};
+      const uint32_t status = rd32(in, abi::kEntStatus);
+      const StoredValidators stored{status, at(S::ETag), at(S::LastModified), at(S::Date), f.storedAtMs};
       conditional = evaluateClientConditions(ClientConditions{given(S::IfNoneMatch), given(S::IfModifiedSince)}, stored);
+      // A range of a 200 only, and only when If-Range (if sent) names this representation (RFC 9110 §13.1.5).
+      const bool ranged = (f.decisionFlags & static_cast<uint32_t>(abi::DecisionFlag::Range)) != 0;
+      const auto ifRange = given(S::IfRange);
+      if (ranged && status == 200 && conditional != ConditionalOutcome::NotModified &&
+          (!ifRange || ifRangeMatches(*ifRange, at(S::ETag), at(S::LastModified), at(S::Date)))) {
+        ByteRangeSpec spec;
+        const uint32_t suffix = rd32(in, abi::kEntRangeSuffix);
+        if (suffix != abi::kNone) {
+          spec.suffixLength = suffix;
+        } else {
+          spec.first = rd32(in, abi::kEntRangeFirst);
+          const uint32_t last = rd32(in, abi::kEntRangeLast);
+          if (last != abi::kNone) spec.last = last;
+        }
+        if (suffix != abi::kNone || spec.first != abi::kNone) range = resolveByteRange(spec, rd32(in, abi::kEntBodyLength));
+      }
     }
   }
   // Vary: every variant field must match, or the entry is not this request's (even stale).
@@ -343,6 +367,7 @@ EC_EXPORT(ec_evaluate_entry) uint32_t ec_evaluate_entry() {
       e.freshness = abi::Freshness::VariantMismatch;
       e.reason = Reason::EntryVariantMismatch;
       conditional = ConditionalOutcome::Unconditional;
+      range = ResolvedRange{};
       break;
     }
   }
@@ -352,6 +377,9 @@ EC_EXPORT(ec_evaluate_entry) uint32_t ec_evaluate_entry() {
   wr32(s.result, abi::kEvalRemainingS, e.remainingS);
   wr32(s.result, abi::kEvalConditional, static_cast<uint32_t>(conditional));
   wr32(s.result, abi::kEvalStaleS, e.staleS);
+  wr32(s.result, abi::kEvalRange, static_cast<uint32_t>(range.outcome));
+  wr32(s.result, abi::kEvalRangeFirst, static_cast<uint32_t>(range.first));
+  wr32(s.result, abi::kEvalRangeLast, static_cast<uint32_t>(range.last));
   return static_cast<uint32_t>(e.freshness);
 }
 
@@ -370,6 +398,7 @@ EC_EXPORT(ec_encode_entry) uint32_t ec_encode_entry(uint32_t bodyPtr, uint32_t b
   meta.staleIfErrorS = rd32(in, abi::kEncStaleIfErrorS);
   meta.ttlClass = static_cast<uint16_t>(rd32(in, abi::kEncClass));
   meta.initialAgeS = rd32(in, abi::kEncInitialAgeS);
+  meta.staleIfUnreachableS = rd32(in, abi::kEncStaleIfUnreachableS);
   const uint32_t count = rd32(in, abi::kEncStringCount);
   const uint32_t variantPairs = rd32(in, abi::kEncVariantPairs);
   constexpr uint32_t kMaxStrings = 4 + 2 * (kEnvelopeMaxHeaders + kEnvelopeMaxVariantHeaders);
@@ -422,6 +451,7 @@ EC_EXPORT(ec_decode_entry) uint32_t ec_decode_entry(uint32_t ptr, uint32_t len) 
   wr32(out, abi::kDecodedBodyOffset, static_cast<uint32_t>(e.bodyOffset));
   wr32(out, abi::kDecodedBodyLength, e.bodyLength);
   wr32(out, abi::kDecodedInitialAgeS, e.meta.initialAgeS);
+  wr32(out, abi::kDecodedStaleIfUnreachableS, e.meta.staleIfUnreachableS);
   wr32(out, abi::kDecodedVariantPairs, static_cast<uint32_t>(e.meta.variant.size()));
   std::string tags;
   for (const std::string& t : e.meta.tags) {
@@ -565,3 +595,7 @@ static_assert(static_cast<uint32_t>(edge_cache::PurgeRecord::Kind::Prefix) ==
               static_cast<uint32_t>(edge_cache::abi::PurgeKind::Prefix));
 static_assert(edge_cache::kHeaderForward == static_cast<uint32_t>(edge_cache::abi::HeaderDisposition::Forward));
 static_assert(edge_cache::kHeaderStore == static_cast<uint32_t>(edge_cache::abi::HeaderDisposition::Store));
+static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Full) == static_cast<uint32_t>(edge_cache::abi::RangeOutcome::Full));
+static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Partial) == static_cast<uint32_t>(edge_cache::abi::RangeOutcome::Partial));
+static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Unsatisfiable) ==
+              static_cast<uint32_t>(edge_cache::abi::RangeOutcome::Unsatisfiable));

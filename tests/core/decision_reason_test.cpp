@@ -110,6 +110,7 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::EntryVariantMismatch, "entry:variant-mismatch"},
       {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
       {Reason::MarketOutsideCalendar, "market:outside-calendar"},
+      {Reason::EntryStaleIfUnreachable, "entry:stale-if-unreachable"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

@@ -78,6 +78,7 @@ EntryMeta smallMeta() {
   m.tags = {"t1"};
   m.key = "k/1";
   m.initialAgeS = 7;
+  m.staleIfUnreachableS = 9;
   m.variant = {{"accept-language", "en"}};
   return m;
 }
@@ -85,6 +86,7 @@ EntryMeta smallMeta() {
 // What a v2 round trip keeps: the v3-only fields come back empty.
 EntryMeta asV2(EntryMeta m) {
   m.initialAgeS = 0;
+  m.staleIfUnreachableS = 0;
   m.variant.clear();
   return m;
 }
@@ -111,6 +113,7 @@ void checkSameMeta(const EntryMeta& got, const EntryMeta& want) {
   CHECK(got.tags == want.tags);
   CHECK(got.key == want.key);
   CHECK(got.initialAgeS == want.initialAgeS);
+  CHECK(got.staleIfUnreachableS == want.staleIfUnreachableS);
   CHECK(got.variant == want.variant);
 }
 
@@ -157,7 +160,7 @@ const std::string kFixedV2 = fromHex(
 
 const std::string kFixedV3 = fromHex(
     "454345 03"                  // 0   magic "ECE", version 3
-    "75000000"                   // 4   header length 117
+    "79000000"                   // 4   header length 121
     "c800"                       // 8   status 200
     "0068e5cf8b010000"           // 10  storedAtMs 1700000000000
     "3c000000"                   // 18  ttlS 60
@@ -165,21 +168,22 @@ const std::string kFixedV3 = fromHex(
     "2c010000"                   // 26  staleIfErrorS 300
     "0300"                       // 30  ttlClass 3
     "07000000"                   // 32  initialAgeS 7
-    "0300 226122"                // 36  etag "\"a\""
-    "0000"                       // 41  lastModified ""
-    "0100"                       // 43  header count 1
-    "0c00 636f6e74656e742d74797065"  // 45 "content-type"
-    "0a00 746578742f706c61696e"      // 59 "text/plain"
-    "0100"                       // 71  tag count 1
-    "0200 7431"                  // 73  "t1"
-    "0300 6b2f31"                // 77  key "k/1"
-    "0100"                       // 82  variant count 1
-    "0f00 6163636570742d6c616e6775616765"  // 84 "accept-language"
-    "0200 656e"                  // 101 "en"
-    "02000000"                   // 105 body length 2
-    "ac2a93d8"                   // 109 body crc32("hi")
-    "65025611"                   // 113 header crc32 of bytes 0..112
-    "6869");                     // 117 body "hi"
+    "09000000"                   // 36  staleIfUnreachableS 9
+    "0300 226122"                // 40  etag "\"a\""
+    "0000"                       // 45  lastModified ""
+    "0100"                       // 47  header count 1
+    "0c00 636f6e74656e742d74797065"  // 49 "content-type"
+    "0a00 746578742f706c61696e"      // 63 "text/plain"
+    "0100"                       // 75  tag count 1
+    "0200 7431"                  // 77  "t1"
+    "0300 6b2f31"                // 81  key "k/1"
+    "0100"                       // 86  variant count 1
+    "0f00 6163636570742d6c616e6775616765"  // 88 "accept-language"
+    "0200 656e"                  // 105 "en"
+    "02000000"                   // 109 body length 2
+    "ac2a93d8"                   // 113 body crc32("hi")
+    "7f17e9b8"                   // 117 header crc32 of bytes 0..116
+    "6869");                     // 121 body "hi"
 
 struct Fixed {
   const char* name;
@@ -187,7 +191,7 @@ struct Fixed {
   const std::string& bytes;
   size_t headerLength;
 };
-const Fixed kFixed[] = {{"v1", 1, kFixedV1, 77}, {"v2", 2, kFixedV2, 90}, {"v3", 3, kFixedV3, 117}};
+const Fixed kFixed[] = {{"v1", 1, kFixedV1, 77}, {"v2", 2, kFixedV2, 90}, {"v3", 3, kFixedV3, 121}};
 
 }  // namespace
 
@@ -215,7 +219,7 @@ TEST_CASE("envelope: error names are stable") {
 TEST_CASE("envelope: fixed byte vectors decode field by field and re-encode byte for byte") {
   CHECK_OR_RETURN(kFixedV1.size() == 79);
   CHECK_OR_RETURN(kFixedV2.size() == 92);
-  CHECK_OR_RETURN(kFixedV3.size() == 119);
+  CHECK_OR_RETURN(kFixedV3.size() == 123);
   for (const auto& f : kFixed) {
     CAPTURE(f.name);
     const DecodeResult r = decodeEntry(f.bytes);
@@ -233,6 +237,7 @@ TEST_CASE("envelope: fixed byte vectors decode field by field and re-encode byte
     CHECK(d.meta.staleIfErrorS == 300);
     CHECK(d.meta.ttlClass == (f.version >= 2 ? 3 : 0));
     CHECK(d.meta.initialAgeS == (f.version >= 3 ? 7u : 0u));
+    CHECK(d.meta.staleIfUnreachableS == (f.version >= 3 ? 9u : 0u));
     CHECK(d.meta.variant == (f.version >= 3 ? smallMeta().variant : std::vector<std::pair<std::string, std::string>>{}));
     CHECK(d.meta.etag == "\"a\"");
     CHECK(d.meta.lastModified.empty());
@@ -250,7 +255,7 @@ TEST_CASE("envelope: fixed byte vectors decode field by field and re-encode byte
   }
   CHECK(kEnvelopeCurrentVersion == 3);
   // Smallest headers, as documented in docs/entry-format.md.
-  CHECK(encodeEntry(EntryMeta{}, "").value_or("").size() == 60);
+  CHECK(encodeEntry(EntryMeta{}, "").value_or("").size() == 64);
   CHECK(encodeEntryV2(EntryMeta{}, "").value_or("").size() == 54);
   CHECK(encodeEntryV1(EntryMeta{}, "").value_or("").size() == 48);
 }
@@ -528,9 +533,9 @@ TEST_CASE("envelope: inconsistent or huge lengths are rejected without reading p
       {"v2 body length one past end", kFixedV2, 78, 4, 3, EnvelopeError::Truncated},
       {"v2 body length one short", kFixedV2, 78, 4, 1, EnvelopeError::LengthMismatch},
       {"v2 body crc wrong", kFixedV2, 82, 4, 0, EnvelopeError::BodyChecksum},
-      {"v3 variant count 17", kFixedV3, 82, 2, 17, EnvelopeError::FieldTooLarge},
-      {"v3 variant count 2 (one missing)", kFixedV3, 82, 2, 2, EnvelopeError::LengthMismatch},
-      {"v3 variant name length past header", kFixedV3, 84, 2, 0xFFFF, EnvelopeError::LengthMismatch},
+      {"v3 variant count 17", kFixedV3, 86, 2, 17, EnvelopeError::FieldTooLarge},
+      {"v3 variant count 2 (one missing)", kFixedV3, 86, 2, 2, EnvelopeError::LengthMismatch},
+      {"v3 variant name length past header", kFixedV3, 88, 2, 0xFFFF, EnvelopeError::LengthMismatch},
   };
   for (const auto& c : fieldCases) {
     CAPTURE(c.name);

@@ -107,9 +107,10 @@ TEST_CASE("request: methods, CORS preflight, local endpoints and Range") {
       {"cache health", kGet, "/api/v1/cache/health", false, false, false, Action::ServeLocal, 200, LocalRoute::CacheHealth, Reason::LocalAdmin},
       {"cache metrics", kHead, "/api/v1/cache/metrics", false, false, false, Action::ServeLocal, 200, LocalRoute::CacheMetrics, Reason::LocalAdmin},
       {"cache metrics POST", kPost, "/api/v1/cache/metrics", false, false, false, Action::Reject, 405, LocalRoute::CacheMetrics, kAnyReason},
-      {"Range on a cached rule", kGet, "/v3/reference/tickers/AAPL", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
-      {"Range on an unmatched path", kGet, "/files/big.bin", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
-      {"Range on HEAD", kHead, "/v3/reference/tickers/AAPL", false, false, true, Action::Bypass, 0, LocalRoute::None, Reason::RangeRequest},
+      // One byte range is served from the stored complete response (byte_range.h); HEAD ignores Range.
+      {"Range on a cached rule", kGet, "/v3/reference/tickers/AAPL", false, false, true, Action::Lookup, 0, LocalRoute::None, Reason::RuleClass},
+      {"Range on an unmatched path", kGet, "/files/big.bin", false, false, true, Action::Lookup, 0, LocalRoute::None, Reason::DefaultFollowOrigin},
+      {"Range on HEAD", kHead, "/v3/reference/tickers/AAPL", false, false, true, Action::Lookup, 0, LocalRoute::None, Reason::RuleClass},
   };
   for (const Case& c : cases) {
     CAPTURE(c.label);
@@ -811,5 +812,38 @@ TEST_CASE("request: methodBitFromName (rules.h) is the ABI encoding the shim sen
   for (const Case& c : cases) {
     CAPTURE(c.name);
     CHECK(methodBitFromName(c.name) == c.bit);
+  }
+}
+
+TEST_CASE("request: one byte range is looked up with its bounds; several ranges or other units pass through") {
+  struct Case {
+    std::string_view range;
+    Action action;
+    bool flagged;
+    uint32_t first, last, suffix;
+  };
+  constexpr uint32_t N = abi::kNone;
+  const Case cases[] = {
+      {"bytes=0-99", Action::Lookup, true, 0, 99, N},
+      {"bytes=100-", Action::Lookup, true, 100, N, N},
+      {"bytes=-500", Action::Lookup, true, N, N, 500},
+      {" BYTES = 5 - 9 ", Action::Lookup, true, 5, 9, N},
+      {"bytes=0-0,5-9", Action::Bypass, false, N, N, N},
+      {"items=0-9", Action::Bypass, false, N, N, N},
+      {"bytes=9-5", Action::Bypass, false, N, N, N},
+      {"bytes=-0", Action::Bypass, false, N, N, N},
+      {"bytes=x-1", Action::Bypass, false, N, N, N},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.range);
+    Req req("/v3/reference/tickers/AAPL", kGet);
+    req.header(RequestHeader::Range, c.range);
+    const Decision d = decide(req);
+    CHECK(d.action == c.action);
+    CHECK(d.hasFlag(abi::DecisionFlag::Range) == c.flagged);
+    CHECK(d.rangeFirst == c.first);
+    CHECK(d.rangeLast == c.last);
+    CHECK(d.rangeSuffix == c.suffix);
+    if (c.action == Action::Bypass) CHECK(reasonName(d.reason) == reasonName(Reason::RangeRequest));
   }
 }
