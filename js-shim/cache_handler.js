@@ -19,7 +19,7 @@ import { maybeFlushMetrics } from "./control_sync.js";
 import { handleLocalRoute } from "./local_routes.js";
 import { invalidate } from "./purge.js";
 import { withRateLimit } from "./rate_limiter.js";
-import { PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
+import { AUTH_MODES, PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
 
 export { rawTarget };
 
@@ -159,7 +159,7 @@ async function passThrough(rc, decision, { markBypass }) {
     return originErrorResponse(rc, err);
   }
   const method = rc.request.method;
-  const init = { method, headers: upstreamHeaders(rc.request, { cacheable: false }) };
+  const init = { method, headers: upstreamHeaders(rc.request, { cacheable: false, forwarding: rc.core.forwarding }) };
   if (method !== "GET" && method !== "HEAD") init.body = rc.request.body;
   let final;
   try {
@@ -232,6 +232,12 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
     case ABI.Action.Lookup:
     case ABI.Action.Refresh:
     case ABI.Action.Bypass: {
+      // A misconfigured AUTH_MODE (empty, misspelt) refuses to serve rather than serve without auth.
+      if (!AUTH_MODES.includes(cfg.authMode)) {
+        metrics.rejected();
+        rc.log("error", "auth_mode_invalid", { mode: cfg.authMode.slice(0, 40) });
+        return rc.error(503, `AUTH_MODE ${JSON.stringify(cfg.authMode.slice(0, 40))} is not one of ${AUTH_MODES.join(", ")}: the worker serves nothing until it is fixed`);
+      }
       // Auth comes before the cache: a hit must never be a way around the origin's access control.
       const auth = cfg.authMode === "none" ? PUBLIC_ACCESS : await authenticate(rc, decision);
       if (!auth.ok) {
@@ -263,7 +269,9 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
     }
     case ABI.Action.ServeLocal:
       if (decision.localRoute === ABI.LocalRoute.Preflight) return preflightResponse(request, cfg, (h) => stampWorkerHeaders(h, cfg));
-      return handleLocalRoute(rc, decision, {});
+      // The worker's own endpoints count like any request (the core gives them the default bucket): health
+      // and metrics probes cannot be used to load the worker for free.
+      return withRateLimit(rc, decision, () => handleLocalRoute(rc, decision, {}));
     default:
       return rc.error(500, "unknown decision");
   }
@@ -275,7 +283,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
 async function degradedPassThrough(rc) {
   let res;
   try {
-    const init = { method: rc.request.method, headers: upstreamHeaders(rc.request, { cacheable: false }) };
+    const headers = new Headers();
+    for (const [n, v] of rc.request.headers) if (!HOP_BY_HOP.has(n) && n !== "host" && !n.startsWith("cf-")) headers.append(n, v);
+    const init = { method: rc.request.method, headers };
     if (rc.request.method !== "GET" && rc.request.method !== "HEAD") init.body = rc.request.body;
     res = await fetchOriginCounted(originUrl(rc.cfg, rawTarget(rc.url)), init, rc.cfg.originTimeoutMs);
   } catch (err) {

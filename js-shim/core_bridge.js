@@ -12,7 +12,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 // Request headers in ABI slot order (abi::RequestHeader). Credentials cross as presence only: the core
-// never needs a token's value to decide, so secrets never enter Wasm memory.
+// never needs a token's value to decide, so secrets never enter Wasm memory. When the rules name credential
+// cookies (keys.credentialCookies), the Cookie field crosses as its cookie names, without their values.
 const FIXED_REQUEST_HEADERS = [
   "cache-control", "pragma", "authorization", "cookie", "if-none-match", "if-modified-since", "range",
   "origin", "access-control-request-method", "accept",
@@ -28,6 +29,17 @@ const ALWAYS_READ_SLOTS = [
 const PREFLIGHT_SLOTS = [ABI.RequestHeader.Origin, ABI.RequestHeader.AccessControlRequestMethod];
 // Header values too large to copy into the scratch region: reported as a total the core rejects (431).
 const OVERSIZED_HEADERS = 0xfffffffe;
+// "a=1; sessionid=xyz; b" -> "a; sessionid; b": a Cookie field's names, without the values.
+function cookieNames(cookie) {
+  let out = "";
+  for (const part of cookie.split(";")) {
+    const eq = part.indexOf("=");
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim();
+    if (name) out = out ? `${out}; ${name}` : name;
+  }
+  return out;
+}
+
 // An entry whose variant fields cannot be compared is not this request's.
 const VARIANT_MISMATCH = Object.freeze({ freshness: ABI.Freshness.VariantMismatch, ageS: 0, reason: 0, remainingS: 0, conditional: 0, staleS: 0, range: 0 });
 
@@ -103,6 +115,7 @@ class CoreInstance {
     this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
+      authExemptPaths: config.authExemptPaths,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -114,17 +127,23 @@ class CoreInstance {
     this.requestHeaderNames = FIXED_REQUEST_HEADERS.concat(this.report.extraRequestHeaders || []);
     // The headers a decision reads, as parallel slot/name/presence arrays in slot order (values are
     // packed in slot order). Everything else a client sends never reaches the core.
+    const credentials = this.report.credentials || { slots: [], cookies: null };
+    const presenceOnly = new Set([...PRESENCE_ONLY, ...credentials.slots]);
+    const cookieNamesOnly = Array.isArray(credentials.cookies);
     const plan = (slots) => {
       const sorted = [...new Set(slots)].filter((slot) => slot < this.requestHeaderNames.length).sort((a, b) => a - b);
       return {
         slots: sorted,
         names: sorted.map((slot) => this.requestHeaderNames[slot]),
-        presenceOnly: sorted.map((slot) => PRESENCE_ONLY.has(slot)),
+        // 0: the value; 1: presence only; 2: the cookie names only.
+        forms: sorted.map((slot) => (slot === ABI.RequestHeader.Cookie && cookieNamesOnly ? 2 : presenceOnly.has(slot) ? 1 : 0)),
       };
     };
     const varySlots = this.report.varySlots || [];
-    this.headerReads = plan([...ALWAYS_READ_SLOTS, ...varySlots]);
-    this.preflightHeaderReads = plan([...ALWAYS_READ_SLOTS, ...varySlots, ...PREFLIGHT_SLOTS]);
+    this.headerReads = plan([...ALWAYS_READ_SLOTS, ...varySlots, ...credentials.slots]);
+    this.preflightHeaderReads = plan([...ALWAYS_READ_SLOTS, ...varySlots, ...credentials.slots, ...PREFLIGHT_SLOTS]);
+    this.credentials = credentials;
+    this.forwarding = this.report.forwarding;
     this.maxHeaderBytes = this.report.limits?.maxHeaderBytes ?? 16384;
   }
 
@@ -180,6 +199,15 @@ class CoreInstance {
     return this.exports.ec_shard_for_key(end - this.scratch);
   }
 
+  // A client address in one spelling (src/client_address.h), or null when it is no IP address.
+  canonicalIp(text) {
+    this.refreshViews();
+    const end = this.putString(this.scratch, text);
+    if (end < 0) return null;
+    const length = this.exports.ec_canonical_ip(end - this.scratch);
+    return length === 0 ? null : this.readString(this.result, length);
+  }
+
   // The request's facts into the scratch region, the decision out of the result region. Only the
   // headers the policy reads are fetched (headerReads); totalHeaderBytes, when not given, is their size —
   // the bytes the core reads. Requests forwarded to the origin are held to the limit on all their headers
@@ -197,16 +225,17 @@ class CoreInstance {
     let cursor = s + ABI.kReqStrings + encoded.written;
     this.putU32(s, ABI.kReqUrlLength, cursor - (s + ABI.kReqStrings));
     const reads = method === "OPTIONS" ? this.preflightHeaderReads : this.headerReads;
-    const { slots, names, presenceOnly } = reads;
+    const { slots, names, forms } = reads;
     let readBytes = 0;
     for (let i = 0; i < slots.length; i++) {
-      const value = headers.get(names[i]);
+      let value = headers.get(names[i]);
       if (value === null) continue;
       readBytes += names[i].length + value.length + 4;
-      if (presenceOnly[i]) {
+      if (forms[i] === 1) {
         u32[lengths + slots[i]] = 0;
         continue;
       }
+      if (forms[i] === 2) value = cookieNames(value);
       const next = this.putString(cursor, value);
       if (next < 0) {
         readBytes = OVERSIZED_HEADERS;
@@ -254,6 +283,7 @@ class CoreInstance {
       rangeFirst: this.getU32(r, ABI.kDecRangeFirst),
       rangeLast: this.getU32(r, ABI.kDecRangeLast),
       rangeSuffix: this.getU32(r, ABI.kDecRangeSuffix),
+      rateBucket: this.getU32(r, ABI.kDecRateBucket),
       key,
       originTarget,
       tags,
@@ -609,6 +639,7 @@ function configFromEnv(env) {
     originBase: cfg.backendUrl ? cfg.backendUrl.origin : "",
     shards: cfg.cacheDoShards,
     rules: env.CACHE_RULES || null,
+    authExemptPaths: cfg.authExemptPrefixes,
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
   };
@@ -623,7 +654,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;

@@ -7,6 +7,8 @@ import { handlePurge } from "./purge.js";
 import { jsonError, jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { applyCors } from "./cors.js";
+import { AUTH_MODES } from "./auth.js";
+import { secretsEqual } from "./admin_auth.js";
 import { withTimeout } from "./timeouts.js";
 
 export { secretsEqual } from "./admin_auth.js";
@@ -24,15 +26,29 @@ function withCors(rc, res) {
   return res;
 }
 
+// Whether the request carries the admin token (never an error here: /health answers everyone, and only
+// shows more to an operator).
+async function isOperator(rc) {
+  const given = rc.request.headers.get("x-admin-token");
+  return Boolean(given && rc.cfg.adminTokenConfigured && (await secretsEqual(given, rc.env.ADMIN_TOKEN)));
+}
+
 async function health(rc, extra) {
   const tiers = rc.core.report?.reasons?.length ? tiersFor(rc.env, rc.cfg, rc.core, rc.request.url).describe() : null;
   const rules = rulesStatus(rc.core);
-  const degraded = extra.coreError || rules.status !== "ok" || !rc.cfg.backendUrl;
+  const problems = [];
+  if (extra.coreError) problems.push("the core is unavailable");
+  if (rules.status !== "ok") problems.push("the CACHE_RULES override is invalid: the built-in rules are in force");
+  if (!rc.cfg.backendUrl) problems.push("BACKEND_URL is not a valid URL");
+  if (!AUTH_MODES.includes(rc.cfg.authMode)) problems.push(`AUTH_MODE is not one of ${AUTH_MODES.join(", ")}: requests are refused`);
+  // The origin's hostname is the operator's to see: an attacker would use it to go around the cache.
+  const operator = await isOperator(rc);
   return withCors(rc, jsonResponse({
-    status: degraded ? "degraded" : "healthy",
+    status: problems.length ? "degraded" : "healthy",
+    problems,
     version: rc.cfg.version,
     environment: rc.cfg.environment,
-    backend: rc.cfg.backendDisplay,
+    ...(operator ? { backend: rc.cfg.backendDisplay, authMode: rc.cfg.authMode } : {}),
     timestamp: new Date().toISOString(),
     tiers,
     rules,

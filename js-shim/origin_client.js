@@ -1,20 +1,7 @@
-// Talks to the origin: builds the upstream request (only safe headers), enforces ORIGIN_TIMEOUT_MS with
-// an abort signal, classifies failures (timeout → 504, unreachable → 502), buffers cacheable bodies up
-// to a limit (larger ones stream through), and coalesces concurrent fetches of one key in this isolate.
-
-// Request headers never forwarded. Hop-by-hop ones are per connection. The rest are "unkeyed" inputs an
-// attacker could use to make the origin produce content that is then cached for everyone (host and
-// URL overrides, method overrides): the cache key does not contain them, so the origin must not see them.
-const DROPPED_REQUEST_HEADERS = new Set([
-  "host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
-  "transfer-encoding", "upgrade", "content-length",
-  "x-forwarded-host", "x-forwarded-server", "x-forwarded-scheme", "x-forwarded-proto", "x-forwarded-port",
-  "x-forwarded-prefix", "x-host", "x-original-url", "x-rewrite-url", "x-original-host", "forwarded",
-  "x-http-method-override", "x-http-method", "x-method-override",
-]);
-// On cacheable fetches the worker owns revalidation and needs full bodies: client conditionals and
-// ranges are not forwarded (they are answered from the cache instead).
-const DROPPED_ON_CACHEABLE = new Set(["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range", "cache-control", "pragma"]);
+// Talks to the origin: builds the upstream request (the header fields the core's forwarding plan allows),
+// enforces ORIGIN_TIMEOUT_MS with an abort signal, classifies failures (timeout → 504, unreachable → 502),
+// buffers cacheable bodies up to a limit (larger ones stream through), and coalesces concurrent fetches of one
+// key in this isolate.
 
 export class OriginError extends Error {
   constructor(kind, message) {
@@ -38,10 +25,55 @@ export function forwardedHeaderBytes(request) {
   return total;
 }
 
-export function upstreamHeaders(request, { cacheable, validators } = {}) {
+// Per forwarding plan (the core's report): the allow list of a cacheable fetch as a Set, with each rule's keyed
+// fields added; the drop list of a pass-through as a Set.
+const plans = new WeakMap();
+function planOf(forwarding) {
+  let plan = plans.get(forwarding);
+  if (!plan) {
+    const base = new Set(forwarding.cacheable);
+    plan = {
+      cacheable: base,
+      byRule: forwarding.byRule.map((names) => (names.length ? new Set([...base, ...names]) : base)),
+      passThroughDropped: new Set(forwarding.passThroughDropped),
+    };
+    plans.set(forwarding, plan);
+  }
+  return plan;
+}
+
+// The names a Connection field lists (hop-by-hop for this connection only).
+function connectionListed(request) {
+  const connection = request.headers.get("connection");
+  return connection ? new Set(connection.split(",").map((n) => n.trim().toLowerCase()).filter(Boolean)) : null;
+}
+
+// Only the named cookies of a Cookie field (credentials.cookies), or the field as is when no cookie is named.
+function credentialCookies(value, named) {
+  if (!Array.isArray(named)) return value;
+  const kept = value.split(";").map((p) => p.trim()).filter((p) => named.includes(p.split("=", 1)[0].trim()));
+  return kept.length ? kept.join("; ") : null;
+}
+
+// The header fields sent to the origin. A cacheable fetch (its response may be served to others) carries only
+// what the core's allow list names — anything else a client sends could change what gets cached without being
+// part of the key (issue #14, F8) — plus the worker's own validators; client conditionals and ranges are the
+// worker's to answer. A pass-through (never stored) carries the client's fields but hop-by-hop ones, the
+// Connection-listed ones, cf-* and the core's list of fields that redirect an origin.
+// forwarding: core.forwarding; credentials: core.credentials; ruleIndex: the decision's (kNone: none).
+export function upstreamHeaders(request, { cacheable, validators, forwarding, credentials, ruleIndex } = {}) {
   const headers = new Headers();
+  const plan = planOf(forwarding);
+  const listed = connectionListed(request);
+  const allowed = cacheable ? (plan.byRule[ruleIndex] || plan.cacheable) : null;
   for (const [name, value] of request.headers) {
-    if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("cf-") || (cacheable && DROPPED_ON_CACHEABLE.has(name))) continue;
+    if (listed?.has(name) || name.startsWith("cf-")) continue;
+    if (allowed ? !allowed.has(name) : plan.passThroughDropped.has(name)) continue;
+    if (name === "cookie" && cacheable) {
+      const kept = credentialCookies(value, credentials?.cookies);
+      if (kept !== null) headers.append(name, kept);
+      continue;
+    }
     headers.append(name, value);
   }
   if (validators?.etag) headers.set("if-none-match", validators.etag);

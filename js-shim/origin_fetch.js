@@ -155,7 +155,11 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
   const url = originUrl(rc.cfg, decision.originTarget);
   const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
-  const headers = upstreamHeaders(rc.request, { cacheable: true, validators });
+  const headers = upstreamHeaders(rc.request, {
+    cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
+  });
+  // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
+  headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
   const requestTimeMs = Date.now();
   const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
   const final = await finalResponse(rc, res);

@@ -3,8 +3,8 @@
 // picks a bucket from the decision the core already made, and asks the client's RateLimiterDurableObject
 // (rate_limiter_durable_object.js) to count it — exactly, which Workers KV cannot.
 //
-// Bucket: "bypass" for requests with the bypass parameter (?nocache=true: they always reach the origin),
-// else the request's TTL class when the rules limit it, else "default". Each bucket is its own quota.
+// Bucket: the core's decision (kDecRateBucket: default, bypass, or a class; none for exempt paths). Each
+// bucket is its own quota.
 //
 // Failure policy: fail OPEN. If the RATE_LIMITER binding is missing, or the object throws or takes longer
 // than RPC_TIMEOUT_MS, the request is served without a verdict (and without X-RateLimit-* headers), the
@@ -20,6 +20,7 @@
 // also loads in plain Node for its unit tests.
 import * as ABI from "./generated/abi_layout.js";
 import { makeRoomIn } from "./bounded_map.js";
+import { credentialMaterial } from "./credentials.js";
 import { metrics } from "./metrics.js";
 import { logEvent } from "./responses.js";
 import { sha256Hex } from "./sha256_hex.js";
@@ -58,18 +59,17 @@ let failuresSinceLog = 0;
 const denials = new Map();
 let cachedPolicy = { report: null, env: null, policy: null };
 
-// Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js) when
-// it ran: a verified JWT's subject counts the user across tokens and devices. Otherwise the bearer token
-// or whole Authorization value, otherwise the client IP Cloudflare saw, otherwise "anonymous" (one shared
-// bucket: only reachable without Cloudflare in front).
-export async function clientIdentity(request, authInfo) {
+// Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js): only a
+// VERIFIED credential names a client — a verified JWT's subject (counted across tokens and devices), or a
+// credential the origin accepted. An unverified one does not: otherwise every junk Authorization value would be
+// a fresh quota (issue #14, F6). So every other request is its client address as Cloudflare saw it, in one
+// spelling (canonicalIp: the core's), otherwise "anonymous" (one shared bucket: only reachable without
+// Cloudflare in front).
+export async function clientIdentity(request, authInfo, canonicalIp) {
   if (authInfo?.sub) return `sub:${(await sha256Hex(`sub:${authInfo.sub}`)).slice(0, ID_HEX_CHARS)}`;
   if (authInfo?.tokenHash) return `token:${String(authInfo.tokenHash).slice(0, ID_HEX_CHARS)}`;
-  const authorization = request.headers.get("authorization");
-  // The same input as auth.js's origin mode ("auth:" + value), so both name a token alike.
-  if (authorization) return `token:${(await sha256Hex(`auth:${authorization}`)).slice(0, ID_HEX_CHARS)}`;
   const ip = request.headers.get("cf-connecting-ip");
-  if (ip) return ipIdentity(ip.trim());
+  if (ip) return ipIdentity(ip.trim(), canonicalIp);
   return "anonymous";
 }
 
@@ -80,10 +80,12 @@ const ipIdentities = new Map();
 const MAX_IP_IDENTITIES = 10_000;
 const MAX_IP_CHARS = 45; // the longest textual IPv6 address
 
-async function ipIdentity(ip) {
+async function ipIdentity(ip, canonicalIp) {
   const known = ipIdentities.get(ip);
   if (known !== undefined) return known;
-  const id = `ip:${(await sha256Hex(`ip:${ip}`)).slice(0, ID_HEX_CHARS)}`;
+  // "2001:DB8::1", "2001:db8:0:0::1" and "::ffff:192.0.2.1"-style spellings are one address each.
+  const canonical = (canonicalIp && canonicalIp(ip)) || ip;
+  const id = `ip:${(await sha256Hex(`ip:${canonical}`)).slice(0, ID_HEX_CHARS)}`;
   // Without Cloudflare in front the header is the client's: only address-sized values are kept.
   if (ip.length > MAX_IP_CHARS) return id;
   makeRoomIn(ipIdentities, MAX_IP_IDENTITIES);
@@ -123,8 +125,6 @@ function policyFor(rc) {
     default: limitsOf(section.default),
     bypass: section.bypass ? limitsOf(section.bypass) : null,
     classes,
-    exemptPaths: new Set(section.exempt?.paths || []),
-    exemptPrefixes: section.exempt?.prefixes || [],
   };
   if (cachedPolicy.policy) {
     // The limits may have changed: old denials and slices no longer hold.
@@ -135,24 +135,15 @@ function policyFor(rc) {
   return policy;
 }
 
-// The normalised path, as rules match it: one trailing slash ignored, prefixes matching themselves and below.
-function isExempt(policy, decision, request) {
-  if (policy.exemptPaths.size === 0 && policy.exemptPrefixes.length === 0) return false;
-  const target = decision.originTarget || new URL(request.url).pathname;
-  let path = target.split("?", 1)[0];
-  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
-  if (policy.exemptPaths.has(path)) return true;
-  return policy.exemptPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
-}
-
-// {name, limits} or null when nothing limits this request.
+// {name, limits} of the bucket the core chose, or null when nothing limits this request (exempt paths
+// included: the core leaves them without a bucket).
 function bucketFor(policy, decision, report) {
-  if (decision.flags & ABI.DecisionFlag.BypassParam && policy.bypass) return { name: "bypass", limits: policy.bypass };
-  if (decision.classIndex !== ABI.kNone) {
-    const name = report.classes?.[decision.classIndex];
-    if (name !== undefined && policy.classes.has(name)) return { name, limits: policy.classes.get(name) };
-  }
-  return policy.default ? { name: "default", limits: policy.default } : null;
+  const b = decision.rateBucket;
+  if (b === undefined || b === ABI.kNone) return null;
+  if (b === ABI.kRateBucketDefault) return policy.default ? { name: "default", limits: policy.default } : null;
+  if (b === ABI.kRateBucketBypass) return policy.bypass ? { name: "bypass", limits: policy.bypass } : null;
+  const name = report.classes?.[b - ABI.kRateBucketFirstClass];
+  return name !== undefined && policy.classes.has(name) ? { name, limits: policy.classes.get(name) } : null;
 }
 
 function sliceFor(limits) {
@@ -217,9 +208,8 @@ export async function checkRateLimit(rc, decision, identity) {
   const policy = policyFor(rc);
   if (!policy.on) return NOT_LIMITED;
   const bucket = bucketFor(policy, decision, rc.core.report);
-  if (!bucket || !hasLimit(bucket.limits)) return NOT_LIMITED;
-  if (isExempt(policy, decision, rc.request)) {
-    stats.exempt++;
+  if (!bucket || !hasLimit(bucket.limits)) {
+    if (decision.rateBucket === ABI.kNone) stats.exempt++;
     return NOT_LIMITED;
   }
   stats.checked++;
@@ -276,12 +266,36 @@ export async function checkRateLimit(rc, decision, identity) {
   return limitedResponse(rc, bucket.name, verdict);
 }
 
-// The serving actions, rate limited: counts the request, answers 429 when over the limit (before
-// anything is served, so a limited request never reaches the origin), else serves and adds the
-// X-RateLimit-* headers. rc.authIdentity, when the auth step set it, names the client.
+// The identities a request counts against. A verified client is itself (auth.js). Any other request is its
+// address — and, when it carries credentials nobody verified, that credential as well (issue #14: a junk
+// token from one address is limited by the address, F6; one token from many addresses by the token, F15).
+// The credential is hashed from its canonical form (credentials.js), so spellings of it are one identity.
+async function identitiesFor(rc, decision) {
+  const primary = await clientIdentity(rc.request, rc.authIdentity, (ip) => rc.core.canonicalIp?.(ip));
+  if (rc.authIdentity?.sub || rc.authIdentity?.tokenHash) return [primary];
+  if ((decision.flags & ABI.DecisionFlag.Credentials) === 0 || !rc.core.credentials) return [primary];
+  const material = credentialMaterial(rc.request, rc.url, rc.core.credentials);
+  if (!material) return [primary];
+  // The same hash auth.js gives a credential, so one the origin accepts later keeps its count.
+  return [primary, `token:${(await sha256Hex(`credential:${material}`)).slice(0, ID_HEX_CHARS)}`];
+}
+
+// The serving actions, rate limited: counts the request against each of its identities, answers 429 when
+// one is over its limit (before anything is served, so a limited request never reaches the origin), else
+// serves and adds the X-RateLimit-* headers of the identity with the least left.
 export async function withRateLimit(rc, decision, serve) {
-  const limit = await checkRateLimit(rc, decision, () => clientIdentity(rc.request, rc.authIdentity));
-  if (limit.limited) return limit.response;
+  const policy = policyFor(rc);
+  let limit = NOT_LIMITED;
+  if (policy.on && decision.rateBucket !== ABI.kNone) {
+    for (const identity of await identitiesFor(rc, decision)) {
+      const l = await checkRateLimit(rc, decision, identity);
+      if (l.limited) return l.response;
+      const current = limit.headers[HEADER_REMAINING];
+      if (current === undefined || Number(l.headers[HEADER_REMAINING]) < Number(current)) limit = l;
+    }
+  } else {
+    await checkRateLimit(rc, decision, "unused"); // counts the exempt request in the stats
+  }
   const res = await serve();
   const names = Object.keys(limit.headers);
   if (names.length === 0) return res;

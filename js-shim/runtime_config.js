@@ -48,7 +48,10 @@ export function runtimeConfig(env) {
     // "rfc9211" adds the standard Cache-Status form; anything else keeps the literal HIT/MISS/STALE/BYPASS.
     cacheStatusFormat: String(env.CACHE_STATUS_FORMAT || "").trim().toLowerCase() === "rfc9211" ? "rfc9211" : "literal",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
-    authMode: String(env.AUTH_MODE || "none"),
+    // Unset means "none" (the development default); anything else must be one of the modes, or every
+    // serving request is refused with a 503 (cache_handler.js) and /health is degraded: an empty or
+    // misspelt AUTH_MODE must never silently mean "no auth".
+    authMode: env.AUTH_MODE === undefined || env.AUTH_MODE === null ? "none" : String(env.AUTH_MODE).trim(),
     // Paths reachable without credentials in the jwt/origin modes (how clients get a token at all).
     authExemptPrefixes: env.AUTH_EXEMPT_PATHS === undefined ? ["/auth/", "/api/auth/"] : listVar(env, "AUTH_EXEMPT_PATHS"),
     authCacheTtlS: intVar(env, "AUTH_CACHE_TTL", 300, { min: 1, max: 86400 }),

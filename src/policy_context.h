@@ -20,6 +20,11 @@ struct PolicyContext {
   std::vector<std::string> extraRequestHeaders;
   // Per rule, the ABI slot of each of its varyHeaders (parallel to Rule::varyHeaders).
   std::vector<std::vector<uint32_t>> ruleVarySlots;
+  // The ABI slot of each credential header (keys.credentialHeaders): the shim sends their presence only.
+  std::vector<uint32_t> credentialSlots;
+  // AUTH_EXEMPT_PATHS, normalised: a request path equal to one of these or below it ("/auth" covers "/auth" and
+  // "/auth/x", never "/authority") is answered without credentials in the jwt and origin modes.
+  std::vector<std::string> authExemptPaths;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.
@@ -32,8 +37,11 @@ struct PolicyContext {
 // shared tier need it, and hashing the key is a fifth of a decision's cost.
 uint32_t shardFor(const PolicyContext& ctx, std::string_view key);
 
-// Fills extraRequestHeaders/ruleVarySlots from ctx.rules. Returns false (and names the header) when the
-// rules vary on more headers than the ABI has slots for.
+// Fills extraRequestHeaders, ruleVarySlots and credentialSlots from ctx.rules. Returns false (and names the header)
+// when the rules vary on, or name as credentials, more headers than the ABI has slots for.
 bool assignVarySlots(PolicyContext& ctx, std::string* problem);
+
+// Whether a normalised request path is at or below one of ctx.authExemptPaths.
+bool authExempt(const PolicyContext& ctx, std::string_view path);
 
 }  // namespace edge_cache

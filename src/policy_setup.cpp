@@ -1,5 +1,6 @@
 #include "policy_setup.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -25,6 +26,7 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   }
   candidate.originBase = std::move(setup.ctx.originBase);
   candidate.shardCount = setup.ctx.shardCount;
+  candidate.authExemptPaths = std::move(setup.ctx.authExemptPaths);
   setup.ctx = std::move(candidate);
   setup.rulesSource = std::string(source);
   setup.rulesDigest = sha256Hex(text).substr(0, 16);
@@ -53,6 +55,48 @@ nlohmann::ordered_json rateLimitsJson(const RulesConfig& rules) {
   return out;
 }
 
+// What a credential is (keys.credential*): the shim reads these values to tell credentials apart (auth verdicts,
+// rate-limit identities) and sends the core only their presence (the slots) — or cookie names when cookies are
+// named.
+nlohmann::ordered_json credentialsJson(const PolicyContext& ctx) {
+  using json = nlohmann::ordered_json;
+  const KeyConfig& k = ctx.rules.keys;
+  json out = {{"headers", k.credentialHeaders}, {"params", k.credentialParams}, {"slots", ctx.credentialSlots}};
+  out["cookies"] = k.credentialCookies ? json(*k.credentialCookies) : json(nullptr);
+  return out;
+}
+
+// Which request fields reach the origin (issue #14: forward exactly what the key describes). A cacheable fetch
+// carries an allow list only: content negotiation, the credentials (the origin judges them), the fields the
+// rules key on (per rule), and the rules' forwardRequestHeaders. A pass-through — never stored — carries what
+// the client sent except hop-by-hop fields and the fields that name another host, URL, scheme or method to an
+// origin (unkeyed inputs a poisoning attempt would use); the shim also drops the names the request's Connection
+// field lists, and cf-* fields.
+nlohmann::ordered_json forwardingJson(const PolicyContext& ctx) {
+  using json = nlohmann::ordered_json;
+  std::vector<std::string> cacheable = {"accept", "accept-language", "accept-charset"};
+  const auto add = [&](const std::string& name) {
+    if (std::find(cacheable.begin(), cacheable.end(), name) == cacheable.end()) cacheable.push_back(name);
+  };
+  for (const std::string& name : ctx.rules.keys.credentialHeaders) add(name);
+  add("cookie");
+  for (const std::string& name : ctx.rules.forwardRequestHeaders) add(name);
+  json byRule = json::array();
+  for (const Rule& r : ctx.rules.rules) byRule.push_back(r.varyHeaders);
+  static const std::vector<std::string> kPassThroughDropped = {
+      // hop-by-hop (RFC 9110 §7.6.1) and framing
+      "host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
+      "transfer-encoding", "upgrade", "content-length",
+      // another host, URL, scheme or port than the one the origin is asked for
+      "forwarded", "x-forwarded-host", "x-forwarded-server", "x-forwarded-scheme", "x-forwarded-proto",
+      "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-uri", "x-forwarded-path", "x-forwarded-ssl",
+      "front-end-https", "x-url-scheme", "x-host", "x-original-url", "x-original-path", "x-original-host",
+      "x-rewrite-url", "x-real-ip", "x-client-ip", "true-client-ip", "x-cluster-client-ip",
+      // another method
+      "x-http-method-override", "x-http-method", "x-method-override"};
+  return {{"cacheable", cacheable}, {"byRule", std::move(byRule)}, {"passThroughDropped", kPassThroughDropped}};
+}
+
 }  // namespace
 
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules) {
@@ -64,6 +108,16 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
     if (auto it = cfg.find("originBase"); it != cfg.end() && it->is_string()) setup.ctx.originBase = it->get<std::string>();
     if (auto it = cfg.find("shards"); it != cfg.end() && it->is_number_unsigned()) {
       setup.ctx.shardCount = std::max<uint32_t>(1, it->get<uint32_t>());
+    }
+    // AUTH_EXEMPT_PATHS, as paths: "/auth/" and "/auth" both mean /auth and everything below it.
+    if (auto it = cfg.find("authExemptPaths"); it != cfg.end() && it->is_array()) {
+      for (const auto& p : *it) {
+        if (!p.is_string()) continue;
+        std::string path = p.get<std::string>();
+        if (path.empty() || path.front() != '/') continue;
+        while (path.size() > 1 && path.back() == '/') path.pop_back();
+        setup.ctx.authExemptPaths.push_back(std::move(path));
+      }
     }
     if (auto it = cfg.find("rules"); it != cfg.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
       override = it->get<std::string>();
@@ -124,6 +178,8 @@ std::string policyReportJson(const PolicySetup& setup) {
                       {"maxUrlBytes", setup.ctx.rules.limits.maxUrlBytes}};
   report["warm"] = setup.ctx.rules.warm;
   report["rateLimits"] = rateLimitsJson(setup.ctx.rules);
+  report["credentials"] = credentialsJson(setup.ctx);
+  report["forwarding"] = forwardingJson(setup.ctx);
   report["originBase"] = setup.ctx.originBase;
   report["shards"] = setup.ctx.shardCount;
   // Strings from a rejected override may hold invalid UTF-8: replace rather than abort (dump would throw).

@@ -6,6 +6,7 @@
 #include "byte_range.h"
 #include "cache_control.h"
 #include "cache_key.h"
+#include "header_list.h"
 #include "market_calendar.h"
 #include "market_ttl.h"
 #include "rule_matcher.h"
@@ -128,9 +129,93 @@ void applyClass(const TtlClass& cls, uint32_t classIndex, Decision& out) {
   out.tiers = cls.tiers;
 }
 
+// Whether the request carries a credential (keys.credentialHeaders, credentialCookies, credentialParams).
+// Header values never cross the ABI: the shim sends presence, and for the Cookie field the cookie names only
+// when credentialCookies names some (request_facts.h).
+bool carriesCredentials(const PolicyContext& ctx, const RequestFacts& facts, const NormalizedUrl& u) {
+  if (u.hasCredentialParam) return true;
+  constexpr auto cookieSlot = static_cast<uint32_t>(RequestHeader::Cookie);
+  for (uint32_t slot : ctx.credentialSlots)
+    if (slot != cookieSlot && slot < abi::kReqHeaderSlots && facts.headerPresent[slot]) return true;
+  if (!facts.has(RequestHeader::Cookie)) return false;
+  const auto& named = ctx.rules.keys.credentialCookies;
+  if (!named) return true;  // any cookie is a credential
+  // "a; b; sessionid": names only.
+  std::string_view names = facts.header(RequestHeader::Cookie);
+  while (!names.empty()) {
+    const size_t semi = names.find(';');
+    const std::string_view name = trimOws(names.substr(0, semi));
+    if (std::find(named->begin(), named->end(), name) != named->end()) return true;
+    if (semi == std::string_view::npos) break;
+    names.remove_prefix(semi + 1);
+  }
+  return false;
+}
+
+// What a cacheable fetch asks the origin for: the key's path and query, plus the credential parameters the
+// rule's origin needs (in request order) — nothing else the client sent (key/forward parity).
+void cacheableOriginTarget(const NormalizedUrl& u, const Rule* rule, std::string& out) {
+  out.assign(u.path);
+  if (!u.keyQuery.empty()) {
+    out.push_back('?');
+    out.append(u.keyQuery);
+  }
+  if (!rule || rule->forwardCredentialParams.empty()) return;
+  std::string_view creds = u.credentialQuery;
+  while (!creds.empty()) {
+    const size_t amp = creds.find('&');
+    const std::string_view element = creds.substr(0, amp);
+    const std::string_view name = element.substr(0, element.find('='));
+    for (const std::string& wanted : rule->forwardCredentialParams) {
+      if (!equalsIgnoreCase(wanted, name)) continue;
+      out.push_back(out.find('?') == std::string::npos ? '?' : '&');
+      out.append(element);
+      break;
+    }
+    if (amp == std::string_view::npos) break;
+    creds.remove_prefix(amp + 1);
+  }
+}
+
+// The rate-limit bucket (rules' rateLimits, docs/rules.md): none for an exempt path or when limiting is off;
+// requests that always reach the origin past the cache (?nocache, ranges passed through) the bypass bucket;
+// a limited class's requests their class's; everything else — endpoints of the worker's own included — the
+// default bucket.
+uint32_t rateBucketFor(const RateLimitConfig& rl, const Decision& d, std::string_view path) {
+  if (!rl.enabled) return abi::kNone;
+  std::string_view p = path;
+  if (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  if (std::find(rl.exemptPaths.begin(), rl.exemptPaths.end(), p) != rl.exemptPaths.end()) return abi::kNone;
+  for (const std::string& prefix : rl.exemptPrefixes)
+    if (p == prefix || (p.size() > prefix.size() && p.substr(0, prefix.size()) == prefix && p[prefix.size()] == '/'))
+      return abi::kNone;
+  const auto has = [](const std::optional<RateLimitWindows>& w) { return w && w->limited(); };
+  const bool bypass = d.hasFlag(DecisionFlag::BypassParam) || d.reason == Reason::RangeRequest;
+  if (bypass && has(rl.bypass)) return abi::kRateBucketBypass;
+  if (d.classIndex != abi::kNone) {
+    // A class listed without a window is explicitly not limited.
+    for (const auto& [index, windows] : rl.classes)
+      if (index == d.classIndex) return windows.limited() ? abi::kRateBucketFirstClass + d.classIndex : abi::kNone;
+  }
+  return has(rl.defaultLimits) ? abi::kRateBucketDefault : abi::kNone;
+}
+
+void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision& out);
+
 }  // namespace
 
 void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision& out) {
+  decideAction(ctx, facts, out);
+  if (out.action == Action::Reject || out.localRoute == LocalRoute::Preflight) return;
+  if (out.originTarget == facts.target) out.setFlag(DecisionFlag::OriginTargetUnchanged);
+  // A verdict of the origin on a credential covers what one origin decision covers: the rule, or for a request
+  // no rule matched, its key alone (never "every unmatched path"; a request without a key gets no scope).
+  if (out.ruleIndex == abi::kNone) out.setFlag(DecisionFlag::AuthScopeKey);
+  out.rateBucket = rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
+}
+
+namespace {
+void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision& out) {
   out.action = Action::Bypass;
   out.reason = Reason::None;
   out.httpStatus = 0;
@@ -145,6 +230,7 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   out.originTarget.clear();
   out.tags.clear();
   out.rangeFirst = out.rangeLast = out.rangeSuffix = abi::kNone;
+  out.rateBucket = abi::kNone;
 
   const RulesConfig& rules = ctx.rules;
   if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);
@@ -165,10 +251,8 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
     out.originTarget.append(u.originQuery);
   }
   if (u.bypassRequested) out.setFlag(DecisionFlag::BypassParam);
-  if (out.originTarget == facts.target) out.setFlag(DecisionFlag::OriginTargetUnchanged);
-  if (u.hasCredentialParam || facts.has(RequestHeader::Authorization) || facts.has(RequestHeader::Cookie)) {
-    out.setFlag(DecisionFlag::Credentials);
-  }
+  if (carriesCredentials(ctx, facts, u)) out.setFlag(DecisionFlag::Credentials);
+  if (authExempt(ctx, u.path)) out.setFlag(DecisionFlag::AuthExempt);
   if (facts.has(RequestHeader::IfNoneMatch) || facts.has(RequestHeader::IfModifiedSince)) {
     out.setFlag(DecisionFlag::Conditional);
   }
@@ -292,6 +376,8 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
 
   out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;
   if (u.bypassRequested) out.reason = Reason::BypassParam;
+  cacheableOriginTarget(u, rule, out.originTarget);
 }
+}  // namespace
 
 }  // namespace edge_cache

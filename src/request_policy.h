@@ -28,6 +28,7 @@ struct Decision {
   std::string tags;            // '\n'-separated
   // The Range flag's byte range (byte_range.h): first-last, first- (last kNone), or a suffix (suffix set).
   uint32_t rangeFirst = abi::kNone, rangeLast = abi::kNone, rangeSuffix = abi::kNone;
+  uint32_t rateBucket = abi::kNone;  // abi::kDecRateBucket
   // The normalised request target the decision was made for; kept here so its buffers are reused too.
   NormalizedUrl url;
 

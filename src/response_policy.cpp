@@ -150,6 +150,14 @@ StoreDecision decideStorage(const PolicyContext& ctx, const ResponseFacts& f, ui
       !namedIn(cc.noCacheFields, "set-cookie")) {
     return refuse(Reason::OriginSetCookie);
   }
+  // RFC 9111 §3.5: a response to a request with credentials (Authorization, a credential cookie or parameter)
+  // is shared only when the origin said so — public, s-maxage or must-revalidate — or the rule declares the
+  // route's data the same for every client the origin authorises.
+  const bool credentialed = (f.decisionFlags & static_cast<uint32_t>(abi::DecisionFlag::Credentials)) != 0;
+  const bool sharedRule = f.ruleIndex < ctx.rules.rules.size() && ctx.rules.rules[f.ruleIndex].sharedAcrossCredentials;
+  if (credentialed && !sharedRule && !cc.isPublic && !cc.sMaxAge && !cc.mustRevalidate) {
+    return refuse(Reason::CredentialsNotShared);
+  }
   if (!targeted && f.has(ResponseHeader::Pragma) &&
       f.header(ResponseHeader::Pragma).find("no-cache") != std::string_view::npos && !cc.present) {
     return refuse(Reason::OriginNoCache);

@@ -91,12 +91,24 @@ struct Rule {
   uint16_t recentClassIndex = 0;
   std::vector<std::string> varyHeaders;  // lower-case request header names that are part of the key for this rule
   std::vector<std::string> tags;         // purge tag templates, may reference captures: "ticker:{ticker}"
+  // The route's data is the same for every client the origin authorises: a response to a credentialed request is
+  // shared even without public / s-maxage / must-revalidate (RFC 9111 §3.5). Auth is still checked per request.
+  bool sharedAcrossCredentials = false;
+  // Credential query parameters (keys.credentialParams) this route's origin needs: forwarded, never keyed.
+  // Every other credential parameter is dropped before the origin, like any parameter the key does not hold.
+  std::vector<std::string> forwardCredentialParams;
 };
 
+// What a credential is (issue #14): request header fields, cookies and query parameters. A request that carries
+// any of them is credentialed: its response is shared only as RFC 9111 §3.5 allows, and every auth mode judges it.
 struct KeyConfig {
   std::string bypassParam = "nocache";        // "" disables it
   std::vector<std::string> ignoredParams;     // exact names, or a prefix ending with '*' ("utm_*")
   std::vector<std::string> credentialParams;  // exact names (compared case-insensitively by the normaliser)
+  // Lower-case request header names that carry credentials; they reach the origin (it judges them).
+  std::vector<std::string> credentialHeaders = {"authorization"};
+  // Cookie names that are credentials. Absent: any cookie is one (the Cookie field as a whole).
+  std::optional<std::vector<std::string>> credentialCookies;
   uint32_t maxKeyBytes = 480;
 };
 
@@ -142,6 +154,10 @@ struct RulesConfig {
   MarketConfig market;
   RateLimitConfig rateLimits;
   std::vector<std::string> warm;  // request paths (path?query) to warm on the cron
+  // Request header fields (lower-case) the origin receives on cacheable fetches besides the built-in allow list
+  // (request_forwarding.h): anything else a client sends never reaches the origin, so it cannot change what
+  // is cached.
+  std::vector<std::string> forwardRequestHeaders;
 
   std::optional<uint16_t> findClass(std::string_view name) const {
     for (size_t i = 0; i < classes.size() && i <= UINT16_MAX; ++i)

@@ -27,15 +27,18 @@ constexpr uint32_t kRequestStringBytes = abi::kScratchBytes - abi::kReqStrings;
 constexpr uint32_t kMinKeyBytes = 128;  // a hashed key (72-byte suffix) keeps a readable prefix
 constexpr uint32_t kMaxKeyBytes = 512;  // KV's key limit
 
-constexpr std::string_view kTopFields[] = {"version", "classes", "default", "keys",      "limits",
-                                           "market",  "rules",   "warm",    "rateLimits"};
+constexpr std::string_view kTopFields[] = {"version", "classes", "default",    "keys",
+                                           "limits",  "market",  "rules",      "warm",
+                                           "rateLimits", "forwardRequestHeaders"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
                                              "heuristic", "heuristicMaxTtl", "staleIfUnreachable"};
-constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags"};
+constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags",
+                                            "sharedAcrossCredentials", "forwardCredentialParams"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
 constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
-constexpr std::string_view kKeyFields[] = {"bypassParam", "ignoreParams", "credentialParams", "maxKeyBytes"};
+constexpr std::string_view kKeyFields[] = {"bypassParam",       "ignoreParams",      "credentialParams",
+                                           "credentialHeaders", "credentialCookies", "maxKeyBytes"};
 constexpr std::string_view kLimitFields[] = {"maxUrlBytes", "maxHeaderBytes"};
 constexpr std::string_view kMarketFields[] = {"extendedHours"};
 constexpr std::string_view kRateLimitFields[] = {"enabled", "default", "bypass", "classes", "exempt"};
@@ -253,6 +256,35 @@ class Loader {
       else if (key == "market") loadMarket(value, ptr, cfg.market);
       else if (key == "rules") loadRules(value, ptr, cfg);
       else if (key == "rateLimits") loadRateLimits(value, ptr, cfg.rateLimits);
+      else if (key == "forwardRequestHeaders") loadHeaderNames(value, ptr, cfg.forwardRequestHeaders);
+    }
+    // A rule's forwarded credential parameters must be credential parameters, and no rule keys on a credential
+    // (a key must never hold a secret); keys may come after the rules in the file.
+    const Json* ruleList = find(root, "rules");
+    for (size_t i = 0; ruleList && ruleList->is_array() && i < cfg.rules.size() && i < ruleList->size(); ++i) {
+      for (size_t k = 0; k < cfg.rules[i].varyHeaders.size(); ++k) {
+        const std::string& name = cfg.rules[i].varyHeaders[k];
+        const bool credential = name == "cookie" || std::find(cfg.keys.credentialHeaders.begin(),
+                                                              cfg.keys.credentialHeaders.end(), name) !=
+                                                        cfg.keys.credentialHeaders.end();
+        if (credential) {
+          problem("/rules/" + std::to_string(i) + "/vary/" + std::to_string(k),
+                  quote(name) + " carries credentials: a cache key must never hold one (mark the route "
+                  "\"sharedAcrossCredentials\" if its data is the same for every authorised client)");
+        }
+      }
+    }
+    for (size_t i = 0; ruleList && ruleList->is_array() && i < cfg.rules.size() && i < ruleList->size(); ++i) {
+      for (size_t k = 0; k < cfg.rules[i].forwardCredentialParams.size(); ++k) {
+        const std::string& name = cfg.rules[i].forwardCredentialParams[k];
+        const bool known = std::any_of(cfg.keys.credentialParams.begin(), cfg.keys.credentialParams.end(),
+                                       [&](const std::string& c) { return equalsIgnoreCaseAscii(c, name); });
+        if (!known) {
+          problem("/rules/" + std::to_string(i) + "/forwardCredentialParams/" + std::to_string(k),
+                  quote(name) + " is not one of keys.credentialParams: only credential parameters are dropped, so only "
+                  "they need forwarding");
+        }
+      }
     }
     // Warm entries are checked last: the URL length limit and the rules they match must be known.
     if (const Json* warm = find(root, "warm")) loadWarm(*warm, "/warm", cfg);
@@ -524,6 +556,21 @@ class Loader {
         else if (checkParamName(name, itemPtr, true)) keys.ignoredParams.push_back(name);
       });
     }
+    if (const Json* list = find(v, "credentialHeaders")) {
+      keys.credentialHeaders.clear();
+      loadHeaderNames(*list, child(ptr, "credentialHeaders"), keys.credentialHeaders);
+    }
+    if (const Json* list = find(v, "credentialCookies")) {
+      std::vector<std::string> names;
+      forEachString(*list, child(ptr, "credentialCookies"), [&](const std::string& name, const std::string& itemPtr) {
+        if (name.empty() || !std::all_of(name.begin(), name.end(), isCookieNameChar))
+          problem(itemPtr, "invalid cookie name " + quote(name));
+        else if (std::find(names.begin(), names.end(), name) != names.end())
+          problem(itemPtr, "duplicate cookie name " + quote(name));
+        else names.push_back(name);
+      });
+      keys.credentialCookies = std::move(names);
+    }
     if (const Json* list = find(v, "credentialParams")) {
       forEachString(*list, child(ptr, "credentialParams"), [&](const std::string& name, const std::string& itemPtr) {
         if (checkParamName(name, itemPtr, false)) keys.credentialParams.push_back(name);
@@ -780,7 +827,41 @@ class Loader {
         if (checkTag(tag, itemPtr, patternOk ? &rule.pattern : nullptr)) rule.tags.push_back(tag);
       });
     }
+
+    if (const Json* shared = find(body, "sharedAcrossCredentials"))
+      rule.sharedAcrossCredentials = getBool(*shared, child(ptr, "sharedAcrossCredentials")).value_or(false);
+    if (const Json* list = find(body, "forwardCredentialParams")) {
+      forEachString(*list, child(ptr, "forwardCredentialParams"), [&](const std::string& name, const std::string& itemPtr) {
+        if (checkParamName(name, itemPtr, false)) rule.forwardCredentialParams.push_back(name);
+      });
+    }
     return patternOk && methodsOk;
+  }
+
+  // A list of request header names: lower-case tokens, no duplicates.
+  void loadHeaderNames(const Json& v, const std::string& ptr, std::vector<std::string>& out) {
+    forEachString(v, ptr, [&](const std::string& name, const std::string& itemPtr) {
+      const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+      });
+      if (!token) problem(itemPtr, "invalid header name " + quote(name) + " (lower-case field names only)");
+      else if (std::find(out.begin(), out.end(), name) != out.end()) problem(itemPtr, "duplicate header " + quote(name));
+      else out.push_back(name);
+    });
+  }
+
+  // RFC 6265 cookie-name: a token.
+  static bool isCookieNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  }
+
+  static bool equalsIgnoreCaseAscii(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+    return true;
   }
 
   bool loadMethods(const Json& v, const std::string& ptr, Rule& rule) {

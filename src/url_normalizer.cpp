@@ -179,14 +179,15 @@ UrlError normalizeQuery(std::string_view raw, const UrlOptions& opts, Normalized
   char* const base = url.originQuery.data();
   char* w = base;
   // Up to 16 params without a heap allocation (elements <= separators + 1).
-  KeyedParam local[16];
-  std::vector<KeyedParam> heap;
+  KeyedParam local[16], localCredentials[4];
+  std::vector<KeyedParam> heap, heapCredentials;
   KeyedParam* keyed = local;
+  KeyedParam* credentials = localCredentials;
   if (size_t maxParams = size_t(std::count(raw.begin(), raw.end(), '&')) + 1; maxParams > std::size(local)) {
     heap.resize(maxParams);
     keyed = heap.data();
   }
-  size_t count = 0;
+  size_t count = 0, credentialCount = 0;
   for (size_t pos = 0; pos < raw.size(); ++pos) {
     if (raw[pos] == '&') continue;  // empty elements are dropped
     char* sep = w;
@@ -203,20 +204,39 @@ UrlError normalizeQuery(std::string_view raw, const UrlOptions& opts, Normalized
       w = sep;
     } else if (isCredential(name, opts.credentialParams)) {
       url.hasCredentialParam = true;
+      if (credentialCount == std::size(localCredentials) && credentials == localCredentials) {
+        heapCredentials.assign(localCredentials, localCredentials + credentialCount);
+        heapCredentials.resize(size_t(std::count(raw.begin(), raw.end(), '&')) + 1);
+        credentials = heapCredentials.data();
+      }
+      credentials[credentialCount++] = {uint32_t(start - base), uint32_t(eq), uint32_t(elem.size())};
     } else if (!isIgnored(name, opts.ignoredParams)) {
       keyed[count++] = {uint32_t(start - base), uint32_t(eq), uint32_t(elem.size())};
     }
   }
   url.originQuery.resize(size_t(w - base));
+  const char* q = url.originQuery.data();
+  // Credential parameters in request order (the request policy forwards the ones a rule's origin needs).
+  for (const KeyedParam& p : std::span(credentials, credentialCount)) {
+    if (!url.credentialQuery.empty()) url.credentialQuery.push_back('&');
+    url.credentialQuery.append(q + p.start, p.len);
+  }
   if (count == 0) return UrlError::None;
 
-  const char* q = url.originQuery.data();
-  // Name, then value, then "a" before "a=": a total order, so the key does not depend on the request's order.
-  std::sort(keyed, keyed + count, [q](const KeyedParam& a, const KeyedParam& b) {
-    if (int c = a.name(q).compare(b.name(q)); c != 0) return c < 0;
-    if (int c = a.value(q).compare(b.value(q)); c != 0) return c < 0;
-    return a.len < b.len;
-  });
+  // By name only, stably: parameters with different names may come in any order, but repeats of one name keep
+  // their relative order, which an API may give meaning to (?q=2&q=1 is not ?q=1&q=2). Insertion sort for the
+  // usual few parameters (no allocation), std::stable_sort beyond.
+  const auto byName = [q](const KeyedParam& a, const KeyedParam& b) { return a.name(q) < b.name(q); };
+  if (count <= 32) {
+    for (size_t i = 1; i < count; ++i) {
+      const KeyedParam p = keyed[i];
+      size_t j = i;
+      for (; j > 0 && byName(p, keyed[j - 1]); --j) keyed[j] = keyed[j - 1];
+      keyed[j] = p;
+    }
+  } else {
+    std::stable_sort(keyed, keyed + count, byName);
+  }
   size_t total = count - 1;
   for (size_t i = 0; i < count; ++i) total += keyed[i].len;
   resizeForOverwrite(url.keyQuery, total);
@@ -274,6 +294,7 @@ UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& o
   url.path.clear();
   url.keyQuery.clear();
   url.originQuery.clear();
+  url.credentialQuery.clear();
   url.bypassRequested = false;
   url.hasCredentialParam = false;
   UrlError error = target.empty()                              ? UrlError::Empty
@@ -291,6 +312,7 @@ UrlError normalizeRequestTargetInto(std::string_view target, const UrlOptions& o
     url.path.clear();
     url.originQuery.clear();
     url.keyQuery.clear();
+    url.credentialQuery.clear();
   }
   return error;
 }

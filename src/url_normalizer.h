@@ -34,7 +34,8 @@ struct UrlOptions {
   std::string_view bypassParam = "nocache";
   // Removed from the key only (tracking). Exact, case-sensitive names; an entry ending with '*' is a prefix ("utm_*").
   std::span<const std::string> ignoredParams;
-  // Removed from the key (never keyed), kept for the origin; names compared case-insensitively (ASCII).
+  // Removed from the key (never keyed) and from the origin's query (a rule may forward some: request_policy);
+  // names compared case-insensitively (ASCII).
   std::span<const std::string> credentialParams;
   size_t maxUrlBytes = 8192;
 };
@@ -42,11 +43,14 @@ struct UrlOptions {
 struct NormalizedUrl {
   // Normalised path; always starts with '/'.
   std::string path;
-  // Sorted, filtered query for the cache key ("" when none), no leading '?'.
+  // The query for the cache key ("" when none), no leading '?': every parameter but the bypass, ignored and
+  // credential ones, percent-normalised, ordered by name (stably: repeats of a name keep their order).
   std::string keyQuery;
-  // Query forwarded to the origin: the original params in original order, minus the bypass param (and empty
-  // elements), each percent-normalised; no leading '?'.
+  // Every parameter but the bypass one, percent-normalised, in request order: what a pass-through (a request
+  // never stored) forwards. A cacheable request forwards the key's query instead (request_policy).
   std::string originQuery;
+  // The credential parameters, percent-normalised, in request order ("" when none).
+  std::string credentialQuery;
   bool bypassRequested = false;
   bool hasCredentialParam = false;
 };

@@ -28,6 +28,8 @@
 //   ec_decide_invalidation() -> u32 records       an unsafe request's outcome → purge records in result
 //   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
 //   ec_parse_interim(ptr, len) -> InterimError    bytes after an interim (1xx) head → the final response
+//   ec_canonical_ip(len) -> u32 length            an IP address (UTF-8 at scratch offset 0) → its canonical
+//                                                 spelling in result (length 0: not an IP address)
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
 //   ec_decode_entry(ptr, len) -> u32 error        envelope bytes → DecodedEntry in result
 //   ec_selftest_trap()                            traps on purpose (tests of the shim's recovery)
@@ -104,6 +106,13 @@ inline constexpr uint32_t kDecFlags = 44;          // DecisionFlag bits
 inline constexpr uint32_t kDecRangeFirst = 68;
 inline constexpr uint32_t kDecRangeLast = 72;
 inline constexpr uint32_t kDecRangeSuffix = 76;
+// The rate-limit bucket the request counts against (rules' rateLimits): kRateBucketDefault, kRateBucketBypass,
+// or kRateBucketFirstClass + the class index; kNone when nothing limits it (no limits, an exempt path, a
+// rejection, a preflight).
+inline constexpr uint32_t kDecRateBucket = 80;
+inline constexpr uint32_t kRateBucketDefault = 0;
+inline constexpr uint32_t kRateBucketBypass = 1;
+inline constexpr uint32_t kRateBucketFirstClass = 2;
 inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
 inline constexpr uint32_t kDecKeyLength = 56;
 inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
@@ -125,6 +134,10 @@ enum class DecisionFlag : uint32_t {
   StringsAscii = 1024,     // key, origin target and tags are all ASCII: byte offsets are character
                            // offsets, so the shim decodes the three with one call and slices
   Range = 2048,            // a single byte range, served from the stored complete response (kDecRange*)
+  AuthExempt = 4096,       // an AUTH_EXEMPT_PATHS path: no credentials needed in the jwt / origin modes
+  // The origin's verdict on a credential (AUTH_MODE=origin) covers this request's key only: no rule matched,
+  // so there is no rule-wide scope. Otherwise it covers the rule (kDecRule).
+  AuthScopeKey = 8192,
 };
 
 enum class TierBit : uint32_t { Memory = 1, Edge = 2, DurableObject = 4, Kv = 8 };

@@ -10,6 +10,7 @@
 #include "abi/abi_codec.h"
 #include "abi/abi_layout.h"
 #include "byte_range.h"
+#include "client_address.h"
 #include "conditional_request.h"
 #include "crc32.h"
 #include "embedded_rules.h"
@@ -154,6 +155,7 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecRangeFirst, d.rangeFirst);
   wr32(out, abi::kDecRangeLast, d.rangeLast);
   wr32(out, abi::kDecRangeSuffix, d.rangeSuffix);
+  wr32(out, abi::kDecRateBucket, d.rateBucket);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
   wr32(out, abi::kDecTagsLength, static_cast<uint32_t>(d.tags.size()));
@@ -501,6 +503,16 @@ EC_EXPORT(ec_parse_interim) uint32_t ec_parse_interim(uint32_t ptr, uint32_t len
   wr32(out, abi::kIntBodyLength, static_cast<uint32_t>(s.interimBody.size()));
   wr32(out, abi::kIntFieldCount, static_cast<uint32_t>(fields.size()));
   return 0;
+}
+
+// A client address in its canonical spelling (client_address.h), for rate-limit identities.
+EC_EXPORT(ec_canonical_ip) uint32_t ec_canonical_ip(uint32_t length) {
+  ModuleState& s = state();
+  const uint32_t len = length < abi::kScratchBytes ? length : abi::kScratchBytes;
+  const std::optional<std::string> ip = tryCanonicalIp(std::string_view(reinterpret_cast<const char*>(s.scratch), len));
+  if (!ip || ip->size() > abi::kResultBytes) return 0;
+  std::memcpy(s.result, ip->data(), ip->size());
+  return static_cast<uint32_t>(ip->size());
 }
 
 // Traps on purpose. The shim must survive a trapped instance (drop it, re-instantiate on the next

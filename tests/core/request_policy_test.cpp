@@ -535,7 +535,8 @@ TEST_CASE("request: ?nocache refreshes and is never forwarded or keyed") {
   };
   const Case cases[] = {
       {"/v3/reference/tickers/AAPL?nocache=true", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
-      {"/v3/reference/tickers/AAPL?nocache=1&b=2&a=1", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL?b=2&a=1", "/v3/reference/tickers/AAPL?a=1&b=2"},
+      // The origin is asked for what the key describes (key/forward parity).
+      {"/v3/reference/tickers/AAPL?nocache=1&b=2&a=1", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?a=1&b=2"},
       {"/v3/reference/tickers/AAPL?a=1&nocache=YES", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?a=1"},
       {"/v3/reference/tickers/AAPL?nocache", Action::Refresh, Reason::BypassParam, true, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
       {"/v3/reference/tickers/AAPL?nocache=false", Action::Lookup, Reason::RuleClass, false, "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL"},
@@ -565,8 +566,10 @@ TEST_CASE("request: OriginTargetUnchanged is set exactly when the origin target 
   };
   const Case cases[] = {
       {"/v3/reference/tickers/AAPL", true},
-      {"/v3/reference/tickers/AAPL?b=2&a=1", true},           // the origin keeps the client's order
-      {"/v3/reference/tickers/AAPL?utm_source=x&apiKey=k", true},  // kept for the origin, only unkeyed
+      {"/v3/reference/tickers/AAPL?a=1&b=2", true},
+      {"/v3/reference/tickers/AAPL?b=2&a=1", false},          // the origin gets the key's order
+      {"/v3/reference/tickers/AAPL?utm_source=x&apiKey=k", false},  // neither is keyed, so neither is sent
+      {"/v2/snapshot/locale/us/markets/stocks/tickers/AAPL?b=2&a=1", true},  // a pass-through keeps the request's
       {"/v3/reference/tickers/%41APL", false},                // unreserved escape decoded
       {"/v3/reference/tickers/AAPL?a=%7e", false},
       {"/v3/reference/tickers/AAPL?a=%c3%a9", false},          // escapes upper-cased
@@ -583,7 +586,7 @@ TEST_CASE("request: OriginTargetUnchanged is set exactly when the origin target 
   }
 }
 
-TEST_CASE("request: the key is origin base + normalised path + filtered, sorted query") {
+TEST_CASE("request: the key is origin base + normalised path + filtered, sorted query; the origin gets the same") {
   struct Case {
     std::string_view target;
     std::string_view key;           // expected key minus the origin base
@@ -592,17 +595,21 @@ TEST_CASE("request: the key is origin base + normalised path + filtered, sorted 
   };
   const Case cases[] = {
       {"/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", false},
-      {"/v3/reference/tickers/AAPL?b=2&a=1", "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?b=2&a=1", false},
-      {"/v3/reference/tickers/AAPL?apiKey=SECRET&b=2", "/v3/reference/tickers/AAPL?b=2", "/v3/reference/tickers/AAPL?apiKey=SECRET&b=2", true},
-      {"/v3/reference/tickers/AAPL?APIKEY=SECRET", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL?APIKEY=SECRET", true},
-      {"/v3/reference/tickers/AAPL?api_key=s&access_token=t&token=u", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL?api_key=s&access_token=t&token=u", true},
-      {"/v3/reference/tickers/AAPL?utm_source=news&utm_medium=mail&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?utm_source=news&utm_medium=mail&a=1", false},
-      {"/v3/reference/tickers/AAPL?fbclid=x&gclid=y&_=1700000000&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?fbclid=x&gclid=y&_=1700000000&a=1", false},
+      {"/v3/reference/tickers/AAPL?b=2&a=1", "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?a=1&b=2", false},
+      // Credential parameters are never keyed, and no shipped rule's origin needs them: never forwarded either.
+      {"/v3/reference/tickers/AAPL?apiKey=SECRET&b=2", "/v3/reference/tickers/AAPL?b=2", "/v3/reference/tickers/AAPL?b=2", true},
+      {"/v3/reference/tickers/AAPL?APIKEY=SECRET", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", true},
+      {"/v3/reference/tickers/AAPL?api_key=s&access_token=t&token=u", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", true},
+      // Tracking parameters the key ignores do not reach the origin.
+      {"/v3/reference/tickers/AAPL?utm_source=news&utm_medium=mail&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?a=1", false},
+      {"/v3/reference/tickers/AAPL?fbclid=x&gclid=y&_=1700000000&a=1", "/v3/reference/tickers/AAPL?a=1", "/v3/reference/tickers/AAPL?a=1", false},
+      // Repeated parameters keep their relative order: two orders, two keys.
+      {"/v3/reference/tickers/AAPL?q=2&a=0&q=1", "/v3/reference/tickers/AAPL?a=0&q=2&q=1", "/v3/reference/tickers/AAPL?a=0&q=2&q=1", false},
       {"/v3/reference/tickers/AAPL?utm=keep", "/v3/reference/tickers/AAPL?utm=keep", "/v3/reference/tickers/AAPL?utm=keep", false},
       {"/v3/reference/tickers/./x/../AAPL", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/AAPL", false},
       {"/v3/reference/tickers/%41APL?a=%7e", "/v3/reference/tickers/AAPL?a=~", "/v3/reference/tickers/AAPL?a=~", false},
       {"/v3/reference/tickers/AAPL?a=1&&b=2&", "/v3/reference/tickers/AAPL?a=1&b=2", "/v3/reference/tickers/AAPL?a=1&b=2", false},
-      {"/v9/page?z=1&y=2", "/v9/page?y=2&z=1", "/v9/page?z=1&y=2", false},
+      {"/v9/page?z=1&y=2", "/v9/page?y=2&z=1", "/v9/page?y=2&z=1", false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.target);

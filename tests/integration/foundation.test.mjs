@@ -10,7 +10,7 @@ import { root, startWorker, tempDir } from "./harness.mjs";
 
 let w;
 before(async () => {
-  w = await startWorker();
+  w = await startWorker({ vars: { ADMIN_TOKEN: "foundation-admin" } });
 });
 after(async () => {
   await w?.close();
@@ -21,8 +21,10 @@ function assertVersionHeaders(res) {
   assert.equal(res.headers.get("x-worker-environment"), "development");
 }
 
-test("GET /health answers JSON with status, version, environment, backend and timestamp", async () => {
-  const res = await w.fetch("/health");
+test("GET /health answers JSON with status, version, environment and timestamp; the backend only to an operator", async () => {
+  const anyone = await (await w.fetch("/health")).json();
+  assert.equal(anyone.backend, undefined, "the origin's host is not shown to anyone who asks (issue #14, F9)");
+  const res = await w.fetch("/health", { headers: { "x-admin-token": "foundation-admin" } });
   assert.equal(res.status, 200);
   assertVersionHeaders(res);
   assert.match(res.headers.get("content-type"), /application\/json/);

@@ -144,7 +144,7 @@ test("the 6th request in a minute from one client gets a 429 JSON with Retry-Aft
   assert.equal(origin.stats().total, 5);
 });
 
-test("clients are independent: another IP, or an Authorization header, has its own count", async () => {
+test("clients are independent by address; an unverified token counts for its address and for itself", async () => {
   await clearOfMinuteBoundary();
   const limited = ipClient("203.0.113.2");
   for (let i = 0; i < 5; i++) assert.equal((await get(w, "/v3/reference/tickers/IND", limited)).status, 200);
@@ -153,13 +153,14 @@ test("clients are independent: another IP, or an Authorization header, has its o
   const otherIp = await get(w, "/v3/reference/tickers/IND", ipClient("203.0.113.3"));
   assert.equal(otherIp.status, 200);
   assertLimitHeaders(otherIp, { limit: 5, remaining: 4 });
-  // A token identifies the client before its address does.
+  // AUTH_MODE=none verifies no token: a token does not buy an address a fresh quota (issue #14, F6).
   const tokenA = await get(w, "/v3/reference/tickers/IND", { ...limited, authorization: "Bearer token-a" });
-  assert.equal(tokenA.status, 200);
-  assertLimitHeaders(tokenA, { limit: 5, remaining: 4 });
-  const tokenB = await get(w, "/v3/reference/tickers/IND", { ...limited, authorization: "Bearer token-b" });
-  assertLimitHeaders(tokenB, { limit: 5, remaining: 4 });
-  // The same token from another address is the same client.
+  assert.equal(tokenA.status, 429, "the address is limited, whatever token it sends");
+  // From a fresh address the token counts as well: the headers show the identity with the least left.
+  const tokenAFresh = await get(w, "/v3/reference/tickers/IND", { ...ipClient("198.51.100.6"), authorization: "Bearer token-a" });
+  assert.equal(tokenAFresh.status, 200);
+  assertLimitHeaders(tokenAFresh, { limit: 5, remaining: 4 });
+  // The same token from yet another address is the same token: its count goes on.
   const tokenAagain = await get(w, "/v3/reference/tickers/IND", { ...ipClient("198.51.100.7"), authorization: "Bearer token-a" });
   assertLimitHeaders(tokenAagain, { limit: 5, remaining: 3 });
 });
@@ -226,10 +227,10 @@ test("a class with its own limit is counted in its own bucket; uncached pass-thr
   assertLimitHeaders(head, { limit: 5, remaining: 1 });
 });
 
-test("exempt paths and the worker's own endpoints are not limited and carry no X-RateLimit headers", async () => {
+test("exempt paths are not limited and carry no X-RateLimit headers; the worker's own endpoints are limited", async () => {
   await clearOfMinuteBoundary();
   const client = ipClient("203.0.113.7");
-  const targets = ["/v3/reference/tickers/types", "/v3/reference/tickers/types/", "/static/app.js", "/static", "/health"];
+  const targets = ["/v3/reference/tickers/types", "/v3/reference/tickers/types/", "/static/app.js", "/static"];
   for (let i = 0; i < 8; i++) {
     for (const path of targets) {
       const r = await get(w, path, client);
@@ -242,6 +243,11 @@ test("exempt paths and the worker's own endpoints are not limited and carry no X
   assertLimitHeaders(near, { limit: 5, remaining: 4 });
   assert.deepEqual(await limiterRows(w, ipIdentity("203.0.113.7")).then((rows) => rows.map((r) => [r.key.split("|")[1], r.count])),
     [["default", 1], ["default", 1]], "only /staticx was counted (day and minute rows)");
+  // /health and the cache endpoints count in the default bucket (issue #14, F10): probing them is not free.
+  const ops = ipClient("203.0.113.17");
+  const statuses = [];
+  for (let i = 0; i < 6; i++) statuses.push((await get(w, "/health", ops)).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
 });
 
 test("the limiter's storage holds hashed identities only, one object per client", async () => {
@@ -258,7 +264,8 @@ test("the limiter's storage holds hashed identities only, one object per client"
   }
   const token = "Bearer very-secret-token-123";
   await get(w, "/v3/reference/tickers/STORE", { ...ipClient(ip), authorization: token });
-  const tokenIdentity = `token:${sha256Hex(`auth:${token}`).slice(0, 32)}`;
+  // An unverified credential counts as itself too (hashed from its canonical form: credentials.js).
+  const tokenIdentity = `token:${sha256Hex(`credential:h:authorization=bearer very-secret-token-123`).slice(0, 32)}`;
   const tokenRows = await limiterRows(w, tokenIdentity);
   assert.equal(tokenRows.length, 2);
   for (const row of tokenRows) assert.ok(row.key.startsWith(`${tokenIdentity}|default|`) && !row.key.includes("secret"));

@@ -11,7 +11,7 @@ let base;
 
 before(async () => {
   origin = await startDemoOrigin({ port: 0, host: "127.0.0.1" });
-  dev = await startWranglerDev({ vars: { BACKEND_URL: origin.url } });
+  dev = await startWranglerDev({ vars: { BACKEND_URL: origin.url, ADMIN_TOKEN: "wrangler-dev-admin" } });
   base = dev.base;
 });
 
@@ -21,13 +21,13 @@ after(async () => {
 });
 
 test("wrangler dev serves /health with the version headers", async () => {
-  const res = await fetch(`${base}/health`);
+  const res = await fetch(`${base}/health`, { headers: { "x-admin-token": "wrangler-dev-admin" } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("x-worker-version"), "dev-latest");
   assert.equal(res.headers.get("x-worker-environment"), "development");
   const body = await res.json();
   assert.equal(body.status, "healthy");
-  assert.equal(body.backend, origin.url, "--var BACKEND_URL overrides the configured origin");
+  assert.equal(body.backend, origin.url, "--var BACKEND_URL overrides the configured origin (shown to an operator)");
 });
 
 test("wrangler dev proxies a demo-origin path, then serves it from the cache", async () => {
