@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "cache_control.h"
-#include "entry_freshness.h"
 
 using namespace edge_cache;
 
@@ -128,39 +127,5 @@ TEST_CASE("currentAgeS: corrected initial age + resident time (RFC 9111 §4.2.3)
   for (const Case& c : cases) {
     CAPTURE(c.label);
     CHECK(currentAgeS(c.initialAgeS, c.storedAtMs, c.nowMs) == c.expected);
-  }
-}
-
-TEST_CASE("freshness: an entry's Age includes its initial age; its freshness counts residence only") {
-  // The stored TTL already had the initial age taken off (response_policy.h): a response that arrived 50 s
-  // old with max-age=100 is stored with ttl 50 and initial age 50.
-  struct Case {
-    std::string_view label;
-    int64_t residentMs;
-    uint32_t ttlS, initialAgeS;
-    abi::Freshness freshness;
-    uint32_t ageS, remainingS, staleS;
-  };
-  const Case cases[] = {
-      {"on arrival", 0, 50, 50, abi::Freshness::Fresh, 50, 50, 0},
-      {"48 s later", 48'000, 50, 50, abi::Freshness::Fresh, 98, 2, 0},
-      {"at the end of freshness", 50'000, 50, 50, abi::Freshness::Expired, 100, 0, 0},
-      {"53 s later: 3 s stale", 53'000, 50, 50, abi::Freshness::Expired, 103, 0, 3},
-      {"an hour later", 3'600'000, 50, 50, abi::Freshness::Expired, 3650, 0, 3550},
-      {"no initial age", 10'000, 60, 0, abi::Freshness::Fresh, 10, 50, 0},
-      {"stored to revalidate (ttl 0)", 1000, 0, 7, abi::Freshness::Expired, 8, 0, 1},
-  };
-  for (const Case& c : cases) {
-    CAPTURE(c.label);
-    EntryFacts f;
-    f.storedAtMs = kNowMs;
-    f.nowMs = kNowMs + c.residentMs;
-    f.ttlS = c.ttlS;
-    f.initialAgeS = c.initialAgeS;
-    const Evaluation e = evaluateEntry(f);
-    CHECK(static_cast<uint32_t>(e.freshness) == static_cast<uint32_t>(c.freshness));
-    CHECK(e.ageS == c.ageS);
-    CHECK(e.remainingS == c.remainingS);
-    CHECK(e.staleS == c.staleS);
   }
 }
