@@ -86,6 +86,12 @@ InterimResult tryParseFinalResponse(std::string_view in) {
   }
   std::optional<std::string_view> transferEncoding = findHeader(f.fields, "transfer-encoding");
   std::optional<std::string_view> contentLength = findHeader(f.fields, "content-length");
+  // RFC 9112 §6.3 (1): a 204 or 304 ends at its head, whatever its framing fields say (a 304 may carry the
+  // Content-Length of the 200 it stands for, RFC 9110 §8.6).
+  if (f.status == 204 || f.status == 304) {
+    r.response = std::move(f);
+    return r;
+  }
   if (transferEncoding) {
     HeaderList codings = parseHeaderList(*transferEncoding);
     if (codings.names.empty() || codings.names.back() != "chunked") {

@@ -23,7 +23,7 @@ enum class InterimError : uint32_t {
 struct FinalResponse {
   uint32_t status = 0;
   HeaderFields fields;  // views into the input (framing fields included; the response policy drops them)
-  std::string body;     // de-chunked when the head said chunked
+  std::string body;     // de-chunked when the head said chunked; empty for 204 and 304
 };
 
 struct InterimResult {

@@ -114,6 +114,8 @@ std::string sameHostTarget(std::string_view reference, std::string_view requestT
   if (reference.front() == '/') return originForm(reference);
   // A reference with a scheme but no authority ("mailto:x") is not a resource of this host.
   if (reference.find(':') < reference.find_first_of("/?#")) return {};
+  // A fragment alone names the target itself (RFC 3986 §5.2.2: the base's path and query).
+  if (reference.front() == '#') return originForm(requestTarget);
   if (reference.front() == '?') {
     const std::string_view path = requestTarget.substr(0, requestTarget.find('?'));
     return originForm(std::string(path) + std::string(reference));

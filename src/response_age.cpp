@@ -13,8 +13,13 @@ uint32_t saturate(int64_t s) { return static_cast<uint32_t>(std::clamp<int64_t>(
 }  // namespace
 
 std::optional<uint32_t> tryParseAge(std::string_view value) {
-  const size_t comma = value.find(',');
-  return tryParseDeltaSeconds(trimOws(value.substr(0, comma)));
+  // The first member: empty list elements are not members (RFC 9110 §5.6.1.2).
+  for (;;) {
+    const size_t comma = value.find(',');
+    const std::string_view member = trimOws(value.substr(0, comma));
+    if (!member.empty() || comma == std::string_view::npos) return tryParseDeltaSeconds(member);
+    value.remove_prefix(comma + 1);
+  }
 }
 
 uint32_t correctedInitialAgeS(const AgeFacts& f) {

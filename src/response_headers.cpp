@@ -20,6 +20,8 @@ constexpr Dropped kDropped[] = {
     {"connection", "hop-by-hop"}, {"keep-alive", "hop-by-hop"}, {"proxy-connection", "hop-by-hop"},
     {"proxy-authenticate", "hop-by-hop"}, {"proxy-authorization", "hop-by-hop"}, {"te", "hop-by-hop"},
     {"trailer", "hop-by-hop"}, {"transfer-encoding", "hop-by-hop"}, {"upgrade", "hop-by-hop"},
+    // Like Proxy-Authenticate, it concerns the proxy the response came through: never stored (RFC 9111 §3.1).
+    {"proxy-authentication-info", "hop-by-hop"},
     // The runtime frames the body itself.
     {"content-length", "framing"},
     // Set by the worker on every response it answers (an origin's value would contradict the worker's).

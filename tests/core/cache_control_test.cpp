@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
+
+#include "header_list.h"
 
 using namespace std::literals;
 using edge_cache::CacheControl;
@@ -212,5 +215,48 @@ TEST_CASE("parseCacheControl: directive name table") {
   for (const Case& c : cases) {
     CAPTURE(c.input);
     CHECK(describe(parseCacheControl(c.input)) == c.expected);
+  }
+}
+
+TEST_CASE("parseCacheControl: the field names of qualified no-cache / private (RFC 9111 §5.2.2.4, §5.2.2.7)") {
+  // `whole`: the directive also appeared unqualified (or broken), so it covers the whole response.
+  struct Case {
+    std::string_view input;
+    std::vector<std::string> noCacheFields;
+    bool noCacheWhole;
+    std::vector<std::string> privateFields;
+    bool privateWhole;
+  };
+  const Case cases[] = {
+      {"max-age=5", {}, false, {}, false},
+      {"no-cache", {}, true, {}, false},
+      {"private", {}, false, {}, true},
+      {"no-cache, private", {}, true, {}, true},
+      {"private=\"set-cookie\"", {}, false, {"set-cookie"}, false},
+      {"private=set-cookie", {}, false, {"set-cookie"}, false},  // token form accepted (RFC 9111 §5.2)
+      {"PRIVATE=\"Set-Cookie\", max-age=10", {}, false, {"set-cookie"}, false},  // field names case-insensitive
+      {"private=\"X-User, X-Team\"", {}, false, {"x-user", "x-team"}, false},
+      {"private=\"a\", private=\"B\"", {}, false, {"a", "b"}, false},
+      {"no-cache=\"set-cookie, x-foo\"", {"set-cookie", "x-foo"}, false, {}, false},
+      {"no-cache=\"x-a\", private=\"x-b\"", {"x-a"}, false, {"x-b"}, false},
+      // A bare occurrence makes the directive whole, whatever other occurrences name.
+      {"no-cache, no-cache=\"foo\"", {"foo"}, true, {}, false},
+      {"no-cache=\"foo\", no-cache", {"foo"}, true, {}, false},
+      {"private=\"x\", private", {}, false, {"x"}, true},
+      // A broken occurrence counts as bare (conservative).
+      {"no-cache=", {}, true, {}, false},
+      {"no-cache=\"set-cookie", {}, true, {}, false},
+      {"max-age=60, private junk", {}, false, {}, true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    const CacheControl cc = parseCacheControl(c.input);
+    CHECK(edge_cache::parseHeaderList(cc.noCacheFields).names == c.noCacheFields);
+    CHECK(cc.noCacheWhole == c.noCacheWhole);
+    CHECK(edge_cache::parseHeaderList(cc.privateFields).names == c.privateFields);
+    CHECK(cc.privateWhole == c.privateWhole);
+    // Qualified means "some field names were given".
+    CHECK(cc.noCacheQualified == !c.noCacheFields.empty());
+    CHECK(cc.privateQualified == !c.privateFields.empty());
   }
 }

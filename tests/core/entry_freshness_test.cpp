@@ -183,3 +183,37 @@ TEST_CASE("freshness: end to end with the shipped REALTIME decisions") {
     CHECK(name(evaluateEntry(f).freshness) == name(c.freshness));
   }
 }
+
+TEST_CASE("freshness: an entry's Age includes its initial age; its freshness counts residence only") {
+  // The stored TTL already had the initial age taken off (response_policy.h): a response that arrived 50 s
+  // old with max-age=100 is stored with ttl 50 and initial age 50.
+  struct Case {
+    std::string_view label;
+    int64_t residentMs;
+    uint32_t ttlS, initialAgeS;
+    Freshness freshness;
+    uint32_t ageS, remainingS, staleS;
+  };
+  const Case cases[] = {
+      {"on arrival", 0, 50, 50, Freshness::Fresh, 50, 50, 0},
+      {"48 s later", 48'000, 50, 50, Freshness::Fresh, 98, 2, 0},
+      {"at the end of freshness", 50'000, 50, 50, Freshness::Expired, 100, 0, 0},
+      {"53 s later: 3 s stale", 53'000, 50, 50, Freshness::Expired, 103, 0, 3},
+      {"an hour later", 3'600'000, 50, 50, Freshness::Expired, 3650, 0, 3550},
+      {"no initial age", 10'000, 60, 0, Freshness::Fresh, 10, 50, 0},
+      {"stored to revalidate (ttl 0)", 1000, 0, 7, Freshness::Expired, 8, 0, 1},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.label);
+    EntryFacts f;
+    f.storedAtMs = kStoredAt;
+    f.nowMs = kStoredAt + c.residentMs;
+    f.ttlS = c.ttlS;
+    f.initialAgeS = c.initialAgeS;
+    const Evaluation e = evaluateEntry(f);
+    CHECK(name(e.freshness) == name(c.freshness));
+    CHECK(e.ageS == c.ageS);
+    CHECK(e.remainingS == c.remainingS);
+    CHECK(e.staleS == c.staleS);
+  }
+}
