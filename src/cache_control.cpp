@@ -67,6 +67,9 @@ struct Parser {
 
   // A qualified no-cache/private adds its field names; a bare or broken one applies to the whole response.
   static void noteFields(bool qualified, const std::string& value, bool& sawQualified, bool& whole, std::string& fields) {
+    // A field-name list names at least one field: private="" or no-cache="  " restricts the whole response
+    // (the safe reading of an empty qualification).
+    if (qualified && value.find_first_not_of(" \t,") == std::string::npos) qualified = false;
     if (!qualified) {
       whole = true;
       return;

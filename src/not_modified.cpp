@@ -18,10 +18,9 @@ NotModifiedMatch matchNotModified(const StoredHeaders& stored, const HeaderField
   const auto storedEtag = findHeader(stored, "etag");
   if (const auto etag = findHeader(notModified, "etag")) {
     if (!storedEtag || !etagsMatchWeakly(*etag, *storedEtag)) return NotModifiedMatch::EtagMismatch;
-    // Two strong tags must be identical, weakness included (RFC 9110 §8.8.3.2).
-    if (!isWeak(*etag) && !isWeak(*storedEtag) && trimOws(*etag) != trimOws(*storedEtag)) {
-      return NotModifiedMatch::EtagMismatch;
-    }
+    // RFC 9111 §4.3.4: a strong validator in the 304 selects the stored responses with that same strong
+    // validator — a stored weak tag is not one of them. A weak one in the 304 matches weakly.
+    if (!isWeak(*etag) && isWeak(*storedEtag)) return NotModifiedMatch::EtagMismatch;
     return NotModifiedMatch::Matches;
   }
   if (const auto lastModified = findHeader(notModified, "last-modified")) {

@@ -14,8 +14,8 @@ enum class NotModifiedMatch : uint32_t {
   LastModifiedMismatch = 2,
 };
 
-// The 304's validators against the stored ones. An ETag in the 304 must match the stored ETag (strongly when
-// both are strong, weakly otherwise); without an ETag, a Last-Modified in the 304 must equal the stored one.
+// The 304's validators against the stored ones. A strong ETag in the 304 must equal a strong stored ETag; a weak
+// one must match the stored ETag weakly; without an ETag, a Last-Modified in the 304 must equal the stored one.
 // A 304 without validators answers the conditional request the worker built from this entry: it matches.
 NotModifiedMatch matchNotModified(const StoredHeaders& stored, const HeaderFields& notModified);
 

@@ -137,7 +137,8 @@ TEST_CASE("parseCacheControl") {
       {"no-cache=\"set-cookie, x-foo\"", "no-cache[q]"},
       {"no-cache=\"set-cookie, x-foo\", max-age=5", "max-age=5 no-cache[q]"},
       {"no-cache=\"a\\\"b, max-age=1\", max-age=5", "max-age=5 no-cache[q]"},  // escaped quote
-      {"no-cache=\"\"", "no-cache[q]"},
+      // An empty field-name list names nothing: the safe reading is the whole response.
+      {"no-cache=\"\"", "no-cache"},
       {"no-cache, no-cache=\"foo\"", "no-cache[q]"},
       {"no-cache=", "no-cache MALFORMED"},
       {",,no-cache,,", "no-cache"},

@@ -435,11 +435,10 @@ TEST_CASE("corpus requesttest.js: methods and Authorization") {
        12u},
       {"Revalidated auth is OK", withRequest(kGet, auth, {{"cache-control", "max-age=88,must-revalidate"}}), true, true,
        88u},
-      // deviation: the store decision does not look at Authorization. How credentialed requests share entries
-      // is AUTH_MODE's business in the shim (README "Auth": none = public data; origin = hits only for tokens
-      // the origin accepted). RFC 9111 §3.5 would refuse it without public / s-maxage / must-revalidate.
-      {"Auth prevents caching by default", withRequest(kGet, auth, {{"cache-control", "max-age=111"}}), true, true,
-       111u},
+      // RFC 9111 §3.5: without public / s-maxage / must-revalidate (or a rule's sharedAcrossCredentials) a
+      // response to a credentialed request is not shared.
+      {"Auth prevents caching by default", withRequest(kGet, auth, {{"cache-control", "max-age=111"}}), false, false,
+       0u},
   };
   for (const StoreCase& c : cases) checkStore(c);
   // Credentials are at least visible to the shim on the decision.

@@ -48,6 +48,8 @@ TEST_CASE("matchNotModified: does the 304 describe the stored response (RFC 9111
       // Weak validators in the 304 select the stored response they correspond to.
       {"same weak ETag", {{"etag", "W/\"a\""}}, {{"etag", "W/\"a\""}}, NotModifiedMatch::Matches},
       {"weak 304 ETag, strong stored", {{"etag", "\"a\""}}, {{"etag", "W/\"a\""}}, NotModifiedMatch::Matches},
+      // RFC 9111 §4.3.4: a strong validator selects stored responses with that strong validator only.
+      {"strong 304 ETag, weak stored", {{"etag", "W/\"a\""}}, {{"etag", "\"a\""}}, NotModifiedMatch::EtagMismatch},
       {"another weak ETag", {{"etag", "W/\"a\""}}, {{"etag", "W/\"b\""}}, NotModifiedMatch::EtagMismatch},
       // An ETag decides on its own: the Last-Modified beside it does not rescue or spoil it.
       {"ETag matches, Last-Modified differs", {{"etag", "\"a\""}, {"last-modified", kLm}},
@@ -121,7 +123,7 @@ TEST_CASE("mergeNotModified: the 304's fields replace or join the stored ones (R
       {"fields the 304's Connection lists are not taken, even ones stored before",
        {{"x-hop", "stored"}}, {{"x-hop", "new"}, {"connection", "x-hop"}}, {{"x-hop", "stored"}}},
       {"the worker's own fields are not taken", {{"etag", "\"a\""}},
-       {{"age", "30"}, {"cache-status", "x"}, {"cdn-cache-control", "max-age=9"}}, {{"etag", "\"a\""}}},
+       {{"age", "30"}, {"cache-status", "x"}, {"cloudflare-cdn-cache-control", "max-age=9"}}, {{"etag", "\"a\""}}},
       {"Set-Cookie is per client: not taken", {{"etag", "\"a\""}}, {{"set-cookie", "a=b"}}, {{"etag", "\"a\""}}},
       // The stored body is decoded: a 304's Content-Encoding would misdescribe it.
       {"Content-Encoding is not taken", {{"content-type", "text/plain"}},

@@ -53,8 +53,9 @@ TEST_CASE("droppedFieldReason: hop-by-hop, framing, the worker's own and targete
       {"x-worker-version", "worker-owned"},
       {"access-control-allow-origin", "worker-owned-cors"},
       {"access-control-expose-headers", "worker-owned-cors"},
-      // RFC 9213: addressed to this cache, consumed here.
-      {"cdn-cache-control", "targeted-at-this-cache"},
+      // RFC 9213: Cloudflare's own targeted field is consumed here (the worker decides what Cloudflare's
+      // cache in front of it keeps); CDN-Cache-Control goes on to caches downstream.
+      {"cdn-cache-control", ""},
       {"cloudflare-cdn-cache-control", "targeted-at-this-cache"},
       {"cf-ray", "cloudflare-hop"},
       {"cf-cache-status", "cloudflare-hop"},
@@ -148,9 +149,9 @@ TEST_CASE("planResponseHeaders: what is forwarded, what is stored (RFC 9111 §3.
        {{"proxy-authentication-info", "nextnonce=\"x\""}, {"date", kDate}}, "", false, {X, FS}, false},
       {"the runtime frames the body", {{"content-length", "5"}, {"date", kDate}}, "", false, {X, FS}, false},
       {"the origin's Age is replaced by the worker's", {{"age", "10"}, {"date", kDate}}, "", false, {X, FS}, false},
-      {"targeted fields are consumed here",
+      {"Cloudflare's targeted field is consumed here, CDN-Cache-Control passes",
        {{"cdn-cache-control", "max-age=60"}, {"cloudflare-cdn-cache-control", "max-age=5"}, {"date", kDate}},
-       "", false, {X, X, FS}, false},
+       "", false, {FS, X, FS}, false},
       // Per-client fields: the client that caused the fetch gets them, no other client.
       {"Set-Cookie is forwarded, never stored",
        {{"set-cookie", "a=b"}, {"Set-Cookie2", "c=d"}, {"date", kDate}}, "", false, {F, F, FS}, false},
