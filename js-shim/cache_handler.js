@@ -81,6 +81,9 @@ async function lookup(rc, decision) {
   let staleTier = null;
   if (found) {
     staleTier = found.tier;
+    // The request fields the stored response varies on reach the origin too: they select the variant, and
+    // a conditional request must carry them (RFC 9111 §4.3.1).
+    if (found.entry.variant?.length) rc.variantFields = found.entry.variant.map(([name]) => name);
     const evaluation = evaluateFor(rc, found.entry, decision);
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:

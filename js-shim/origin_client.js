@@ -61,14 +61,16 @@ function credentialCookies(value, named) {
 // worker's to answer. A pass-through (never stored) carries the client's fields but hop-by-hop ones, the
 // Connection-listed ones, cf-* and the core's list of fields that redirect an origin.
 // forwarding: core.forwarding; credentials: core.credentials; ruleIndex: the decision's (kNone: none).
-export function upstreamHeaders(request, { cacheable, validators, forwarding, credentials, ruleIndex } = {}) {
+// variantFields: the names a stored response of this key varies on (Vary): they select the variant, so they
+// are keyed, and forwarded.
+export function upstreamHeaders(request, { cacheable, validators, forwarding, credentials, ruleIndex, variantFields } = {}) {
   const headers = new Headers();
   const plan = planOf(forwarding);
   const listed = connectionListed(request);
   const allowed = cacheable ? (plan.byRule[ruleIndex] || plan.cacheable) : null;
   for (const [name, value] of request.headers) {
     if (listed?.has(name) || name.startsWith("cf-")) continue;
-    if (allowed ? !allowed.has(name) : plan.passThroughDropped.has(name)) continue;
+    if (allowed ? !allowed.has(name) && !variantFields?.includes(name) : plan.passThroughDropped.has(name)) continue;
     if (name === "cookie" && cacheable) {
       const kept = credentialCookies(value, credentials?.cookies);
       if (kept !== null) headers.append(name, kept);

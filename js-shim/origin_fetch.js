@@ -157,6 +157,7 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
   const headers = upstreamHeaders(rc.request, {
     cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
+    variantFields: rc.variantFields,
   });
   // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
   headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);

@@ -36,8 +36,13 @@ const suitePrefix = join(root, "build/conformance/suite");
 
 // The rules a user with a plain-HTTP origin starts from (issue #13): every path in one class that takes
 // freshness from the origin, cached in the per-isolate memory tier and the edge (Cache API) tier.
+// One addition to the issue's override: the suite's origin tells its tests apart by three request fields,
+// and the worker forwards only the fields its rules allow (issue #14: an allow list, so nothing unkeyed
+// reaches an origin) — so the rules name them, as a user names the fields their origin needs.
+export const SUITE_REQUEST_FIELDS = ["req-num", "test-id", "test-name"];
 export const CATCH_ALL_RULES = JSON.stringify({
   version: 1, classes: { ORIGIN: { followOrigin: true, tiers: ["memory", "edge"] } }, default: "ORIGIN", rules: [],
+  forwardRequestHeaders: SUITE_REQUEST_FIELDS,
 });
 
 // Vars on top of wrangler.dev.toml. RATE_LIMIT=off: the suite sends a few thousand requests from one
