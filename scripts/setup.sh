@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 [ "${EDGE_CACHE_SKIP_SETUP:-0}" = "1" ] && exit 0
 
 PACKAGES=(clang lld llvm wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
-          libclang-rt-14-dev nlohmann-json3-dev doctest-dev binaryen wabt cmake make emscripten)
+          libclang-rt-14-dev nlohmann-json3-dev doctest-dev binaryen wabt cmake make emscripten
+          strace)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,7 +9,7 @@
 // Runs on the Node scripts/node.sh picks (package.json `engines`), like every npm script.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,11 +39,11 @@ function summary() {
 // nodejs/node#50219), so the files are listed. A folder that is missing or holds no test is an
 // error: a renamed folder must not quietly drop its tests.
 function testFiles(dir) {
-  const abs = join(root, dir);
+  const abs = resolve(root, dir);
   if (!existsSync(abs)) throw new Error(`test folder ${dir} does not exist`);
   const files = readdirSync(abs).filter((f) => f.endsWith(".test.mjs")).sort();
   if (files.length === 0) throw new Error(`test folder ${dir} holds no *.test.mjs file`);
-  return files.map((f) => `${dir}/${f}`);
+  return files.map((f) => join(dir, f));
 }
 
 function jsTests(dirs) {
