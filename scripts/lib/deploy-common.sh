@@ -417,7 +417,7 @@ release_version() {
   step "applying triggers (cron schedules, routes) from $config"
   if ! run_wrangler "$dir" triggers deploy -c "$config"; then
     DC_TRIGGERS_FAILED=1
-    warn "wrangler triggers deploy failed: version $version IS live but its triggers were not updated; run: npx wrangler triggers deploy -c $config"
+    warn "wrangler triggers deploy failed: version $version IS live but its triggers were not updated; run: npm run wrangler -- triggers deploy -c $config"
   fi
   return 0
 }

@@ -410,7 +410,7 @@ describe("edge-cache deploy", { concurrency: true }, () => {
       const r = fresh();
       const res = await r.deploy(["-e", "development", "-y"], { FAKE_WRANGLER_FAIL: "triggers deploy" });
       assert.equal(res.code, 1, res.out);
-      assert.match(res.stderr, /triggers were not applied: npx wrangler triggers deploy -c wrangler\.dev\.toml/);
+      assert.match(res.stderr, /triggers were not applied: npm run wrangler -- triggers deploy -c wrangler\.dev\.toml/);
       assert.deepEqual(r.tags(), ["development/v0.1.0"]);
     });
 
