@@ -124,7 +124,7 @@ main() {
   summary "$tests_state" "$DC_CF_VERSION_ID" "$commit" "$tag"
   info "share the record: git push origin refs/tags/$tag"
   if [[ $DC_TRIGGERS_FAILED == 1 ]]; then
-    die 1 "$VERSION is live and tagged, but its triggers were not applied: npx wrangler triggers deploy -c $config"
+    die 1 "$VERSION is live and tagged, but its triggers were not applied: npm run wrangler -- triggers deploy -c $config"
   fi
 }
 

@@ -178,7 +178,7 @@ main() {
   info "share the record: git push origin refs/tags/$record"
   warn "reminder: stored cache entries (KV, Durable Objects) were NOT rolled back"
   if [[ $DC_TRIGGERS_FAILED == 1 ]]; then
-    die 1 "$VERSION is live and recorded, but its triggers were not applied: npx wrangler triggers deploy -c $config"
+    die 1 "$VERSION is live and recorded, but its triggers were not applied: npm run wrangler -- triggers deploy -c $config"
   fi
 }
 

@@ -57,7 +57,7 @@ function cmakeBuild(dir, configureArgs, { env, targets = [] } = {}) {
   return buildDir;
 }
 
-run("node", [join(root, "scripts/gen-abi-js.mjs")]);
+run(process.execPath, [join(root, "scripts/gen-abi-js.mjs")]);
 
 const wantNative = !has("--wasm-only") && !has("--emscripten-only");
 const wantWasm = !has("--native-only") && !has("--emscripten-only");

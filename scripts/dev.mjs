@@ -1,12 +1,14 @@
 // `npm run dev`: builds the core, starts the bundled demo origin on 127.0.0.1:8000, then
-// `wrangler dev -c wrangler.dev.toml` on 127.0.0.1:8787. Ctrl-C stops both.
+// `wrangler dev -c wrangler.dev.toml` on 127.0.0.1:8787. Ctrl-C stops both. Runs on the Node
+// scripts/node.sh picks; wrangler gets the same one and the offline environment (scripts/lib/wrangler-env.mjs).
 //   npm run dev -- --backend http://127.0.0.1:9000   use your own backend instead of the demo origin
 //   npm run dev -- --port 8788 --origin-port 8001     other ports
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wranglerEnv } from "./lib/wrangler-env.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -27,7 +29,7 @@ function portInUse(p) {
 }
 
 console.log("dev: building the core (native + wasm)");
-const build = spawnSync("node", [join(root, "scripts/build.mjs"), "--wasm-only"], { cwd: root, stdio: "inherit" });
+const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs"), "--wasm-only"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 if (await portInUse(port)) {
@@ -43,7 +45,7 @@ if (!backendUrl) {
     console.error(`dev: port ${originPort} (demo origin) is already in use; pass --origin-port N or --backend URL`);
     process.exit(1);
   }
-  origin = spawn("node", [join(root, "demo-origin/server.mjs"), "--port", originPort, "--host", "127.0.0.1"], { cwd: root, stdio: "inherit" });
+  origin = spawn(process.execPath, [join(root, "demo-origin/server.mjs"), "--port", originPort, "--host", "127.0.0.1"], { cwd: root, stdio: "inherit" });
   children.push(origin);
   backendUrl = `http://127.0.0.1:${originPort}`;
 }
@@ -52,12 +54,11 @@ const home = join(root, ".wrangler-home");
 mkdirSync(home, { recursive: true });
 const wranglerArgs = ["dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", port,
   "--show-interactive-dev-session=false", "--var", `BACKEND_URL:${backendUrl}`];
-console.log(`dev: wrangler ${wranglerArgs.join(" ")}`);
-const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), wranglerArgs, {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: home, WRANGLER_LOG_PATH: join(home, "logs") },
-});
+const wranglerJs = join(root, "node_modules/wrangler/bin/wrangler.js");
+const wranglerVersion = JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8")).version;
+// wrangler's own banner is off (it comes with an update check): say here what runs.
+console.log(`dev: wrangler ${wranglerVersion} on Node ${process.version}: wrangler ${wranglerArgs.join(" ")}`);
+const wrangler = spawn(process.execPath, [wranglerJs, ...wranglerArgs], { cwd: root, stdio: "inherit", env: wranglerEnv(home) });
 children.push(wrangler);
 console.log(`dev: worker on http://127.0.0.1:${port} → origin ${backendUrl}  (try: curl http://127.0.0.1:${port}/health)`);
 

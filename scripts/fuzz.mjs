@@ -34,7 +34,7 @@ const logDir = join(fuzzDir, "logs");
 
 if (!args.includes("--no-build")) {
   // --native-only: the wasm module is not needed here; the native tree is shared with the unit tests.
-  const b = spawnSync("node", [join(root, "scripts/build.mjs"), "--native-only", "--fuzz", "--quiet"], { cwd: root, stdio: "inherit" });
+  const b = spawnSync(process.execPath, [join(root, "scripts/build.mjs"), "--native-only", "--fuzz", "--quiet"], { cwd: root, stdio: "inherit" });
   if (b.status !== 0) process.exit(1);
 }
 

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { miniflare5Options } from "../../scripts/lib/miniflare-options.mjs";
 import { childPids } from "./proc.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -54,10 +55,6 @@ export async function startWorkerTarget(kind, opts = {}) {
     compatibilityDate: base.compatibilityDate,
     compatibilityFlags: base.compatibilityFlags,
     modules: true,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
     cf: false,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
@@ -83,7 +80,7 @@ export async function startWorkerTarget(kind, opts = {}) {
       kvNamespaces: Object.keys(base.kvNamespaces || {}),
       durableObjects: Object.fromEntries(
         Object.entries(base.durableObjects || {}).map(([name, d]) => [name, { className: d.className, useSQLite: true }])),
-      cache: true,
+      cacheAPI: true,
     };
   } else if (kind === "plain-js") {
     workerOptions = {
@@ -91,7 +88,7 @@ export async function startWorkerTarget(kind, opts = {}) {
       modulesRoot: join(root, "bench/baselines"),
       scriptPath: join(root, "bench/baselines/plain_js_worker.js"),
       bindings: { BACKEND_URL: opts.originUrl, VERSION: "bench", ENVIRONMENT: "bench", ...(opts.vars || {}) },
-      cache: true,
+      cacheAPI: true,
     };
   } else if (kind === "floor") {
     workerOptions = {
@@ -114,8 +111,9 @@ export async function startWorkerTarget(kind, opts = {}) {
   const logs = { lines: 0, tail: [] };
   const before = new Set(childPids(process.pid, "workerd"));
   const started = performance.now();
-  const persist = opts.kvPersist ? { kvPersist: opts.kvPersist } : {};
-  const mf = new Miniflare({ ...common, ...workerOptions, ...persist, handleRuntimeStdio: drainStdio(logs) });
+  // Miniflare 5 keeps all local state (KV here) under one directory.
+  const persist = opts.kvPersist ? { persistDir: opts.kvPersist } : {};
+  const mf = new Miniflare(miniflare5Options({ ...common, ...workerOptions, ...persist, handleRuntimeStdio: drainStdio(logs) }));
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL()).toString().replace(/\/$/, "");
   const readyMs = performance.now() - started;

@@ -101,6 +101,18 @@ init_project() {
     die 1 "not a git repository: $DC_ROOT (deploys are recorded as git tags)"
   fi
   DC_PREFIX=$(git -C "$DC_ROOT" rev-parse --show-prefix)
+  use_project_node
+}
+
+# use_project_node: puts the Node that scripts/node.sh picks (package.json engines: what the pinned
+# wrangler needs) first on PATH, so `npx wrangler`, `npm run ...` and the build run on it even where
+# the machine's Node is older. A project without scripts/node.sh keeps PATH as it is.
+use_project_node() {
+  [[ -f $DC_ROOT/scripts/node.sh ]] || return 0
+  local node
+  node=$(bash "$DC_ROOT/scripts/node.sh" -p 'process.execPath') || die 1 "no usable Node.js (see the message above)"
+  PATH="$(dirname "$node"):$PATH"
+  export PATH
 }
 
 git_root() { git -C "$DC_ROOT" "$@"; }
@@ -405,7 +417,7 @@ release_version() {
   step "applying triggers (cron schedules, routes) from $config"
   if ! run_wrangler "$dir" triggers deploy -c "$config"; then
     DC_TRIGGERS_FAILED=1
-    warn "wrangler triggers deploy failed: version $version IS live but its triggers were not updated; run: npx wrangler triggers deploy -c $config"
+    warn "wrangler triggers deploy failed: version $version IS live but its triggers were not updated; run: npm run wrangler -- triggers deploy -c $config"
   fi
   return 0
 }

@@ -4,7 +4,7 @@
 // and a trapped instance is replaced.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, existsSync } from "node:fs";
+import { cpSync, readFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { root, startWorker, tempDir } from "./harness.mjs";
 
@@ -119,6 +119,11 @@ test("the Emscripten build of the core passes the same smoke test in the shim", 
     t.skip("no Emscripten module built (node scripts/build.mjs --emscripten)");
     return;
   }
+  // The build makes it after the shipped module; one older than that was built from older sources
+  // (e.g. left behind by a build without --emscripten) and would test code that no longer exists.
+  const shipped = join(root, "js-shim/generated/edge_cache.wasm");
+  assert.ok(statSync(emscripten).mtimeMs >= statSync(shipped).mtimeMs,
+    `${emscripten} is older than ${shipped}: stale; rebuild it (node scripts/build.mjs --emscripten) or delete it`);
   const tmp = tempDir();
   try {
     cpSync(join(root, "js-shim"), join(tmp.dir, "js-shim"), { recursive: true });

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
+import { miniflare5Options } from "../../scripts/lib/miniflare-options.mjs";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const wasm = join(root, "js-shim/generated/edge_cache.wasm");
@@ -25,36 +26,47 @@ function configOptions(configPath) {
 //   origin: an already started demo origin to reuse
 //   scriptPath: another worker module (baselines, fixtures); modulesRoot: the folder holding every module
 //   handleRuntimeStdio(stdout, stderr): receives workerd's output (the worker's console) instead of this process
+//
+// The options are written in Miniflare 4's shape (the one wrangler's unstable_getMiniflareWorkerOptions
+// still returns); scripts/lib/miniflare-options.mjs converts them for Miniflare 5.
 export async function startWorker(options = {}) {
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`node scripts/build.mjs --wasm-only\` first`);
   const origin = options.origin || (await startDemoOrigin({ port: 0, host: "127.0.0.1" }));
+  try {
+    return await startMiniflare(options, origin);
+  } catch (e) {
+    if (!options.origin) await origin.close();
+    throw e;
+  }
+}
+
+async function startMiniflare(options, origin) {
   const base = configOptions(join(root, "wrangler.dev.toml"));
   const bindings = { ...base.bindings, BACKEND_URL: origin.url, ...(options.vars || {}) };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const persist = options.persistDir
-    ? { durableObjectsPersist: join(options.persistDir, "do"), kvPersist: join(options.persistDir, "kv"), cachePersist: join(options.persistDir, "cache") }
-    : {};
-  const mf = new Miniflare({
+  const mf = new Miniflare(miniflare5Options({
     name: "edge-cache-test",
     compatibilityDate: base.compatibilityDate,
     compatibilityFlags: base.compatibilityFlags,
     modules: true,
     modulesRoot: options.modulesRoot || join(root, "js-shim"),
     scriptPath: options.scriptPath || join(root, "js-shim/worker.js"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
     bindings,
     kvNamespaces: options.withoutKv ? undefined : Object.keys(base.kvNamespaces || {}),
     durableObjects: options.withoutDurableObjects ? undefined : Object.fromEntries(
       Object.entries(base.durableObjects || {}).map(([name, d]) => [name, { className: d.className, useSQLite: true }])),
-    cache: true,
+    cacheAPI: true,
     cf: false,
-    ...(options.handleRuntimeStdio ? { handleRuntimeStdio: options.handleRuntimeStdio } : {}),
-    ...persist,
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
+    persistDir: options.persistDir,
+    handleRuntimeStdio: options.handleRuntimeStdio,
+  }));
+  let url;
+  try {
+    url = (await mf.ready).toString().replace(/\/$/, "");
+  } catch (e) {
+    await mf.dispose().catch(() => {}); // a workerd that failed to start must not keep the test process alive
+    throw e;
+  }
   let closed = false;
   return {
     mf,

@@ -1,9 +1,12 @@
 // Starts `wrangler dev -c wrangler.dev.toml` on a free 127.0.0.1 port, as a user runs it, with
 // `--var NAME:value` overrides, and waits until /health answers. Used by the black-box tests.
+// wrangler runs on this process's Node (the one scripts/node.sh picked) with the offline environment
+// of `npm run dev` (scripts/lib/wrangler-env.mjs).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { root, tempDir } from "./harness.mjs";
+import { wranglerEnv } from "../../scripts/lib/wrangler-env.mjs";
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -22,12 +25,12 @@ export async function startWranglerDev({ vars = {}, timeoutMs = 90_000 } = {}) {
   const base = `http://127.0.0.1:${port}`;
   const { dir: home, remove: removeHome } = tempDir("edge-cache-wrangler-");
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = spawn(join(root, "node_modules/.bin/wrangler"), [
+  const child = spawn(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev", "-c", "wrangler.dev.toml", "--ip", "127.0.0.1", "--port", String(port),
     "--show-interactive-dev-session=false", ...varArgs, "--persist-to", join(home, "state"),
   ], {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", XDG_CONFIG_HOME: home, WRANGLER_LOG_PATH: join(home, "logs"), CI: "true" },
+    env: wranglerEnv(home, { CI: "true" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
