@@ -5,7 +5,8 @@
 // subtraction and the control object can add deltas without knowing their meaning. Names:
 //   requests, hits.<tier>, misses, stale, bypass, rejected, coalesced, origin.requests, origin.errors,
 //   origin.revalidated304, origin.latency.<bucket>, tierErrors.<tier>, corrupt, writes.<tier>,
-//   purgeHidden, invalidations, kv.writes.<UTC day>, kv.skips429.<UTC day>, kv.skipsBudget.<UTC day>
+//   purgeHidden, invalidations, kv.writes.<UTC day>, kv.skips429.<UTC day>, kv.skipsBudget.<UTC day>,
+//   leases.granted, leases.waits, leases.waitMs, leases.waitedOut (cross-isolate coalescing, tier_set.js)
 // Origin latency is kept twice: a ring of recent samples (exact percentiles for this isolate) and a
 // fixed histogram (mergeable across isolates; its percentiles are bucket upper bounds).
 const TIERS = ["memory", "edge", "do", "kv"];
@@ -74,7 +75,11 @@ export function describeCounters(flat, { nowMs = Date.now(), latencyMs } = {}) {
         samples: LATENCY_BUCKETS_MS.reduce((s, _, i) => s + get(`origin.latency.${i}`), 0), approximate: "bucket upper bounds",
       },
     },
-    tierErrors: byTier("tierErrors"),
+    // The rate limiter fails open (rate_limiter.js): its failures are counted here with the tiers'.
+    tierErrors: { ...byTier("tierErrors"), rateLimiter: get("tierErrors.rateLimiter") },
+    // Misses that asked the shared tier for a lease: granted (this request fetched), or waited for another
+    // isolate's fetch (waitMs in total; waitedOut: the wait ended without the entry, and the request fetched).
+    leases: { granted: get("leases.granted"), waits: get("leases.waits"), waitMs: get("leases.waitMs"), waitedOut: get("leases.waitedOut") },
     corruptEntries: get("corrupt"),
     purgeHidden: get("purgeHidden"),
     // Purge records applied because an unsafe request (POST, PUT, PATCH, DELETE) changed a cached resource.
@@ -108,6 +113,12 @@ export const metrics = {
   },
   revalidated() { bump("origin.revalidated304"); },
   tierError(tier) { bump(`tierErrors.${tier}`); },
+  leaseGranted() { bump("leases.granted"); },
+  leaseWaited(ms, gotEntry) {
+    bump("leases.waits");
+    bump("leases.waitMs", Math.max(0, Math.round(ms)));
+    if (!gotEntry) bump("leases.waitedOut");
+  },
   corrupt() { bump("corrupt"); },
   // An entry a tier returned but the purge log says is purged.
   purgeHidden() { bump("purgeHidden"); },

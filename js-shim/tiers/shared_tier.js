@@ -116,7 +116,8 @@ export class DurableObjectTier {
   // leaseMs should cover the caller's origin timeout.
   async getOrLease(key, leaseMs = 10_000) {
     const res = await this.stubFor(key).getOrLease(key, leaseMs, LEASE_WAIT_MS);
-    if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs || 0 };
+    // waitedMs is there when the shard made this call wait for another isolate's fetch.
+    if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs };
     if (res?.status === "lease" && res.token !== undefined) return { lease: res.token };
     if (res?.status === "miss") return { waitedMs: res.waitedMs || 0 };
     // Anything else is not an answer this adapter understands: a corrupt tier, counted and skipped.

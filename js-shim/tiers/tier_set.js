@@ -83,7 +83,12 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
       if (coalesce) {
         const res = await withTimeout(tier.getOrLease(decision.key, leaseMs), LEASE_WAIT_MS + 1000, `${tier.name} getOrLease`);
         entry = res.entry || null;
-        if (res.lease) lease = trackLease(tier, decision, res.lease, ctx, log);
+        if (res.lease) {
+          metrics.leaseGranted();
+          lease = trackLease(tier, decision, res.lease, ctx, log);
+        } else if (res.waitedMs !== undefined) {
+          metrics.leaseWaited(res.waitedMs, Boolean(entry));
+        }
       } else {
         const timeout = tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS;
         entry = await withTimeout(tier.get(decision.key), timeout, `${tier.name} get`);
