@@ -1,6 +1,7 @@
-// `npm run bench [-- --quick] [-- --rounds N] [-- --only hit,mixed,stampede,offload,down,decision,startup,kvday]`
+// `npm run bench [-- --quick] [-- --rounds N] [-- --only hit,mixed,stampede,offload,down,decision,startup,kvday,burst,herd,cold]`
 // kvday (KV writes a day for the reference traffic) takes `--kv-users N`, `--kv-days N` (default 2) and
-// `--kv-concurrency N` (default 16).
+// `--kv-concurrency N` (default 16); burst and herd (issue #18, bench/lib/burst.mjs) take `--burst-keys N`
+// (default 2000), `--burst-clients-per-key N` (3), `--burst-connections N` (50), `--burst-rounds N`.
 //
 // Speed, offload and size of the project against baselines measured in the same run, everything on
 // 127.0.0.1 and bounded in time (default ≈ 8–10 min, --quick ≈ 2 min). Targets:
@@ -29,6 +30,7 @@ import {
 import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
 import { REFERENCE_DAY, classifyPath, marketDateOf, nextTradingDay, planReferenceDay, summarizePlan } from "./lib/reference_day.mjs";
 import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "../js-shim/tiers/kv_admission.js";
+import { BURST_DEFAULTS, pairedRatio, scenarioBurst, scenarioHerd } from "./lib/burst.mjs";
 
 // ---- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -53,7 +55,13 @@ const O = {
   decisionRounds: quick ? 2 : 3,
   budgetSeconds: quick ? 150 : 660,
 };
-const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down", "kvday"];
+const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down", "kvday", "burst", "herd"];
+const BURST = {
+  keys: Number(value("--burst-keys", quick ? 500 : BURST_DEFAULTS.keys)),
+  clientsPerKey: Number(value("--burst-clients-per-key", BURST_DEFAULTS.clientsPerKey)),
+  connections: Number(value("--burst-connections", BURST_DEFAULTS.connections)),
+  rounds: Number(value("--burst-rounds", quick ? 1 : 3)),
+};
 const wants = (s) => only.includes(s);
 const startedAt = Date.now();
 const elapsedS = () => (Date.now() - startedAt) / 1000;
@@ -742,6 +750,27 @@ async function scenarioKvDay(origin) {
   return { kvClasses, users, concurrency: KV_CONCURRENCY, params: REFERENCE_DAY, days };
 }
 
+// Variants of the project target for the burst and herd scenarios (`--burst-variants a,b`): each takes one
+// part of the miss path away, so that a run shows what each part costs. Not run by default.
+function burstVariants() {
+  const wanted = value("--burst-variants", "").split(",").filter(Boolean);
+  const dev = { RATE_LIMIT: "on", DEBUG_HEADERS: "true" };
+  const withoutEdge = structuredClone(SHIPPED_RULES);
+  for (const c of Object.values(withoutEdge.classes)) if (Array.isArray(c.tiers)) c.tiers = c.tiers.filter((t) => t !== "edge");
+  const variants = {
+    // the rate limiter off
+    nolimit: { name: "project (DO, no limiter)", kind: "project", vars: { ...dev, RATE_LIMIT: "off" } },
+    // no Cache API tier (rules without "edge")
+    noedge: { name: "project (DO, no edge)", kind: "project", vars: { ...dev, CACHE_RULES: JSON.stringify(withoutEdge) } },
+    // neither the limiter nor the edge tier
+    bare: { name: "project (DO, no limiter, no edge)", kind: "project", vars: { ...dev, RATE_LIMIT: "off", CACHE_RULES: JSON.stringify(withoutEdge) } },
+  };
+  return wanted.map((w) => {
+    if (!variants[w]) throw new Error(`--burst-variants: unknown variant ${w} (known: ${Object.keys(variants).join(", ")})`);
+    return variants[w];
+  });
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 async function main() {
   if (!existsSync(wasmPath)) {
@@ -758,6 +787,9 @@ async function main() {
     if (["hit", "mixed", "stampede"].some(wants)) Object.assign(results.scenarios, await scenarioThroughput(origin));
     if (["offload", "down"].some(wants)) results.scenarios.trace = await scenarioTraces(origin);
     if (wants("kvday")) results.scenarios.kvday = await scenarioKvDay(origin);
+    const burstArgs = { origin, rounds: BURST.rounds, options: BURST, log, rotate, extraSpecs: burstVariants() };
+    if (wants("burst")) results.scenarios.burst = await scenarioBurst(burstArgs);
+    if (wants("herd")) results.scenarios.herd = await scenarioHerd(burstArgs);
   } finally {
     await origin.close();
   }
@@ -837,6 +869,15 @@ function report() {
       lines.push(table(["class", "requests", "distinct keys", "KV writes", "KV hits", "origin req"], Object.entries(d.byClass).map(([c, v]) => [c, v.requests, v.keys, v.kvWrites, v.hitsKv, v.originRequests])));
     }
   }
+  for (const [key, title] of [["burst", "burst: distinct cold keys, several clients each"], ["herd", "market-open herd: every entry expires at the open"]]) {
+    const B = S[key];
+    if (!B) continue;
+    lines.push(`\n${title} — ${B.options.keys} keys × ${B.options.clientsPerKey} clients, ${B.options.connections} connections, origin ${B.options.originLatencyMs} ms; medians over rounds`);
+    lines.push(table(["target", "p50 ms", "p99 ms", "max ms", "over 1 s", "CPU µs/req", "req/s", "origin calls/key", "keys not once", "lease waits (ms)", "non-2xx"],
+      Object.entries(B.summary).filter(([, s]) => s).map(([t, s]) => [t, fmt(s.p50.median, 0), fmt(s.p99.median, 0), fmt(s.max.median, 0), s.over1s,
+        fmt(s.cpuUsPerReq.median, 0), fmt(s.rps.median, 0), `${s.originPerKeyMin}..${s.originPerKeyMax}`, s.keysNotOnce,
+        s.leaseWaits === null ? "-" : `${s.leaseWaits} (${s.leaseWaitMs})`, s.non2xx])));
+  }
   console.log(lines.join("\n"));
 
   // Headline ratios: the median over rounds of the ratio within each round (the two targets ran a few
@@ -886,6 +927,27 @@ function report() {
     const later = S.kvday.days.length > 1 ? S.kvday.days.slice(1) : S.kvday.days;
     ratios.kv_writes_per_day = later.reduce((n, d) => n + d.kv.writes, 0) / later.length;
     ratios.kv_writes_first_day = S.kvday.days[0].kv.writes;
+  }
+  // Burst and herd (issue #18): per round, the project's p99 over the baselines' p99 and its CPU per request
+  // over plain-js's, in the same run.
+  for (const key of ["burst", "herd"]) {
+    const runs = S[key]?.runs;
+    if (!runs) continue;
+    for (const t of [...new Set(runs.map((r) => r.target))].filter((t) => t.startsWith("project"))) {
+      const slug = t.replace(/^project \(/, "").replace(/\)/, "").replace(/\W+/g, "_").toLowerCase();
+      const p99 = (r) => r.latencyMs.p99;
+      const pairs = {
+        [`${key}_${slug}_p99_vs_origin_direct`]: pairedRatio(runs, t, "origin direct", p99),
+        [`${key}_${slug}_p99_vs_plain_js`]: pairedRatio(runs, t, "plain-js", p99),
+        [`${key}_${slug}_cpu_per_req_vs_plain_js`]: pairedRatio(runs, t, "plain-js", (r) => r.cpuUsPerReq),
+      };
+      for (const [k, v] of Object.entries(pairs)) if (v) {
+        ratios[k] = v.median;
+        pairedRatios[k] = v;
+      }
+      ratios[`${key}_${slug}_max_ms`] = Math.max(...runs.filter((r) => r.target === t).map((r) => r.latencyMs.max));
+      ratios[`${key}_${slug}_origin_calls_per_key_max`] = Math.max(...runs.filter((r) => r.target === t).map((r) => r.originCalls.perKeyMax));
+    }
   }
   results.ratios = ratios;
   console.log("");

@@ -49,6 +49,8 @@ function drainStdio(stats) {
 //              with the same directory sees the same KV); default: in memory, gone with the target
 //   clockOffsetMs (project only): run js-shim/worker.js through bench/fixtures/shifted_clock_worker.js,
 //              which moves the worker's Date.now() forward by this many ms (a later market date)
+//   wrapper (project only): another module in front of js-shim/worker.js (a path from the repository root,
+//              e.g. bench/fixtures/cold_worker.js), with the same bindings
 export async function startWorkerTarget(kind, opts = {}) {
   const base = await devConfig();
   const common = {
@@ -72,10 +74,11 @@ export async function startWorkerTarget(kind, opts = {}) {
     for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
     const shifted = opts.clockOffsetMs !== undefined && opts.clockOffsetMs !== null;
     if (shifted) bindings.BENCH_CLOCK_OFFSET_MS = String(opts.clockOffsetMs);
+    const wrapper = shifted ? "bench/fixtures/shifted_clock_worker.js" : opts.wrapper;
     workerOptions = {
       name: "edge-cache-bench",
-      modulesRoot: shifted ? root : join(root, "js-shim"),
-      scriptPath: shifted ? join(root, "bench/fixtures/shifted_clock_worker.js") : join(root, "js-shim/worker.js"),
+      modulesRoot: wrapper ? root : join(root, "js-shim"),
+      scriptPath: wrapper ? join(root, wrapper) : join(root, "js-shim/worker.js"),
       bindings,
       kvNamespaces: Object.keys(base.kvNamespaces || {}),
       durableObjects: Object.fromEntries(
@@ -175,7 +178,7 @@ export async function startOriginProcess() {
     total: async () => (await control("/__control/stats")).total,
     count: async (path) => (await control(`/__control/count?path=${encodeURIComponent(path)}`)).count,
     reset: () => control("/__control/reset", { method: "POST" }),
-    setMode: (mode) => control("/__control/mode", { method: "POST", body: JSON.stringify({ mode }) }),
+    setMode: (mode, { latencyMs } = {}) => control("/__control/mode", { method: "POST", body: JSON.stringify({ mode, latencyMs }) }),
     close() {
       return new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
