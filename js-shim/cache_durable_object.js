@@ -65,7 +65,7 @@ export class CacheDurableObject extends DurableObject {
     this.stats = {
       gets: 0, hits: 0, hotHits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, evictedBytes: 0,
       expiredDeleted: 0, alarms: 0, leasesGranted: 0, leaseWaits: 0, leaseWaitHits: 0, leaseWaitTimeouts: 0,
-      leasesReleased: 0, purged: 0,
+      leasesTakenOver: 0, leasesReleased: 0, purged: 0,
     };
     this.totals = null; // control role: merged counters, loaded lazily
     ctx.blockConcurrencyWhile(async () => {
@@ -323,8 +323,13 @@ export class CacheDurableObject extends DurableObject {
   // getOrLease(key, leaseMs, waitMs) answers one of:
   //   {status: "hit", value}         the entry is here (possibly after waiting for the lease holder)
   //   {status: "lease", token}       nobody is fetching it: the caller fetches the origin, then calls
-  //                                  set(key, ...) (which wakes the waiters) or releaseLease(key, token)
-  //   {status: "miss", waitedMs}     the holder neither stored nor released in time: fetch without a lease
+  //                                  set(key, ...) (which wakes the waiters) or releaseLease(key, token).
+  //                                  With waitedMs: the caller waited its whole waitMs and the holder
+  //                                  neither stored nor released — it is gone or stuck, and this caller
+  //                                  takes the key over (the remaining waiters now wait for it). So a holder
+  //                                  that dies frees its key after one wait, not when its lease runs out.
+  //   {status: "miss", waitedMs}     the holder released the key (its fetch failed or may not be stored),
+  //                                  or another waiter took it over meanwhile: fetch without a lease
   // Leases live in memory only: if the object restarts they are gone, and callers simply fetch.
   async getOrLease(key, leaseMs = 10_000, waitMs = WAIT_MAX_MS) {
     checkKey(key);
@@ -362,6 +367,16 @@ export class CacheDurableObject extends DurableObject {
       return { status: "hit", value: got, waitedMs };
     }
     this.stats.leaseWaitTimeouts++;
+    if (wait > 0 && this.leases.get(key) === lease) {
+      // The same lease, still unsettled after a whole wait: take it over.
+      const value = this.readLive(key);
+      if (value) return { status: "hit", value, waitedMs };
+      const token = crypto.randomUUID();
+      const ms = Math.min(Math.max(Number(leaseMs) || 0, 100), LEASE_MAX_MS);
+      this.leases.set(key, { token, expiresAt: Date.now() + ms, waiters: lease.waiters });
+      this.stats.leasesTakenOver++;
+      return { status: "lease", token, leaseMs: ms, waitedMs };
+    }
     return { status: "miss", waitedMs };
   }
 

@@ -9,12 +9,12 @@ import { metrics } from "./metrics.js";
 import { CACHE_STATUS, cacheStatusValue, logEvent, stampWorkerHeaders } from "./responses.js";
 import { OriginError, originUrl, upstreamHeaders } from "./origin_client.js";
 import {
-  coalescedFetch, fetchFromOrigin, fetchOriginCounted, finalResponse, originErrorResponse, originFetchInFlight,
+  coalescedFetch, fetchFromOrigin, fetchOriginCounted, finalResponse, missDeadlineMs, originErrorResponse, originFetchInFlight,
   refreshInBackground,
 } from "./origin_fetch.js";
 import { NULL_BODY_STATUSES, evaluateFor, fieldsWith, responseFromEntry, responseFromResult } from "./response_assembly.js";
 import { RequestContext, debugHeaders, rawTarget } from "./request_context.js";
-import { lookupSlowTiersCoalesced, noteKvRequest, noteServedForKv, tierAllowed, tiersFor } from "./tiers/tier_set.js";
+import { lookupSlowTiers, noteKvRequest, noteServedForKv, tierAllowed, tiersFor } from "./tiers/tier_set.js";
 import { maybeFlushMetrics } from "./control_sync.js";
 import { handleLocalRoute } from "./local_routes.js";
 import { invalidate } from "./purge.js";
@@ -60,10 +60,14 @@ async function lookup(rc, decision) {
   }
   // A fetch of this key already in flight in this isolate: join it (below) rather than asking the
   // shared tier. Otherwise the shared tier either has the entry, or grants this isolate a lease to fetch
-  // it, or waits for another isolate's fetch that holds the lease (cross-isolate coalescing).
+  // it, or waits for another isolate's fetch that holds the lease (cross-isolate coalescing); a lookup of
+  // the key already under way in this isolate is joined rather than repeated (tier_set.js).
+  // The whole miss — the slower tiers, lease waits included, and the origin — is held to the request's
+  // budget: ORIGIN_TIMEOUT_MS from its arrival (origin_fetch.js missDeadlineMs).
   let lease = null;
   if (!found && !originFetchInFlight(decision.key)) {
-    ({ found, lease } = await lookupSlowTiersCoalesced(tiers, decision, rc.ctx, rc.log, rc.cfg.originTimeoutMs + 1000));
+    const deadline = missDeadlineMs(rc);
+    ({ found, lease } = await lookupSlowTiers(tiers, decision, rc.ctx, rc.log, Math.max(0, deadline - Date.now()) + 1000, deadline));
     // Another request of this isolate may have fetched and stored the key while the slower tiers were
     // asked: without this second look it would be fetched (and written to KV) twice.
     if (!found && memoryAllowed) {

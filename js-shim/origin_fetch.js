@@ -16,6 +16,17 @@ export function originFetchInFlight(key) {
   return originFlights.has(key);
 }
 
+// A miss waits at most ORIGIN_TIMEOUT_MS from the request's arrival for the origin's answer to begin: time
+// spent before the fetch (the rate limiter, the slower tiers, a lease wait) comes out of the origin's share
+// rather than adding to it (docs/operations.md). Date.now() scale.
+export function missDeadlineMs(rc) {
+  return rc.now + rc.cfg.originTimeoutMs;
+}
+
+function originBudgetMs(rc) {
+  return missDeadlineMs(rc) - Date.now();
+}
+
 // Interim heads and the final head the runtime may hand over as a body are bounded by this, on top of the
 // body limit.
 const INTERIM_HEAD_ALLOWANCE_BYTES = 64 * 1024;
@@ -162,7 +173,11 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
   // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
   headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
   const requestTimeMs = Date.now();
-  const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
+  const budgetMs = originBudgetMs(rc);
+  if (budgetMs <= 0) {
+    throw new OriginError("timeout", `no time left for the origin: the request's ${rc.cfg.originTimeoutMs} ms went to the cache tiers`);
+  }
+  const res = await fetchOriginCounted(url, { method: "GET", headers }, budgetMs);
   const final = await finalResponse(rc, res);
   const nowMs = Date.now();
 
@@ -218,7 +233,7 @@ export async function coalescedFetch(rc, decision, tiers, staleEntry, staleTier)
   metrics.coalesced();
   let timer;
   const ownDeadline = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(FELL_THROUGH), rc.cfg.originTimeoutMs + FOLLOWER_MARGIN_MS);
+    timer = setTimeout(() => resolve(FELL_THROUGH), Math.max(0, originBudgetMs(rc)) + FOLLOWER_MARGIN_MS);
   });
   let result;
   try {

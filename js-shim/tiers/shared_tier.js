@@ -19,10 +19,11 @@ const KV_METADATA_MAX_BYTES = 1000;
 const KV_PURGE_MAX_DELETES = 900;
 // A DO shard's batch RPCs take at most this many keys (the platform's multi-key limit).
 const DO_BATCH_KEYS = 128;
-// Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too). A hung Durable Object is
-// indistinguishable from a long wait, so this bound is also what a hung shard costs a request; past it
-// the waiter fetches for itself (one extra origin request per waiting isolate when the origin is slow).
-export const LEASE_WAIT_MS = 2000;
+// Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too). Past it the waiter fetches
+// for itself (one extra origin request per waiting isolate when the origin is slower than this), or takes
+// the lease over when its holder never delivered (cache_durable_object.js). The whole getOrLease call is
+// held to the shared tier's 1.5 s deadline (tier_set.js): a hung shard costs a miss that much, no more.
+export const LEASE_WAIT_MS = 1000;
 
 // The one stored shape of an entry in every tier that holds bytes (edge, Durable Object, KV): the core's
 // envelope (src/entry_envelope.h, docs/entry-format.md).
@@ -118,7 +119,8 @@ export class DurableObjectTier {
     const res = await this.stubFor(key).getOrLease(key, leaseMs, LEASE_WAIT_MS);
     // waitedMs is there when the shard made this call wait for another isolate's fetch.
     if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs };
-    if (res?.status === "lease" && res.token !== undefined) return { lease: res.token };
+    // A lease after a wait: the holder never delivered and this caller took the key over.
+    if (res?.status === "lease" && res.token !== undefined) return { lease: res.token, waitedMs: res.waitedMs };
     if (res?.status === "miss") return { waitedMs: res.waitedMs || 0 };
     // Anything else is not an answer this adapter understands: a corrupt tier, counted and skipped.
     throw corruptError(`shared tier answered getOrLease with ${res === null ? "null" : typeof res === "object" ? `status ${String(res.status)}` : typeof res}`);

@@ -9,12 +9,15 @@ import { metrics } from "../metrics.js";
 import { purgeLog } from "../purge_log.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
-import { LEASE_WAIT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { createSharedTier, sharedTierChoice } from "./shared_tier.js";
 import { withTimeout } from "../timeouts.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
-const SHARED_TIMEOUT_MS = 1500;
-const EDGE_TIMEOUT_MS = 1000;
+// Every call into a tier has a deadline (docs/operations.md): the edge 1 s, the shared tier 1.5 s — a
+// getOrLease included, whose wait for another isolate's fetch (LEASE_WAIT_MS) is shorter than that. Both are
+// also cut to what is left of the request's miss budget (cache_handler.js).
+export const SHARED_TIMEOUT_MS = 1500;
+export const EDGE_TIMEOUT_MS = 1000;
 
 const tierSets = new WeakMap();
 
@@ -64,33 +67,73 @@ export function tierAllowed(tiers, name, mask) {
   return (mask & TIER_BITS[name]) !== 0;
 }
 
+// Lookups of the slower tiers in flight in this isolate, by key. A request whose key is already being
+// looked up joins that lookup instead of asking the tiers again: under a burst, the clients of one key
+// would otherwise each ask the edge and the shard, and all but the first would wait in the shard for
+// the first one's lease, until its entry was written back (origin fetch + write) rather than until its
+// fetch was done. Joined, they get the entry the lookup found, or go on to join its origin fetch
+// (origin_fetch.js coalescedFetch) — one lookup and one lease per key per isolate.
+const slowLookups = new Map();
+const LOOKUP_FELL_THROUGH = Symbol("joined lookup did not finish in time");
+
+// lookupSlowTiersCoalesced, shared per key in this isolate. A request that joins gets {found, lease: null}:
+// the lease, if any, belongs to the request that asked. deadlineMs (Date.now() scale): when the request's
+// miss budget ends; tier calls are cut to it, and a joined request stops waiting then (with its own timer:
+// workerd treats a request waiting only on another request's I/O as hung).
+export async function lookupSlowTiers(tiers, decision, ctx, log, leaseMs, deadlineMs = Infinity) {
+  const key = decision.key;
+  const running = slowLookups.get(key);
+  if (running) {
+    metrics.coalesced();
+    let timer;
+    const ownDeadline = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(LOOKUP_FELL_THROUGH), Math.max(0, Math.min(deadlineMs - Date.now(), EDGE_TIMEOUT_MS + SHARED_TIMEOUT_MS)));
+    });
+    try {
+      const joined = await Promise.race([running, ownDeadline]);
+      return joined === LOOKUP_FELL_THROUGH ? { found: null, lease: null } : { found: joined.found, lease: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const promise = lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseMs, deadlineMs);
+  slowLookups.set(key, promise);
+  const clear = () => {
+    if (slowLookups.get(key) === promise) slowLookups.delete(key);
+  };
+  promise.then(clear, clear);
+  return promise;
+}
+
 // Looks the key up in the tiers after memory, in plan order; a hit in a slower tier fills the faster
 // ones in the background. With leaseMs > 0 and a shared tier that supports it (Durable Objects), with
-// cross-isolate coalescing: a miss there either waits (bounded) for another isolate that
+// cross-isolate coalescing: a miss there either waits (at most LEASE_WAIT_MS) for another isolate that
 // is already fetching the key, or comes back with a lease that makes this request the one fetching.
 // Returns {found: {entry, tier} | null, lease: null | {release()}}. With a lease, the caller fetches
 // the origin and then calls lease.release() whatever happened (in ctx.waitUntil is fine): if the
 // entry was stored into the shared tier meanwhile (storeInTiers), the store itself wakes the waiters
 // and release() does nothing; otherwise the waiters are told to fetch for themselves.
-export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseMs) {
+export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseMs, deadlineMs = Infinity) {
   const filled = [];
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, decision.tiers)) continue;
     const coalesce = leaseMs > 0 && tier === tiers.shared && typeof tier.getOrLease === "function";
     let entry = null;
     let lease = null;
+    // What is left of the request's budget bounds every call; a spent budget asks no further tier.
+    const left = deadlineMs - Date.now();
+    if (left <= 0) break;
     try {
       if (coalesce) {
-        const res = await withTimeout(tier.getOrLease(decision.key, leaseMs), LEASE_WAIT_MS + 1000, `${tier.name} getOrLease`);
+        const res = await withTimeout(tier.getOrLease(decision.key, leaseMs), Math.min(SHARED_TIMEOUT_MS, left), `${tier.name} getOrLease`);
         entry = res.entry || null;
+        if (res.waitedMs !== undefined) metrics.leaseWaited(res.waitedMs, Boolean(entry));
         if (res.lease) {
           metrics.leaseGranted();
           lease = trackLease(tier, decision, res.lease, ctx, log);
-        } else if (res.waitedMs !== undefined) {
-          metrics.leaseWaited(res.waitedMs, Boolean(entry));
         }
       } else {
-        const timeout = tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS;
+        const timeout = Math.min(tier.name === "edge" ? EDGE_TIMEOUT_MS : SHARED_TIMEOUT_MS, left);
         entry = await withTimeout(tier.get(decision.key), timeout, `${tier.name} get`);
       }
     } catch (err) {
