@@ -25,6 +25,7 @@ import { metrics } from "./metrics.js";
 import { logEvent } from "./responses.js";
 import { sha256Hex } from "./sha256_hex.js";
 import { withTimeout } from "./timeouts.js";
+import { intVar } from "./runtime_config.js";
 
 // The RPC is on the path of every limited request; past this the request is served unlimited.
 const RPC_TIMEOUT_MS = 300;
@@ -46,6 +47,8 @@ const NOT_LIMITED = Object.freeze({ limited: false, headers: Object.freeze({}) }
 const SLICE_DIVISOR = 20;
 const MAX_SLICE = 1000;
 const MAX_ALLOWANCES = 10_000;
+// RATE_LIMITER_SHARDS when unset (limiterObjectName).
+const DEFAULT_LIMITER_SHARDS = 16;
 
 // Per-isolate state.
 const stats = { checked: 0, limited: 0, limitedLocally: 0, failedOpen: 0, exempt: 0, servedFromSlice: 0, rpcs: 0 };
@@ -93,11 +96,15 @@ async function ipIdentity(ip, canonicalIp) {
   return id;
 }
 
-// One object per identity: Durable Objects are placed near the first caller, so a client's counter lives
-// near the client and the check costs a short round trip; the load spreads over as many objects as there
-// are clients. (Rows carry the identity, so grouping identities into shards is a change to this function only.)
-export function limiterObjectName(identity) {
-  return `rl:${identity}`;
+// Which object counts an identity. shards = 0: one object per identity — placed near the client's first
+// request, but every new client costs a new object (its first call creates it). shards = n: the identity's
+// hash picks one of n objects, created once and kept warm by everyone's calls. Rows carry the identity in
+// both cases, so counts stay exact per identity either way; changing the setting starts new counts for the
+// current windows.
+export function limiterObjectName(identity, shards = 0) {
+  if (!shards) return `rl:${identity}`;
+  const hex = /^[a-z]+:([0-9a-f]{8})/.exec(identity)?.[1];
+  return `rl-shard:${hex ? Number.parseInt(hex, 16) % shards : 0}`;
 }
 
 function limitsOf(entry) {
@@ -122,6 +129,7 @@ function policyFor(rc) {
   for (const [name, entry] of Object.entries(section.classes || {})) classes.set(name, limitsOf(entry));
   const policy = {
     on: section.enabled === true && mode !== "off",
+    shards: intVar(rc.env, "RATE_LIMITER_SHARDS", DEFAULT_LIMITER_SHARDS, { max: 4096 }),
     default: limitsOf(section.default),
     bypass: section.bypass ? limitsOf(section.bypass) : null,
     classes,
@@ -151,10 +159,22 @@ function sliceFor(limits) {
   return Math.max(1, Math.min(MAX_SLICE, Math.floor(tightest / SLICE_DIVISOR)));
 }
 
-function rememberAllowance(key, allowance) {
+// Adds a grant to the identity's unspent slice: grants for the same window add up (two calls answered
+// close together must not lose each other's leftovers, which were counted). A grant for another window
+// replaces the slice (the old window's leftovers cannot be spent any more).
+function rememberAllowance(key, granted, verdict) {
+  const untilMs = verdict.leaseUntilMs ?? verdict.resetAtMs;
+  const held = allowances.get(key);
+  if (held && held.untilMs === untilMs) {
+    held.left += granted;
+    held.verdict = verdict;
+    return held;
+  }
   // A forgotten slice is simply lost (it was counted, so this errs on the strict side).
-  if (!allowances.has(key)) makeRoomIn(allowances, MAX_ALLOWANCES);
+  if (!held) makeRoomIn(allowances, MAX_ALLOWANCES);
+  const allowance = { left: granted, untilMs, verdict };
   allowances.set(key, allowance);
+  return allowance;
 }
 
 function hasLimit(limits) {
@@ -216,54 +236,158 @@ export async function checkRateLimit(rc, decision, identity) {
 
   // The identity may be passed lazily: hashing it is only worth doing once a limit applies.
   if (typeof identity === "function") identity = await identity();
-  const denialKey = `${identity}|${bucket.name}`;
-  const denied = denials.get(denialKey);
+  const key = `${identity}|${bucket.name}`;
+  const local = answeredLocally(rc, key, bucket.name);
+  if (local) return local;
+  if (!rc.env.RATE_LIMITER) return failOpen("binding-missing");
+  return askLimiter(rc, key, identity, bucket);
+}
+
+// From this isolate's memory, without a call: a denial until its window turns, or a request from the
+// identity's unspent slice. null when the limiter object must be asked.
+function answeredLocally(rc, key, bucketName) {
+  const denied = denials.get(key);
   if (denied) {
     if (denied.resetAtMs > rc.now) {
       stats.limited++;
       stats.limitedLocally++;
-      return limitedResponse(rc, bucket.name, denied);
+      return limitedResponse(rc, bucketName, denied);
     }
-    denials.delete(denialKey);
+    denials.delete(key);
   }
-
-  const slice = allowances.get(denialKey);
+  const slice = allowances.get(key);
   if (slice && slice.left > 0 && rc.now < slice.untilMs) {
     slice.left--;
     stats.servedFromSlice++;
     const resetS = Math.max(1, Math.ceil((slice.verdict.resetAtMs - rc.now) / 1000));
-    return { limited: false, headers: headersOf({ ...slice.verdict, remaining: slice.verdict.remaining + slice.left, resetS }, 0, bucket.name, rc) };
+    return { limited: false, headers: headersOf({ ...slice.verdict, remaining: slice.verdict.remaining + slice.left, resetS }, 0, bucketName, rc) };
   }
+  return null;
+}
 
-  const namespace = rc.env.RATE_LIMITER;
-  if (!namespace) return failOpen("binding-missing");
-  let verdict;
+// Requests waiting for the limiter object, by identity|bucket. One call at a time per identity and bucket in
+// this isolate; the requests that arrive while it is out queue behind it and are answered from its grant, in
+// arrival order. Each call asks for the larger of a slice and the queue's length, so a burst from one client
+// costs a few calls, and every request granted is counted once (issue #18: concurrent requests each used to
+// call and overwrite each other's leftovers, losing most of the counted quota).
+const queues = new Map();
+// A queued request waits at most this long (its own timer: workerd treats a request that waits only on
+// another request's I/O as hung), then is served without a verdict, as when the object does not answer.
+const QUEUE_WAIT_MS = 2 * RPC_TIMEOUT_MS + 100;
+
+function askLimiter(rc, key, identity, bucket) {
+  let queue = queues.get(key);
+  if (!queue) {
+    queue = { waiters: [], running: false };
+    queues.set(key, queue);
+  }
+  return new Promise((resolve) => {
+    const waiter = { rc, resolve: null };
+    waiter.resolve = (result) => {
+      clearTimeout(waiter.timer);
+      waiter.resolve = () => {};
+      resolve(result);
+    };
+    waiter.timer = setTimeout(() => {
+      const i = queue.waiters.indexOf(waiter);
+      if (i >= 0) queue.waiters.splice(i, 1);
+      // The call this request waited for never came back (its request may have been cancelled): later
+      // requests start afresh rather than queue behind it.
+      if (queues.get(key) === queue) queues.delete(key);
+      waiter.resolve(failOpen("timeout"));
+    }, QUEUE_WAIT_MS);
+    queue.waiters.push(waiter);
+    if (!queue.running) drainQueue(key, queue, identity, bucket);
+  });
+}
+
+async function drainQueue(key, queue, identity, bucket) {
+  queue.running = true;
+  try {
+    while (queue.waiters.length) {
+      const first = queue.waiters[0].rc;
+      // Answered meanwhile (a denial remembered, or a slice from a call of this isolate): no call needed.
+      const local = answeredLocally(first, key, bucket.name);
+      if (local) {
+        queue.waiters.shift().resolve(local);
+        continue;
+      }
+      const want = Math.min(MAX_SLICE, Math.max(sliceFor(bucket.limits), queue.waiters.length));
+      const outcome = await callLimiter(first, identity, bucket, want);
+      if (outcome.failed) {
+        for (const w of queue.waiters.splice(0)) w.resolve(failOpen(outcome.failed, outcome.err));
+        continue;
+      }
+      const verdict = outcome.verdict;
+      if (verdict.allowed) {
+        const allowance = rememberAllowance(key, verdict.granted, verdict);
+        // Served in arrival order from the grant; whoever is left asks again (or finds a denial).
+        let served = 0;
+        while (queue.waiters.length) {
+          const answer = answeredLocally(queue.waiters[0].rc, key, bucket.name);
+          if (!answer) break;
+          queue.waiters.shift().resolve(answer);
+          served++;
+        }
+        if (served === 0 && queue.waiters.length) {
+          // The grant's window had already ended by this isolate's clock: the request that asked spends
+          // one of it all the same (it was counted), rather than asking again.
+          allowance.left = Math.max(0, allowance.left - 1);
+          queue.waiters.shift().resolve({
+            limited: false, headers: headersOf({ ...verdict, remaining: verdict.remaining + allowance.left, resetS: 1 }, 0, bucket.name, first),
+          });
+        }
+        continue;
+      }
+      stats.limited += queue.waiters.length;
+      rememberDenial(key, verdict);
+      // Once per client and window in an isolate (later denials come from its memory): no log flood. The
+      // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
+      const colon = identity.indexOf(":");
+      first.log("warn", "rate_limited", {
+        bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
+      });
+      for (const w of queue.waiters.splice(0)) w.resolve(limitedResponse(w.rc, bucket.name, verdict));
+    }
+  } finally {
+    queue.running = false;
+    if (queues.get(key) === queue && queue.waiters.length === 0) queues.delete(key);
+  }
+}
+
+// One call to the identity's limiter object: {verdict} (checked) or {failed: reason, err}.
+async function callLimiter(rc, identity, bucket, want) {
+  const policy = policyFor(rc);
+  let answer;
   try {
     // A fresh stub per call: a stub that saw an error stays broken.
-    const stub = namespace.get(namespace.idFromName(limiterObjectName(identity)));
+    const namespace = rc.env.RATE_LIMITER;
+    const stub = namespace.get(namespace.idFromName(limiterObjectName(identity, policy.shards)));
     stats.rpcs++;
-    verdict = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, sliceFor(bucket.limits)), RPC_TIMEOUT_MS, "rate limiter");
+    answer = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, want), RPC_TIMEOUT_MS, "rate limiter");
   } catch (err) {
-    return failOpen(/timed out/.test(String(err?.message)) ? "timeout" : "error", err);
+    return { failed: /timed out/.test(String(err?.message)) ? "timeout" : "error", err };
   }
-  if (!verdict || typeof verdict.allowed !== "boolean" || verdict.limit === null) return failOpen("bad-answer");
-  if (verdict.allowed) {
-    // This request spends one of the granted requests; the rest are kept for the next ones.
-    const granted = Number.isSafeInteger(verdict.granted) && verdict.granted > 0 ? verdict.granted : 1;
-    if (granted > 1) rememberAllowance(denialKey, { left: granted - 1, untilMs: verdict.leaseUntilMs ?? verdict.resetAtMs, verdict });
-    else allowances.delete(denialKey);
-    return { limited: false, headers: headersOf({ ...verdict, remaining: verdict.remaining + granted - 1 }, 0, bucket.name, rc) };
-  }
+  const verdict = checkedVerdict(answer, want);
+  return verdict ? { verdict } : { failed: "bad-answer" };
+}
 
-  stats.limited++;
-  rememberDenial(denialKey, verdict);
-  // Once per client and window in an isolate (later denials come from its memory): no log flood. The
-  // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
-  const colon = identity.indexOf(":");
-  rc.log("warn", "rate_limited", {
-    bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
-  });
-  return limitedResponse(rc, bucket.name, verdict);
+const WINDOW_NAMES = new Set(["minute", "day"]);
+
+// The object's answer, if it is one this module can act on; null for anything else (the request is then
+// served without a verdict, like any limiter failure): a 429 must never be built from nonsense (a limit of
+// "x", a reset in NaN seconds).
+function checkedVerdict(v, want) {
+  if (!v || typeof v !== "object" || typeof v.allowed !== "boolean") return null;
+  if (!Number.isSafeInteger(v.limit) || v.limit <= 0 || !WINDOW_NAMES.has(v.window)) return null;
+  if (typeof v.resetAtMs !== "number" || !Number.isFinite(v.resetAtMs) || v.resetAtMs <= 0) return null;
+  if (!v.allowed) return { allowed: false, limit: v.limit, window: v.window, resetAtMs: v.resetAtMs };
+  if (!Number.isSafeInteger(v.remaining) || v.remaining < 0) return null;
+  // An object of an earlier release grants one request per call and does not say so.
+  const granted = v.granted === undefined ? 1 : v.granted;
+  if (!Number.isSafeInteger(granted) || granted < 1 || granted > want) return null;
+  const leaseUntilMs = typeof v.leaseUntilMs === "number" && Number.isFinite(v.leaseUntilMs) ? Math.min(v.leaseUntilMs, v.resetAtMs) : v.resetAtMs;
+  return { allowed: true, limit: v.limit, window: v.window, resetAtMs: v.resetAtMs, remaining: v.remaining, granted, leaseUntilMs };
 }
 
 // The identities a request counts against. A verified client is itself (auth.js). Any other request is its
@@ -317,6 +441,7 @@ export function rateLimiterStats() {
 export function _resetRateLimiterForTests() {
   denials.clear();
   allowances.clear();
+  queues.clear();
   lastFailureLogAt = 0;
   failuresSinceLog = 0;
   for (const k of Object.keys(stats)) stats[k] = 0;

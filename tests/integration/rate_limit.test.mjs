@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { root, startWorker } from "./harness.mjs";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
+import { limiterObjectName } from "../../js-shim/rate_limiter.js";
 
 const RL_RULES = {
   version: 1,
@@ -96,9 +97,12 @@ function sha256Hex(text) {
 // The documented identity format (js-shim/rate_limiter.js): kind and 128 bits of SHA-256.
 const ipIdentity = (ip) => `ip:${sha256Hex(`ip:${ip}`).slice(0, 32)}`;
 
-async function limiterRows(worker, identity) {
+// The rows of one identity, from the object that counts it (js-shim/rate_limiter.js limiterObjectName: by
+// default one of 16 objects, picked by the identity's hash; shards = 0, one object per identity).
+async function limiterRows(worker, identity, shards = 16) {
   const ns = await worker.mf.getDurableObjectNamespace("RATE_LIMITER");
-  return (await ns.get(ns.idFromName(`rl:${identity}`)).describe()).rows;
+  const rows = (await ns.get(ns.idFromName(limiterObjectName(identity, shards))).describe()).rows;
+  return rows.filter((r) => r.key.startsWith(`${identity}|`));
 }
 
 function assertLimitHeaders(r, { limit, remaining }) {
@@ -250,7 +254,7 @@ test("exempt paths are not limited and carry no X-RateLimit headers; the worker'
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
 });
 
-test("the limiter's storage holds hashed identities only, one object per client", async () => {
+test("the limiter's storage holds hashed identities only, in the object the identity's hash names", async () => {
   await clearOfMinuteBoundary();
   const ip = "203.0.113.8";
   await get(w, "/v3/reference/tickers/STORE", ipClient(ip));
@@ -440,9 +444,9 @@ test("quota slices: large limits are spent locally in slices, the object is aske
     await over.arrayBuffer();
     const ns = await sw.mf.getDurableObjectNamespace("RATE_LIMITER");
     const ip = createHash("sha256").update("ip:203.0.113.77").digest("hex").slice(0, 32);
-    const described = await ns.get(ns.idFromName(`rl:ip:${ip}`)).describe();
+    const described = await ns.get(ns.idFromName(limiterObjectName(`ip:${ip}`, 16))).describe();
     assert.equal(described.hits, 21, "20 slices of 5, then one refused call");
-    const minuteRow = described.rows.find((r) => r.key.endsWith("|default|m"));
+    const minuteRow = described.rows.find((r) => r.key === `ip:${ip}|default|m`);
     assert.equal(minuteRow?.count, 100, "the object counted exactly the limit");
   } finally {
     await sw.close();

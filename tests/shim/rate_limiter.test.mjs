@@ -89,12 +89,16 @@ test("clientIdentity: a verified JWT subject, then a verified token, then the IP
   assert.equal(await clientIdentity(req({ "cf-connecting-ip": "2001:DB8:0:0::1" }), undefined, canonical), `ip:${sha("ip:2001:db8::1")}`);
   // One user with two tokens is one client.
   assert.equal(await clientIdentity(req({ authorization: "Bearer a" }), { sub: "u" }), await clientIdentity(req({ authorization: "Bearer b" }), { sub: "u" }));
+  // The object: one of RATE_LIMITER_SHARDS (default 16) picked by the identity's hash, or one per identity (0).
   assert.equal(limiterObjectName("ip:abc"), "rl:ip:abc");
+  assert.equal(limiterObjectName("ip:0000001f9a", 16), "rl-shard:15");
+  assert.equal(limiterObjectName("token:ffffffff00", 16), `rl-shard:${0xffffffff % 16}`);
+  assert.equal(limiterObjectName("anonymous", 16), "rl-shard:0");
 });
 
 test("the bucket is the core's: bypass, a limited class, or default; the object is named after the client", async () => {
   const ns = fakeNamespace();
-  const env = { RATE_LIMITER: ns };
+  const env = { RATE_LIMITER: ns, RATE_LIMITER_SHARDS: "0" };
   const cases = [
     { what: "default class", d: decision({ classIndex: 0 }), bucket: "default", limit: "5" },
     { what: "class with limits", d: decision({ classIndex: 1 }), bucket: "FAST", limit: "3" },
