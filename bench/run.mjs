@@ -762,6 +762,11 @@ function burstVariants() {
     nolimit: { name: "project (DO, no limiter)", kind: "project", vars: { ...dev, RATE_LIMIT: "off" } },
     // no Cache API tier (rules without "edge")
     noedge: { name: "project (DO, no edge)", kind: "project", vars: { ...dev, CACHE_RULES: JSON.stringify(withoutEdge) } },
+    // one rate-limiter object per client (RATE_LIMITER_SHARDS=0), or the identities spread over 16 objects
+    perclient: { name: "project (DO, limiter per client)", kind: "project", vars: { ...dev, RATE_LIMITER_SHARDS: "0" } },
+    shards16: { name: "project (DO, limiter in 16 shards)", kind: "project", vars: { ...dev, RATE_LIMITER_SHARDS: "16" } },
+    // KV as the shared tier, without the rate limiter
+    kvnolimit: { name: "project (KV, no limiter)", kind: "project", vars: { ...dev, RATE_LIMIT: "off", FEATURE_FLAG_DO_CACHE: "false" } },
     // neither the limiter nor the edge tier
     bare: { name: "project (DO, no limiter, no edge)", kind: "project", vars: { ...dev, RATE_LIMIT: "off", CACHE_RULES: JSON.stringify(withoutEdge) } },
   };

@@ -108,7 +108,7 @@ export async function sendAll(baseUrl, requests, connections) {
     const req = http.get({ host: url.hostname, port: url.port, path, agent, headers }, (res) => {
       res.resume();
       res.on("end", () => resolve({
-        status: res.statusCode, ms: performance.now() - started,
+        status: res.statusCode, ms: performance.now() - started, startedAt: started,
         cacheStatus: res.headers["cache-status"] || res.headers["x-cache"] || "", tier: res.headers["x-cache-tier"] || null,
       }));
     });
@@ -125,6 +125,7 @@ export async function sendAll(baseUrl, requests, connections) {
         out[i] = await one(requests[i].path, requests[i].ip);
       }
     }));
+    for (const a of out) a.startedAt -= t0;
     return { answers: out, wallMs: performance.now() - t0 };
   } finally {
     agent.destroy();
@@ -188,6 +189,12 @@ export async function measureRun({ name, target, plan, origin, connections, orig
     statuses: countBy(answers, (a) => a.status),
     cacheStatus: countBy(answers, (a) => a.cacheStatus || "-"),
     tiers: countBy(answers.filter((a) => a.tier), (a) => a.tier),
+    // The requests over 1 s: how they were answered, and when they were sent (ms into the run).
+    slow: countBy(answers.filter((a) => a.ms > 1000), (a) => `${a.status} ${a.cacheStatus || "-"}${a.tier ? `/${a.tier}` : ""}`),
+    slowSentAtMs: (() => {
+      const at = answers.filter((a) => a.ms > 1000).map((a) => Math.round(a.startedAt));
+      return at.length ? [Math.min(...at), Math.max(...at)] : null;
+    })(),
     originCalls: {
       total: stats.total,
       perKeyMin: Math.min(...perKey), perKeyMax: Math.max(...perKey),
@@ -281,20 +288,24 @@ export async function scenarioHerd({ origin, rounds, options, log, rotate, extra
         const start = (offsetMs) => startWorkerTarget("project", {
           originUrl: origin.url, vars: { ...spec.vars, BENCH_CLOCK_CONTROL: "on" }, kvPersist: persist, clockOffsetMs: offsetMs,
         });
+        // Two key sets stored an hour before the open: one for the isolate that stored them, one for a new
+        // isolate (a deploy, or an isolate started at the open), so neither herd finds the other's refreshes.
+        const newIsolatePaths = coldPaths(O.keys, "realtime", (runCounter += O.keys + 1) % 300_000_000);
         let target = await start(HERD_OPEN_MS - HERD_STORE_BEFORE_OPEN_MS - Date.now());
         try {
           await setWorkerClock(target, HERD_OPEN_MS - HERD_STORE_BEFORE_OPEN_MS);
-          const store = await measureRun({ name, target, plan: planBurst({ ...O, paths, clientsPerKey: 1 }), origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "store" });
+          const storePlan = planBurst({ ...O, paths: paths.concat(newIsolatePaths), clientsPerKey: 1 });
+          await measureRun({ name, target, plan: storePlan, origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "store" });
           await settle(target.pid);
           await setWorkerClock(target, HERD_OPEN_MS + HERD_AFTER_OPEN_MS);
           const warm = await measureRun({ name, target, plan: herdPlan(paths), origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "herd" });
-          runs.push({ round, ...warm, storedWithOriginCalls: store.originCalls.total });
+          runs.push({ round, ...warm });
           logHerd(log, round, warm);
           await target.close();
           // A new isolate at the open: empty memory, the Durable Objects and the Cache API as they were.
-          target = await start(HERD_OPEN_MS + 5_000 - Date.now());
-          await setWorkerClock(target, HERD_OPEN_MS + 5_000);
-          const fresh = await measureRun({ name: `${name} new isolate`, target, plan: herdPlan(paths), origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "herd" });
+          target = await start(HERD_OPEN_MS + HERD_AFTER_OPEN_MS - Date.now());
+          await setWorkerClock(target, HERD_OPEN_MS + HERD_AFTER_OPEN_MS);
+          const fresh = await measureRun({ name: `${name} new isolate`, target, plan: herdPlan(newIsolatePaths), origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "herd" });
           runs.push({ round, ...fresh });
           logHerd(log, round, fresh);
         } finally {
@@ -310,7 +321,7 @@ export async function scenarioHerd({ origin, rounds, options, log, rotate, extra
 }
 
 function logHerd(log, round, r) {
-  log(`herd r${round + 1} ${r.target}: origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}`);
+  log(`herd r${round + 1} ${r.target}: origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s${r.slowSentAtMs ? `, sent ${r.slowSentAtMs.join("–")} ms into the run: ${JSON.stringify(r.slow)}` : ""}); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}`);
 }
 
 function summarizeRuns(runs, names) {
