@@ -31,6 +31,7 @@ import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
 import { REFERENCE_DAY, classifyPath, marketDateOf, nextTradingDay, planReferenceDay, summarizePlan } from "./lib/reference_day.mjs";
 import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "../js-shim/tiers/kv_admission.js";
 import { BURST_DEFAULTS, pairedRatio, scenarioBurst, scenarioHerd } from "./lib/burst.mjs";
+import { scenarioCold } from "./lib/cold.mjs";
 
 // ---- options ---------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -55,7 +56,7 @@ const O = {
   decisionRounds: quick ? 2 : 3,
   budgetSeconds: quick ? 150 : 660,
 };
-const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down", "kvday", "burst", "herd"];
+const only = value("--only", null)?.split(",") ?? ["startup", "decision", "hit", "mixed", "stampede", "offload", "down", "kvday", "burst", "herd", "cold"];
 const BURST = {
   keys: Number(value("--burst-keys", quick ? 500 : BURST_DEFAULTS.keys)),
   clientsPerKey: Number(value("--burst-clients-per-key", BURST_DEFAULTS.clientsPerKey)),
@@ -795,6 +796,7 @@ async function main() {
     const burstArgs = { origin, rounds: BURST.rounds, options: BURST, log, rotate, extraSpecs: burstVariants() };
     if (wants("burst")) results.scenarios.burst = await scenarioBurst(burstArgs);
     if (wants("herd")) results.scenarios.herd = await scenarioHerd(burstArgs);
+    if (wants("cold")) results.scenarios.cold = await scenarioCold({ origin, rounds: Number(value("--cold-rounds", quick ? 2 : 3)), log, rotate });
   } finally {
     await origin.close();
   }
@@ -883,6 +885,15 @@ function report() {
         fmt(s.cpuUsPerReq.median, 0), fmt(s.rps.median, 0), `${s.originPerKeyMin}..${s.originPerKeyMax}`, s.keysNotOnce,
         s.leaseWaits === null ? "-" : `${s.leaseWaits} (${s.leaseWaitMs})`, s.non2xx])));
   }
+  if (S.cold) {
+    const C = S.cold.summary;
+    const m = (x, d = 1) => fmt(x?.median, d);
+    lines.push(`\ncold isolate: a new workerd per round; medians over rounds (wall ms / CPU ms of the process)`);
+    lines.push(table(["target", "workerd ready", "first request", "second cold key", "memory hit"], ["project", "plain-js"].map((t) => [t,
+      m(C[t].readyMs, 0), `${m(C[t].firstMs)} / ${m(C[t].firstCpuMs)}`, `${m(C[t].secondMs)} / ${m(C[t].secondCpuMs)}`, `${m(C[t].hitMs)} / ${m(C[t].hitCpuMs, 2)}`])));
+    const p = C.project;
+    lines.push(`new Durable Object, first call vs second (wall / CPU ms per call): cache shard getOrLease ${m(p.doCacheFirst.wallMs)} / ${m(p.doCacheFirst.cpuMs, 2)} vs ${m(p.doCacheSecond.wallMs, 2)} / ${m(p.doCacheSecond.cpuMs, 2)}; limiter hit ${m(p.doLimiterFirst.wallMs)} / ${m(p.doLimiterFirst.cpuMs, 2)} vs ${m(p.doLimiterSecond.wallMs, 2)} / ${m(p.doLimiterSecond.cpuMs, 2)}`);
+  }
   console.log(lines.join("\n"));
 
   // Headline ratios: the median over rounds of the ratio within each round (the two targets ran a few
@@ -953,6 +964,11 @@ function report() {
       ratios[`${key}_${slug}_max_ms`] = Math.max(...runs.filter((r) => r.target === t).map((r) => r.latencyMs.max));
       ratios[`${key}_${slug}_origin_calls_per_key_max`] = Math.max(...runs.filter((r) => r.target === t).map((r) => r.originCalls.perKeyMax));
     }
+  }
+  if (S.cold) {
+    ratios.cold_first_request_ms = S.cold.summary.project.firstMs.median;
+    ratios.cold_first_request_cpu_ms = S.cold.summary.project.firstCpuMs.median;
+    ratios.cold_first_request_cpu_vs_plain_js = S.cold.summary.project.firstCpuMs.median / S.cold.summary["plain-js"].firstCpuMs.median;
   }
   results.ratios = ratios;
   console.log("");

@@ -272,7 +272,11 @@ export async function scenarioHerd({ origin, rounds, options, log, rotate, extra
         }
         if (name === "plain-js") {
           // No market calendar: its last-trade entries live 3 s here; the herd comes once they have expired.
-          const target = await startWorkerTarget("plain-js", { originUrl: origin.url, vars: { TTL_OVERRIDES: JSON.stringify({ "last-trade": 3 }) } });
+          // Its Cache API persisted like the project's (the project's new isolate needs its state on disk;
+          // persisted storage costs CPU, so both pay it).
+          const target = await startWorkerTarget("plain-js", {
+            originUrl: origin.url, vars: { TTL_OVERRIDES: JSON.stringify({ "last-trade": 3 }) }, kvPersist: join(dir, `${round}-plainjs`),
+          });
           try {
             await measureRun({ name, target, plan: planBurst({ ...O, paths, clientsPerKey: 1 }), origin, connections: O.connections, originLatencyMs: O.originLatencyMs, phase: "store" });
             await new Promise((r) => setTimeout(r, 3500));
