@@ -237,21 +237,21 @@ export async function checkRateLimit(rc, decision, identity) {
   // The identity may be passed lazily: hashing it is only worth doing once a limit applies.
   if (typeof identity === "function") identity = await identity();
   const key = `${identity}|${bucket.name}`;
-  const local = answeredLocally(rc, key, bucket.name);
-  if (local) return local;
-  if (!rc.env.RATE_LIMITER) return failOpen("binding-missing");
-  return askLimiter(rc, key, identity, bucket);
+  const answer = answeredLocally(rc, key, bucket.name) || (rc.env.RATE_LIMITER ? await askLimiter(rc, key, identity, bucket) : failOpen("binding-missing"));
+  // The 429 is built here, by the request it answers: a Response made while another request's call was
+  // being handled would belong to that request (workerd refuses a body from another request's context).
+  return answer.denied ? limitedResponse(rc, bucket.name, answer.denied) : answer;
 }
 
-// From this isolate's memory, without a call: a denial until its window turns, or a request from the
-// identity's unspent slice. null when the limiter object must be asked.
+// From this isolate's memory, without a call: a denial until its window turns ({denied}), or a request from
+// the identity's unspent slice ({limited: false, headers}). null when the limiter object must be asked.
 function answeredLocally(rc, key, bucketName) {
   const denied = denials.get(key);
   if (denied) {
     if (denied.resetAtMs > rc.now) {
       stats.limited++;
       stats.limitedLocally++;
-      return limitedResponse(rc, bucketName, denied);
+      return { denied };
     }
     denials.delete(key);
   }
@@ -347,7 +347,7 @@ async function drainQueue(key, queue, identity, bucket) {
       first.log("warn", "rate_limited", {
         bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
       });
-      for (const w of queue.waiters.splice(0)) w.resolve(limitedResponse(w.rc, bucket.name, verdict));
+      for (const w of queue.waiters.splice(0)) w.resolve({ denied: verdict });
     }
   } finally {
     queue.running = false;

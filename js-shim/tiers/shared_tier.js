@@ -24,6 +24,8 @@ const DO_BATCH_KEYS = 128;
 // the lease over when its holder never delivered (cache_durable_object.js). The whole getOrLease call is
 // held to the shared tier's 1.5 s deadline (tier_set.js): a hung shard costs a miss that much, no more.
 export const LEASE_WAIT_MS = 1000;
+// The deadline of every call into the shared tier, getOrLease included (tier_set.js).
+export const SHARED_TIMEOUT_MS = 1500;
 
 // The one stored shape of an entry in every tier that holds bytes (edge, Durable Object, KV): the core's
 // envelope (src/entry_envelope.h, docs/entry-format.md).

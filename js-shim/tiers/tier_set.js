@@ -9,15 +9,14 @@ import { metrics } from "../metrics.js";
 import { purgeLog } from "../purge_log.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
-import { createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { SHARED_TIMEOUT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
 import { withTimeout } from "../timeouts.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
-// Every call into a tier has a deadline (docs/operations.md): the edge 1 s, the shared tier 1.5 s — a
-// getOrLease included, whose wait for another isolate's fetch (LEASE_WAIT_MS) is shorter than that. Both are
-// also cut to what is left of the request's miss budget (cache_handler.js).
-export const SHARED_TIMEOUT_MS = 1500;
-export const EDGE_TIMEOUT_MS = 1000;
+// Every call into a tier has a deadline (docs/operations.md): the edge 1 s, the shared tier 1.5 s
+// (SHARED_TIMEOUT_MS) — a getOrLease included, whose wait for another isolate's fetch (LEASE_WAIT_MS) is
+// shorter than that. Both are also cut to what is left of the request's miss budget (cache_handler.js).
+const EDGE_TIMEOUT_MS = 1000;
 
 const tierSets = new WeakMap();
 

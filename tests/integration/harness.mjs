@@ -82,6 +82,58 @@ async function startMiniflare(options, origin) {
   };
 }
 
+// Two (or more) isolates of the worker in one workerd, sharing the Durable Objects (both namespaces belong to
+// the first; the others bind them by script name), KV and the Cache API — as two isolates of one deployment
+// in one location do. Same options as startWorker (vars, origin, handleRuntimeStdio). Returns
+// {mf, origin, isolates: [{fetch(path, init)}], close()}.
+export async function startIsolates(count, options = {}) {
+  if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`node scripts/build.mjs --wasm-only\` first`);
+  const origin = options.origin || (await startDemoOrigin({ port: 0, host: "127.0.0.1" }));
+  const base = configOptions(join(root, "wrangler.dev.toml"));
+  const bindings = { ...base.bindings, BACKEND_URL: origin.url, ...(options.vars || {}) };
+  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const names = Array.from({ length: count }, (_, i) => (i === 0 ? "edge-cache-test" : `edge-cache-test-${i + 1}`));
+  const converted = names.map((name, i) => miniflare5Options({
+    name,
+    compatibilityDate: base.compatibilityDate,
+    compatibilityFlags: base.compatibilityFlags,
+    modules: true,
+    modulesRoot: join(root, "js-shim"),
+    scriptPath: join(root, "js-shim/worker.js"),
+    bindings,
+    kvNamespaces: Object.keys(base.kvNamespaces || {}),
+    durableObjects: Object.fromEntries(Object.entries(base.durableObjects || {}).map(([binding, d]) =>
+      [binding, i === 0 ? { className: d.className, useSQLite: true } : { className: d.className, scriptName: names[0] }])),
+    cacheAPI: true,
+    cf: false,
+    handleRuntimeStdio: i === 0 ? options.handleRuntimeStdio : undefined,
+  }));
+  const mf = new Miniflare({ ...converted[0], workers: converted.flatMap((c) => c.workers) });
+  let url;
+  try {
+    url = (await mf.ready).toString().replace(/\/$/, "");
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    if (!options.origin) await origin.close();
+    throw e;
+  }
+  const isolates = [];
+  for (const name of names) {
+    const worker = await mf.getWorker(name);
+    isolates.push({ name, fetch: (path, init) => worker.fetch(url + path, init) });
+  }
+  let closed = false;
+  return {
+    mf, origin, url, isolates,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await mf.dispose();
+      if (!options.origin) await origin.close();
+    },
+  };
+}
+
 export function tempDir(prefix = "edge-cache-test-") {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

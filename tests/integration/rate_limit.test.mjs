@@ -376,8 +376,14 @@ test("fail open: without the RATE_LIMITER binding requests are served, and the f
   }
 });
 
-for (const mode of ["throw", "slow"]) {
-  test(`fail open: a limiter object that ${mode === "throw" ? "throws" : "does not answer within 300 ms"} does not fail requests`, async () => {
+const FAILURE_MODES = {
+  throw: { what: "throws", reason: "error" },
+  slow: { what: "does not answer within 300 ms", reason: "timeout" },
+  // {allowed: false, limit: "x"}: once served as a 429 "at most x requests ... retry in NaN s" with Retry-After: NaN.
+  "garbage-denial": { what: "answers a denial no 429 can be built from", reason: "bad-answer" },
+};
+for (const [mode, { what, reason }] of Object.entries(FAILURE_MODES)) {
+  test(`fail open: a limiter object that ${what} does not fail requests, and the failures show in the metrics`, async () => {
     const lines = [];
     const broken = await startWorker({
       origin, vars: { CACHE_RULES: RULES_VAR, RL_FIXTURE_MODE: mode }, modulesRoot: root,
@@ -392,12 +398,17 @@ for (const mode of ["throw", "slow"]) {
         const r = await get(broken, "/v3/reference/tickers/BROKEN", ipClient("203.0.113.13"));
         assert.equal(r.status, 200);
         assert.equal(r.limit, null);
+        assert.equal(r.retryAfter, null);
         if (mode === "slow") assert.ok(Date.now() - started < 2000, "the 300 ms timeout was enforced");
       }
       await sleep(200);
       const failures = lines.join("").split("\n").filter((l) => l.includes('"event":"rate_limiter_failed_open"'));
       assert.equal(failures.length, 1);
-      assert.equal(JSON.parse(failures[0]).reason, mode === "throw" ? "error" : "timeout");
+      assert.equal(JSON.parse(failures[0]).reason, reason);
+      // Counted where an operator looks: the metrics endpoint (itself a limited request, so one more failure).
+      const metrics = await (await broken.fetch("/api/v1/cache/metrics")).json();
+      assert.ok(metrics.isolate.tierErrors.rateLimiter >= 3, `tierErrors.rateLimiter = ${metrics.isolate.tierErrors.rateLimiter}`);
+      assert.ok(metrics.tierErrors.rateLimiter >= 3, "in the merged totals too");
     } finally {
       await broken.close();
     }

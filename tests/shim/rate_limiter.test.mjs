@@ -216,3 +216,86 @@ for (const fail of ["missing", "throw", "slow"]) {
     assert.equal(JSON.parse(failures[0]).reason, { missing: "binding-missing", throw: "error", slow: "timeout" }[fail]);
   });
 }
+
+// A namespace whose objects count like RateLimiterDurableObject (grants up to `want`, never past the limit),
+// answer after `delayMs`, and record every call's `want`.
+function slicingNamespace({ delayMs = 10 } = {}) {
+  const calls = [];
+  const counts = new Map();
+  return {
+    calls, counts,
+    idFromName: (name) => ({ name }),
+    get: () => ({
+      async hit(identity, bucket, limits, nowMs, want) {
+        calls.push({ identity, bucket, want });
+        await new Promise((r) => setTimeout(r, delayMs));
+        const key = `${identity}|${bucket}`;
+        const n = counts.get(key) || 0;
+        const resetAtMs = Math.floor(nowMs / 60_000) * 60_000 + 60_000;
+        const resetS = Math.ceil((resetAtMs - nowMs) / 1000);
+        if (n >= limits.perMinute) return { allowed: false, window: "minute", limit: limits.perMinute, remaining: 0, resetS, resetAtMs, retryAfterS: resetS };
+        const granted = Math.min(want, limits.perMinute - n);
+        counts.set(key, n + granted);
+        return { allowed: true, window: "minute", limit: limits.perMinute, remaining: limits.perMinute - n - granted, resetS, resetAtMs, retryAfterS: 0, granted, leaseUntilMs: resetAtMs };
+      },
+    }),
+  };
+}
+const SLICED = { ...REPORT, rateLimits: { ...REPORT.rateLimits, default: { perMinute: 100, perDay: 10000 } } };
+
+test("concurrent requests of one client share one call at a time; the grants are spent, none lost", async () => {
+  const ns = slicingNamespace();
+  const env = { RATE_LIMITER: ns };
+  // 12 at once, slices of 5 (100/minute): the first call takes a slice, the 11 queued behind it share it
+  // and the next call, which asks for what is still queued.
+  const answers = await Promise.all(Array.from({ length: 12 }, () => checkRateLimit(context({ env, report: SLICED }), decision(), "ip:burst")));
+  assert.ok(answers.every((a) => a.limited === false));
+  assert.deepEqual(ns.calls.map((c) => c.want), [5, 7], "one call at a time, the second sized to the queue");
+  assert.equal(ns.counts.get("ip:burst|default"), 12, "every request granted was counted once, none counted unspent");
+  const remaining = answers.map((a) => Number(a.headers["x-ratelimit-remaining"])).sort((a, b) => b - a);
+  assert.deepEqual(remaining, Array.from({ length: 12 }, (_, i) => 99 - i), "Remaining counts down without gaps");
+  // 300 at once against 100: exactly the limit served, the rest refused (one isolate: no slice is lost).
+  _resetRateLimiterForTests();
+  const big = slicingNamespace();
+  const burst = await Promise.all(Array.from({ length: 300 }, () => checkRateLimit(context({ env: { RATE_LIMITER: big }, report: SLICED }), decision(), "ip:big")));
+  assert.equal(burst.filter((a) => !a.limited).length, 100);
+  assert.equal(burst.filter((a) => a.limited).length, 200);
+  assert.ok(big.calls.length <= 3, `a few calls, not one per request (${big.calls.length})`);
+  for (const a of burst.filter((x) => x.limited)) assert.equal(a.response.headers.get("retry-after"), "30");
+});
+
+test("a grant's leftovers are kept and spent before the next call", async () => {
+  const ns = slicingNamespace({ delayMs: 1 });
+  const env = { RATE_LIMITER: ns };
+  const rc = () => context({ env, report: SLICED });
+  for (let i = 0; i < 5; i++) assert.equal((await checkRateLimit(rc(), decision(), "ip:left")).limited, false);
+  assert.equal(ns.calls.length, 1, "one slice of 5 for 5 requests");
+  // 6 at once: the first asks for a slice (5) and 4 share it; the 6th's call leaves 4 over.
+  const six = await Promise.all(Array.from({ length: 6 }, () => checkRateLimit(rc(), decision(), "ip:left")));
+  assert.ok(six.every((a) => !a.limited));
+  assert.equal(ns.calls.length, 3);
+  assert.equal(ns.counts.get("ip:left|default"), 15);
+  // The 4 left over serve the next 4 without a call; the one after asks again.
+  for (let i = 0; i < 4; i++) await checkRateLimit(rc(), decision(), "ip:left");
+  assert.equal(ns.calls.length, 3, "leftovers spent, not lost");
+  await checkRateLimit(rc(), decision(), "ip:left");
+  assert.equal(ns.calls.length, 4);
+  assert.equal(ns.counts.get("ip:left|default"), 20, "16 requests served, 4 in hand: counted once each");
+});
+
+const NONSENSE = [
+  ["a limit that is not a number", { allowed: false, limit: "x", window: "minute", remaining: 0, resetS: 30, resetAtMs: T0 + 30_000 }],
+  ["no reset time", { allowed: false, limit: 5, window: "minute", remaining: 0 }],
+  ["an unknown window", { allowed: false, limit: 5, window: "fortnight", resetAtMs: T0 + 30_000 }],
+  ["a grant larger than asked", { allowed: true, limit: 5, window: "minute", remaining: 0, resetAtMs: T0 + 30_000, granted: 99 }],
+  ["a negative remaining count", { allowed: true, limit: 5, window: "minute", remaining: -3, resetAtMs: T0 + 30_000 }],
+  ["not an object", "allowed"],
+];
+for (const [what, answer] of NONSENSE) {
+  test(`a verdict with ${what} fails open: served without limit headers, counted`, async () => {
+    const ns = { idFromName: (name) => ({ name }), get: () => ({ hit: async () => answer }) };
+    const r = await checkRateLimit(context({ env: { RATE_LIMITER: ns } }), decision(), "ip:nonsense");
+    assert.deepEqual(r, { limited: false, headers: {} });
+    assert.equal(rateLimiterStats().failedOpen, 1);
+  });
+}
