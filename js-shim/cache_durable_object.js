@@ -65,7 +65,7 @@ export class CacheDurableObject extends DurableObject {
     this.stats = {
       gets: 0, hits: 0, hotHits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, evictedBytes: 0,
       expiredDeleted: 0, alarms: 0, leasesGranted: 0, leaseWaits: 0, leaseWaitHits: 0, leaseWaitTimeouts: 0,
-      leasesTakenOver: 0, leasesReleased: 0, purged: 0,
+      leasesTakenOver: 0, leasesReleased: 0, leaseBatches: 0, setBatches: 0, purged: 0,
     };
     this.totals = null; // control role: merged counters, loaded lazily
     ctx.blockConcurrencyWhile(async () => {
@@ -333,18 +333,10 @@ export class CacheDurableObject extends DurableObject {
   // Leases live in memory only: if the object restarts they are gone, and callers simply fetch.
   async getOrLease(key, leaseMs = 10_000, waitMs = WAIT_MAX_MS) {
     checkKey(key);
-    const value = this.readLive(key);
-    if (value) return { status: "hit", value };
     const now = Date.now();
+    const answer = this.hitOrLease(key, leaseMs, now);
+    if (answer) return answer;
     const lease = this.leases.get(key);
-    if (!lease || lease.expiresAt <= now) {
-      if (lease) this.wake(lease, null); // an abandoned lease: its waiters go and fetch
-      const token = crypto.randomUUID();
-      const ms = Math.min(Math.max(Number(leaseMs) || 0, 100), LEASE_MAX_MS);
-      this.leases.set(key, { token, expiresAt: now + ms, waiters: [] });
-      this.stats.leasesGranted++;
-      return { status: "lease", token, leaseMs: ms };
-    }
     this.stats.leaseWaits++;
     const wait = Math.max(0, Math.min(Number(waitMs) || 0, WAIT_MAX_MS, lease.expiresAt - now));
     // Awaiting a timer (not storage) lets other calls into the object meanwhile: that is how the
@@ -378,6 +370,47 @@ export class CacheDurableObject extends DurableObject {
       return { status: "lease", token, leaseMs: ms, waitedMs };
     }
     return { status: "miss", waitedMs };
+  }
+
+  // The answers getOrLease gives without waiting: the entry, or a lease when nobody holds a live one.
+  // null: another caller holds the key's lease.
+  hitOrLease(key, leaseMs, now) {
+    const value = this.readLive(key, now);
+    if (value) return { status: "hit", value };
+    const lease = this.leases.get(key);
+    if (lease && lease.expiresAt > now) return null;
+    if (lease) this.wake(lease, null); // an abandoned lease: its waiters go and fetch
+    const token = crypto.randomUUID();
+    const ms = Math.min(Math.max(Number(leaseMs) || 0, 100), LEASE_MAX_MS);
+    this.leases.set(key, { token, expiresAt: now + ms, waiters: [] });
+    this.stats.leasesGranted++;
+    return { status: "lease", token, leaseMs: ms };
+  }
+
+  // getOrLease for many keys in one call (items: [{key, leaseMs}], at most 128), without waiting: per key
+  // the hit or the lease, or {status: "wait"} when another caller holds the lease — the caller then asks
+  // getOrLease for that key alone, so one key's wait never holds the others' answers.
+  async getOrLeaseMany(items) {
+    checkBatch(items, "items");
+    const now = Date.now();
+    this.stats.leaseBatches++;
+    return items.map(({ key, leaseMs }) => this.hitOrLease(checkKey(key), leaseMs, now) || { status: "wait" });
+  }
+
+  // set for many entries in one call (items: [{key, value, ttl, tags}], at most 128): one storage commit for
+  // all. Per item true, or the error's message (one bad item does not fail the others).
+  async setMany(items) {
+    checkBatch(items, "items");
+    this.stats.setBatches++;
+    const out = [];
+    for (const item of items) {
+      try {
+        out.push(await this.set(item.key, item.value, item.ttl, item.tags));
+      } catch (err) {
+        out.push(String(err?.message || err));
+      }
+    }
+    return out;
   }
 
   // The holder gives up (origin failed, or the response may not be stored): waiters fetch themselves.

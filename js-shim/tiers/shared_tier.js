@@ -8,6 +8,7 @@
 // (purgeKeys, purgePrefix, purgeTags); the DO adapter also has getOrLease/releaseLease for
 // cross-isolate coalescing.
 import { DEFAULT_KV_WRITE_AFTER_REQUESTS, kvWriteAdmission } from "./kv_admission.js";
+import { ShardBatcher } from "./shard_batch.js";
 import { metrics } from "../metrics.js";
 
 // The smallest expirationTtl KV accepts.
@@ -90,6 +91,23 @@ export class DurableObjectTier {
     this.namespace = namespace;
     this.core = core;
     this.shardCount = Math.max(1, shardCount | 0);
+    // Per shard, the misses' lease requests and the stores go out in batches while a call is in flight
+    // (shard_batch.js): under a burst of cold keys, a few calls per shard instead of two per key.
+    this.leaseBatches = new Map();
+    this.storeBatches = new Map();
+  }
+  batcher(map, shard, method) {
+    let b = map.get(shard);
+    if (!b) {
+      b = new ShardBatcher(async (items) => {
+        const answers = await this.stub(shard)[method](items);
+        // Not one answer per item: a corrupt tier, counted and skipped like any answer not understood.
+        if (!Array.isArray(answers) || answers.length !== items.length) throw corruptError(`shared tier answered ${method} with ${answers === null ? "null" : typeof answers}`);
+        return answers;
+      }, DO_BATCH_KEYS);
+      map.set(shard, b);
+    }
+    return b;
   }
   stub(shard) {
     return this.namespace.get(this.namespace.idFromName(shardName(shard)));
@@ -105,7 +123,9 @@ export class DurableObjectTier {
   }
   async put(key, entry) {
     const bytes = entryToEnvelope(this.core, entry);
-    await this.stubFor(key).set(key, bytes, retentionSeconds(entry), entry.tags);
+    const shard = this.core.shardForKey(key);
+    const answer = await this.batcher(this.storeBatches, shard, "setMany").call({ key, value: bytes, ttl: retentionSeconds(entry), tags: entry.tags });
+    if (answer !== true) throw new Error(`shard refused the entry: ${String(answer).slice(0, 200)}`);
   }
   async delete(key) {
     await this.stubFor(key).delete(key);
@@ -118,7 +138,10 @@ export class DurableObjectTier {
   //   {}                    no entry and no lease (the holder did not finish in time): fetch anyway
   // leaseMs should cover the caller's origin timeout.
   async getOrLease(key, leaseMs = 10_000) {
-    const res = await this.stubFor(key).getOrLease(key, leaseMs, LEASE_WAIT_MS);
+    const shard = this.core.shardForKey(key);
+    let res = await this.batcher(this.leaseBatches, shard, "getOrLeaseMany").call({ key, leaseMs });
+    // Another isolate holds the key's lease: wait for it (bounded) in a call of this key's own.
+    if (res?.status === "wait") res = await this.stub(shard).getOrLease(key, leaseMs, LEASE_WAIT_MS);
     // waitedMs is there when the shard made this call wait for another isolate's fetch.
     if (res?.status === "hit") return { entry: envelopeToEntry(this.core, key, asBytes(res.value)), tier: "do", waitedMs: res.waitedMs };
     // A lease after a wait: the holder never delivered and this caller took the key over.
