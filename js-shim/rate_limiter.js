@@ -1,13 +1,13 @@
 // Rate limiting per client. The policy is data: the rules' `rateLimits` section, validated by the core
 // and read here once from its configure report (core.report.rateLimits). Per request this module only
-// picks a bucket from the decision the core already made, and asks the client's RateLimiterDurableObject
-// (rate_limiter_durable_object.js) to count it — exactly, which Workers KV cannot.
+// picks a bucket from the decision the core already made, and asks the RateLimiterDurableObject that counts
+// the client (rate_limiter_durable_object.js; limiterObjectName) to count it — exactly, which Workers KV cannot.
 //
 // Bucket: the core's decision (kDecRateBucket: default, bypass, or a class; none for exempt paths). Each
 // bucket is its own quota.
 //
-// Failure policy: fail OPEN. If the RATE_LIMITER binding is missing, or the object throws or takes longer
-// than RPC_TIMEOUT_MS, the request is served without a verdict (and without X-RateLimit-* headers), the
+// Failure policy: fail OPEN. If the RATE_LIMITER binding is missing, or the object throws, takes longer
+// than RPC_TIMEOUT_MS or answers something that is not a verdict, the request is served without a verdict (and without X-RateLimit-* headers), the
 // failure is counted (tierErrors.rateLimiter) and logged at most once a minute. The trade-off: while the
 // limiter is down, clients are not limited — but a rate limiter outage never becomes an API outage, and
 // the origin keeps the cache in front of it. Failing closed would turn every limiter hiccup into 429s for

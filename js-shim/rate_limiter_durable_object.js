@@ -4,9 +4,9 @@
 // A Durable Object runs one call at a time, so a read-check-increment inside one synchronous method is
 // atomic without locks.
 //
-// Which object counts whom is the worker's choice (rate_limiter.js names one object per client
-// identity); rows are keyed "<identity>|<bucket>|<m|d>" all the same, so the naming can change (to
-// shards, say) without a data migration. Identities arrive hashed ("ip:<hex>"): no raw IP or token is
+// Which object counts whom is the worker's choice (rate_limiter.js limiterObjectName: one of
+// RATE_LIMITER_SHARDS objects by the identity's hash, or one object per identity); rows are keyed
+// "<identity>|<bucket>|<m|d>" either way, so one object may count many clients. Identities arrive hashed ("ip:<hex>"): no raw IP or token is
 // ever stored here. The limits arrive with every call (from the rules, via the configure report), so a
 // rules change applies at once and this class holds no policy.
 import { DurableObject } from "cloudflare:workers";
