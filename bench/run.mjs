@@ -766,15 +766,25 @@ function burstVariants() {
     // one rate-limiter object per client (RATE_LIMITER_SHARDS=0), or the identities spread over 16 objects
     perclient: { name: "project (DO, limiter per client)", kind: "project", vars: { ...dev, RATE_LIMITER_SHARDS: "0" } },
     shards16: { name: "project (DO, limiter in 16 shards)", kind: "project", vars: { ...dev, RATE_LIMITER_SHARDS: "16" } },
+    // 16 cache shards instead of wrangler.dev.toml's 4
+    doshards16: { name: "project (DO, 16 cache shards)", kind: "project", vars: { ...dev, CACHE_DO_SHARDS: "16" } },
     // KV as the shared tier, without the rate limiter
     kvnolimit: { name: "project (KV, no limiter)", kind: "project", vars: { ...dev, RATE_LIMIT: "off", FEATURE_FLAG_DO_CACHE: "false" } },
     // neither the limiter nor the edge tier
     bare: { name: "project (DO, no limiter, no edge)", kind: "project", vars: { ...dev, RATE_LIMIT: "off", CACHE_RULES: JSON.stringify(withoutEdge) } },
   };
-  return wanted.map((w) => {
+  const specs = wanted.map((w) => {
     if (!variants[w]) throw new Error(`--burst-variants: unknown variant ${w} (known: ${Object.keys(variants).join(", ")})`);
     return variants[w];
   });
+  // `--burst-baseline DIR`: another copy of js-shim/ (e.g. `git archive <commit> js-shim | tar -x -C DIR`, plus
+  // a built generated/ folder), run beside the working tree's with the same config, DO and KV.
+  const baseline = value("--burst-baseline", null);
+  if (baseline) {
+    specs.push({ name: "baseline (DO)", kind: "project", vars: dev, shimDir: baseline });
+    specs.push({ name: "baseline (KV)", kind: "project", vars: { ...dev, FEATURE_FLAG_DO_CACHE: "false" }, shimDir: baseline });
+  }
+  return specs;
 }
 
 // ---- main ------------------------------------------------------------------------------------------
@@ -794,9 +804,18 @@ async function main() {
     if (["offload", "down"].some(wants)) results.scenarios.trace = await scenarioTraces(origin);
     if (wants("kvday")) results.scenarios.kvday = await scenarioKvDay(origin);
     const burstArgs = { origin, rounds: BURST.rounds, options: BURST, log, rotate, extraSpecs: burstVariants() };
-    if (wants("burst")) results.scenarios.burst = await scenarioBurst(burstArgs);
-    if (wants("herd")) results.scenarios.herd = await scenarioHerd(burstArgs);
-    if (wants("cold")) results.scenarios.cold = await scenarioCold({ origin, rounds: Number(value("--cold-rounds", quick ? 2 : 3)), log, rotate });
+    // A scenario that fails is noted and the others still run (their figures are kept).
+    const attempt = async (name, run) => {
+      try {
+        results.scenarios[name] = await run();
+      } catch (err) {
+        results.notes.push(`${name} failed: ${String(err?.stack || err).slice(0, 500)}`);
+        log(`${name} failed: ${err?.message || err}`);
+      }
+    };
+    if (wants("burst")) await attempt("burst", () => scenarioBurst(burstArgs));
+    if (wants("herd")) await attempt("herd", () => scenarioHerd(burstArgs));
+    if (wants("cold")) await attempt("cold", () => scenarioCold({ origin, rounds: Number(value("--cold-rounds", quick ? 2 : 3)), log, rotate }));
   } finally {
     await origin.close();
   }
@@ -949,7 +968,7 @@ function report() {
   for (const key of ["burst", "herd"]) {
     const runs = S[key]?.runs;
     if (!runs) continue;
-    for (const t of [...new Set(runs.map((r) => r.target))].filter((t) => t.startsWith("project"))) {
+    for (const t of [...new Set(runs.map((r) => r.target))].filter((t) => t.startsWith("project") || t.startsWith("baseline"))) {
       const slug = t.replace(/^project \(/, "").replace(/\)/, "").replace(/\W+/g, "_").toLowerCase();
       const p99 = (r) => r.latencyMs.p99;
       const pairs = {

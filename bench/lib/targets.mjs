@@ -51,6 +51,8 @@ function drainStdio(stats) {
 //              which moves the worker's Date.now() forward by this many ms (a later market date)
 //   wrapper (project only): another module in front of js-shim/worker.js (a path from the repository root,
 //              e.g. bench/fixtures/cold_worker.js), with the same bindings
+//   shimDir (project only): run another copy of js-shim/ (an earlier commit's, with its generated/ folder),
+//              to compare it with the working tree in the same run
 export async function startWorkerTarget(kind, opts = {}) {
   const base = await devConfig();
   const common = {
@@ -77,10 +79,11 @@ export async function startWorkerTarget(kind, opts = {}) {
     const shifted = opts.clockOffsetMs !== undefined && opts.clockOffsetMs !== null;
     if (shifted) bindings.BENCH_CLOCK_OFFSET_MS = String(opts.clockOffsetMs);
     const wrapper = shifted ? "bench/fixtures/shifted_clock_worker.js" : opts.wrapper;
+    const shim = opts.shimDir || join(root, "js-shim");
     workerOptions = {
       name: "edge-cache-bench",
-      modulesRoot: wrapper ? root : join(root, "js-shim"),
-      scriptPath: wrapper ? join(root, wrapper) : join(root, "js-shim/worker.js"),
+      modulesRoot: wrapper ? root : shim,
+      scriptPath: wrapper ? join(root, wrapper) : join(shim, "worker.js"),
       bindings,
       kvNamespaces: Object.keys(base.kvNamespaces || {}),
       durableObjects: Object.fromEntries(
@@ -166,7 +169,13 @@ export async function startOriginProcess() {
     });
   });
   const control = async (path, init) => {
-    const res = await fetch(url + path, init);
+    let res;
+    try {
+      res = await fetch(url + path, init);
+    } catch {
+      // A kept-alive connection the origin had just closed: once more, on a new one.
+      res = await fetch(url + path, init);
+    }
     if (!res.ok) throw new Error(`origin control ${path}: ${res.status}`);
     return res.json();
   };
