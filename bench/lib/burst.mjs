@@ -22,6 +22,7 @@ import http from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadavg } from "node:os";
 import { cpuDelta, cpuOf } from "./proc.mjs";
 import { summarize } from "./report.mjs";
 import { startWorkerTarget } from "./targets.mjs";
@@ -173,6 +174,7 @@ export async function measureRun({ name, target, plan, origin, connections, orig
   const pid = target.pid;
   const c0 = pid ? cpuOf(pid) : null;
   const o0 = cpuOf(origin.pid);
+  const loadBefore = loadavg()[0];
   const { answers, wallMs } = await sendAll(target.url, plan.requests, connections);
   await settle(pid);
   const cpu = pid ? cpuDelta(c0, cpuOf(pid)) : null;
@@ -183,7 +185,8 @@ export async function measureRun({ name, target, plan, origin, connections, orig
   const delta = (f) => (before && after ? (f(after) || 0) - (f(before) || 0) : null);
   const n = answers.length;
   return {
-    target: name, phase, requests: n, keys: plan.paths.length, clients: plan.clients, wallMs,
+    // The machine's 1-minute load average before the run (2 cores shared with other work): the noise.
+    target: name, phase, requests: n, keys: plan.paths.length, clients: plan.clients, wallMs, loadavg1: loadBefore,
     rps: n / (wallMs / 1000),
     latencyMs: percentiles(answers.map((a) => a.ms)),
     statuses: countBy(answers, (a) => a.status),
@@ -237,7 +240,7 @@ export async function scenarioBurst({ origin, rounds, options, log, rotate, extr
         const plan = planBurst(O);
         const r = await measureRun({ name, target: targets[name], plan, origin, connections: O.connections, originLatencyMs: O.originLatencyMs });
         runs.push({ round, ...r });
-        log(`burst r${round + 1} ${name}: ${r.requests} req, ${r.keys} keys; origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req${r.leases ? `; lease waits ${r.leases.waits} (${r.leases.waitMs} ms)` : ""}; ${JSON.stringify(r.statuses)}`);
+        log(`burst r${round + 1} ${name} (load ${r.loadavg1.toFixed(1)}, ${(r.wallMs / 1000).toFixed(1)} s): ${r.requests} req, ${r.keys} keys; origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req${r.leases ? `; lease waits ${r.leases.waits} (${r.leases.waitMs} ms)` : ""}; ${JSON.stringify(r.statuses)}`);
       }
     }
   } finally {
@@ -327,7 +330,7 @@ export async function scenarioHerd({ origin, rounds, options, log, rotate, extra
 }
 
 function logHerd(log, round, r) {
-  log(`herd r${round + 1} ${r.target}: origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s${r.slowSentAtMs ? `, sent ${r.slowSentAtMs.join("–")} ms into the run: ${JSON.stringify(r.slow)}` : ""}); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}`);
+  log(`herd r${round + 1} ${r.target} (load ${r.loadavg1.toFixed(1)}, ${(r.wallMs / 1000).toFixed(1)} s): origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s${r.slowSentAtMs ? `, sent ${r.slowSentAtMs.join("–")} ms into the run: ${JSON.stringify(r.slow)}` : ""}); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}`);
 }
 
 function summarizeRuns(runs, names) {

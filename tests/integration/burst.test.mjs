@@ -194,3 +194,36 @@ for (const shards of ["16", "0"]) {
     }
   });
 }
+
+test("a shard's batch calls: getOrLeaseMany answers every key at once (the hit, a lease, or wait), setMany stores each and answers per item", async () => {
+  const w = await startWorker({ origin });
+  try {
+    const ns = await w.mf.getDurableObjectNamespace("CACHE_DO");
+    const stub = ns.get(ns.idFromName("batch-test"));
+    await stub.set("present", new Uint8Array([1, 2, 3]), 60, []);
+    assert.equal((await stub.getOrLease("held", 5000, 0)).status, "lease");
+    const started = Date.now();
+    const answers = await stub.getOrLeaseMany([{ key: "present", leaseMs: 5000 }, { key: "absent", leaseMs: 5000 }, { key: "held", leaseMs: 5000 }]);
+    assert.ok(Date.now() - started < 500, "no key waits in a batch");
+    assert.deepEqual(answers.map((a) => a.status), ["hit", "lease", "wait"]);
+    assert.deepEqual([...answers[0].value], [1, 2, 3]);
+    // A store settles the key's lease: a waiter on "absent" gets the value the batch wrote.
+    const waiter = stub.getOrLease("absent", 5000, 3000);
+    await sleep(50);
+    const stored = await stub.setMany([
+      { key: "absent", value: new Uint8Array([9]), ttl: 60, tags: [] },
+      { key: "bad", value: "not bytes", ttl: 60, tags: [] },
+      { key: "other", value: new Uint8Array([7]), ttl: 60, tags: [] },
+    ]);
+    assert.equal(stored[0], true);
+    assert.match(stored[1], /bytes/, "a bad item is refused on its own");
+    assert.equal(stored[2], true);
+    assert.deepEqual([...(await waiter).value], [9]);
+    await assert.rejects(stub.getOrLeaseMany(Array.from({ length: 129 }, (_, i) => ({ key: `k${i}`, leaseMs: 1000 }))));
+    const m = await stub.getMetrics();
+    assert.equal(m.leaseBatches, 1);
+    assert.equal(m.setBatches, 1);
+  } finally {
+    await w.close();
+  }
+});
