@@ -270,89 +270,105 @@ function answeredLocally(rc, key, bucketName) {
 // arrival order. Each call asks for the larger of a slice and the queue's length, so a burst from one client
 // costs a few calls, and every request granted is counted once (issue #18: concurrent requests each used to
 // call and overwrite each other's leftovers, losing most of the counted quota).
+//
+// workerd ties I/O to the request that started it and drops a finished request's continuations, so a call is
+// always made by a queued request that waits for it (one whose own answer is still pending), and a call
+// still marked in flight past its deadline is given up on rather than waited for.
 const queues = new Map();
 // A queued request waits at most this long (its own timer: workerd treats a request that waits only on
 // another request's I/O as hung), then is served without a verdict, as when the object does not answer.
 const QUEUE_WAIT_MS = 2 * RPC_TIMEOUT_MS + 100;
+const GIVE_UP_MARGIN_MS = 100;
+const QUEUE_TIMED_OUT = Symbol("queue wait timed out");
 
-function askLimiter(rc, key, identity, bucket) {
+async function askLimiter(rc, key, identity, bucket) {
   let queue = queues.get(key);
   if (!queue) {
-    queue = { waiters: [], running: false };
+    queue = { waiters: [], busy: null };
     queues.set(key, queue);
   }
-  return new Promise((resolve) => {
-    const waiter = { rc, resolve: null };
-    waiter.resolve = (result) => {
-      clearTimeout(waiter.timer);
-      waiter.resolve = () => {};
-      resolve(result);
-    };
-    waiter.timer = setTimeout(() => {
-      const i = queue.waiters.indexOf(waiter);
-      if (i >= 0) queue.waiters.splice(i, 1);
-      // The call this request waited for never came back (its request may have been cancelled): later
-      // requests start afresh rather than queue behind it.
-      if (queues.get(key) === queue) queues.delete(key);
-      waiter.resolve(failOpen("timeout"));
-    }, QUEUE_WAIT_MS);
-    queue.waiters.push(waiter);
-    if (!queue.running) drainQueue(key, queue, identity, bucket);
+  const me = { rc, result: null, wake: null };
+  const settled = new Promise((resolve) => {
+    me.wake = resolve;
   });
+  queue.waiters.push(me);
+  let timer;
+  const timedOut = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(QUEUE_TIMED_OUT), QUEUE_WAIT_MS);
+  });
+  try {
+    while (!me.result) {
+      if (!queue.busy || Date.now() - queue.busy.since > RPC_TIMEOUT_MS + GIVE_UP_MARGIN_MS) {
+        const busy = { since: Date.now(), promise: null };
+        busy.promise = serveQueue(key, queue, identity, bucket, me).finally(() => {
+          if (queue.busy === busy) queue.busy = null;
+        });
+        queue.busy = busy;
+      }
+      // Awake when this request is answered, or when the call in flight ends (the next may be this one's).
+      if ((await Promise.race([settled, queue.busy.promise, timedOut])) === QUEUE_TIMED_OUT && !me.result) {
+        const i = queue.waiters.indexOf(me);
+        if (i >= 0) queue.waiters.splice(i, 1);
+        return failOpen("timeout");
+      }
+    }
+    return me.result;
+  } finally {
+    clearTimeout(timer);
+    if (queues.get(key) === queue && queue.waiters.length === 0 && !queue.busy) queues.delete(key);
+  }
 }
 
-async function drainQueue(key, queue, identity, bucket) {
-  queue.running = true;
-  try {
-    while (queue.waiters.length) {
-      const first = queue.waiters[0].rc;
-      // Answered meanwhile (a denial remembered, or a slice from a call of this isolate): no call needed.
-      const local = answeredLocally(first, key, bucket.name);
-      if (local) {
-        queue.waiters.shift().resolve(local);
-        continue;
-      }
-      const want = Math.min(MAX_SLICE, Math.max(sliceFor(bucket.limits), queue.waiters.length));
-      const outcome = await callLimiter(first, identity, bucket, want);
-      if (outcome.failed) {
-        for (const w of queue.waiters.splice(0)) w.resolve(failOpen(outcome.failed, outcome.err));
-        continue;
-      }
-      const verdict = outcome.verdict;
-      if (verdict.allowed) {
-        const allowance = rememberAllowance(key, verdict.granted, verdict);
-        // Served in arrival order from the grant; whoever is left asks again (or finds a denial).
-        let served = 0;
-        while (queue.waiters.length) {
-          const answer = answeredLocally(queue.waiters[0].rc, key, bucket.name);
-          if (!answer) break;
-          queue.waiters.shift().resolve(answer);
-          served++;
-        }
-        if (served === 0 && queue.waiters.length) {
-          // The grant's window had already ended by this isolate's clock: the request that asked spends
-          // one of it all the same (it was counted), rather than asking again.
-          allowance.left = Math.max(0, allowance.left - 1);
-          queue.waiters.shift().resolve({
-            limited: false, headers: headersOf({ ...verdict, remaining: verdict.remaining + allowance.left, resetS: 1 }, 0, bucket.name, first),
-          });
-        }
-        continue;
-      }
-      stats.limited += queue.waiters.length;
-      rememberDenial(key, verdict);
-      // Once per client and window in an isolate (later denials come from its memory): no log flood. The
-      // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
-      const colon = identity.indexOf(":");
-      first.log("warn", "rate_limited", {
-        bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
-      });
-      for (const w of queue.waiters.splice(0)) w.resolve({ denied: verdict });
-    }
-  } finally {
-    queue.running = false;
-    if (queues.get(key) === queue && queue.waiters.length === 0) queues.delete(key);
+function answer(waiter, result) {
+  waiter.result = result;
+  waiter.wake();
+}
+
+// One round for the queue, run by `sender` (a queued request): what memory can answer first (a slice left,
+// a denial), then — if the sender itself is still unanswered — one call, whose outcome answers the queue.
+async function serveQueue(key, queue, identity, bucket, sender) {
+  while (queue.waiters.length) {
+    const local = answeredLocally(queue.waiters[0].rc, key, bucket.name);
+    if (!local) break;
+    answer(queue.waiters.shift(), local);
   }
+  if (sender.result || queue.waiters.length === 0) return;
+  const want = Math.min(MAX_SLICE, Math.max(sliceFor(bucket.limits), queue.waiters.length));
+  const outcome = await callLimiter(sender.rc, identity, bucket, want);
+  if (outcome.failed) {
+    for (const w of queue.waiters.splice(0)) answer(w, failOpen(outcome.failed, outcome.err));
+    return;
+  }
+  const verdict = outcome.verdict;
+  if (verdict.allowed) {
+    const allowance = rememberAllowance(key, verdict.granted, verdict);
+    // Served in arrival order from the grant; whoever is left asks again (or finds a denial).
+    let served = 0;
+    while (queue.waiters.length) {
+      const local = answeredLocally(queue.waiters[0].rc, key, bucket.name);
+      if (!local) break;
+      answer(queue.waiters.shift(), local);
+      served++;
+    }
+    if (served === 0 && queue.waiters.length) {
+      // The grant's window had already ended by this isolate's clock: the request that asked spends one of
+      // it all the same (it was counted), rather than asking again.
+      allowance.left = Math.max(0, allowance.left - 1);
+      const i = queue.waiters.indexOf(sender);
+      if (i >= 0) queue.waiters.splice(i, 1);
+      answer(sender, { limited: false, headers: headersOf({ ...verdict, remaining: verdict.remaining + allowance.left, resetS: 1 }, 0, bucket.name, sender.rc) });
+    }
+    return;
+  }
+  stats.limited += queue.waiters.length;
+  rememberDenial(key, verdict);
+  // Once per client and window in an isolate (later denials come from its memory): no log flood. The
+  // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
+  const colon = identity.indexOf(":");
+  sender.rc.log("warn", "rate_limited", {
+    bucket: bucket.name, window: verdict.window, limit: verdict.limit, client: colon < 0 ? identity : identity.slice(0, colon + 9),
+  });
+  for (const w of queue.waiters.splice(0)) answer(w, { denied: verdict });
 }
 
 // One call to the identity's limiter object: {verdict} (checked) or {failed: reason, err}.

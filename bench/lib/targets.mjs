@@ -33,6 +33,7 @@ function drainStdio(stats) {
         for (const line of chunk.split("\n")) {
           if (!line) continue;
           stats.lines++;
+          if (stats.keep && !stats.keep(line)) continue;
           if (stats.tail.length >= 20) stats.tail.shift();
           stats.tail.push(line.slice(0, 300));
         }
@@ -116,7 +117,7 @@ export async function startWorkerTarget(kind, opts = {}) {
     throw new Error(`unknown target kind ${kind}`);
   }
 
-  const logs = { lines: 0, tail: [] };
+  const logs = { lines: 0, tail: [], keep: opts.keepLogLines || null };
   const before = new Set(childPids(process.pid, "workerd"));
   const started = performance.now();
   // Miniflare 5 keeps all local state (KV here) under one directory.

@@ -20,6 +20,10 @@ const KV_METADATA_MAX_BYTES = 1000;
 const KV_PURGE_MAX_DELETES = 900;
 // A DO shard's batch RPCs take at most this many keys (the platform's multi-key limit).
 const DO_BATCH_KEYS = 128;
+// Deadlines of the batched calls (shard_batch.js), shorter than their callers' own: a getOrLeaseMany never
+// waits in the shard (its callers allow 1.5 s); a setMany's callers allow 5 s (tier_set.js safePut).
+const LEASE_BATCH_TIMEOUT_MS = 1000;
+const STORE_BATCH_TIMEOUT_MS = 4000;
 // Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too). Past it the waiter fetches
 // for itself (one extra origin request per waiting isolate when the origin is slower than this), or takes
 // the lease over when its holder never delivered (cache_durable_object.js). The whole getOrLease call is
@@ -104,7 +108,7 @@ export class DurableObjectTier {
         // Not one answer per item: a corrupt tier, counted and skipped like any answer not understood.
         if (!Array.isArray(answers) || answers.length !== items.length) throw corruptError(`shared tier answered ${method} with ${answers === null ? "null" : typeof answers}`);
         return answers;
-      }, DO_BATCH_KEYS);
+      }, DO_BATCH_KEYS, method === "setMany" ? STORE_BATCH_TIMEOUT_MS : LEASE_BATCH_TIMEOUT_MS);
       map.set(shard, b);
     }
     return b;

@@ -136,7 +136,7 @@ test(`a request waits on another isolate's lease at most LEASE_WAIT_MS (${LEASE_
   }
 });
 
-test(`a hanging cache shard costs a miss the shared tier's ${SHARED_TIMEOUT_MS} ms; with a silent origin too, the miss ends at ORIGIN_TIMEOUT_MS`, async () => {
+test(`a hanging cache shard costs a miss at most the shared tier's ${SHARED_TIMEOUT_MS} ms; with a silent origin too, the miss ends at ORIGIN_TIMEOUT_MS`, async () => {
   const fw = await startWorker({
     origin, vars: { FAIL_MODE: "hang", ORIGIN_TIMEOUT_MS: "2500" }, modulesRoot: root,
     scriptPath: join(root, "tests/integration/fixtures/failing_tier_worker.js"),
@@ -148,7 +148,8 @@ test(`a hanging cache shard costs a miss the shared tier's ${SHARED_TIMEOUT_MS} 
     let elapsed = Date.now() - started;
     assert.equal(served.status, 200);
     await served.arrayBuffer();
-    assert.ok(elapsed >= SHARED_TIMEOUT_MS - 100 && elapsed < SHARED_TIMEOUT_MS + 800, `the shard's wait, no more (${elapsed} ms)`);
+    // The lease request's batch call gives up at 1 s, inside the shared tier's 1.5 s.
+    assert.ok(elapsed >= 900 && elapsed < SHARED_TIMEOUT_MS + 800, `the shard's wait, no more (${elapsed} ms)`);
     // The shard hangs and the origin says nothing: 504 when the request's 2.5 s are up, not 1.5 s + 2.5 s.
     origin.setMode("hang");
     started = Date.now();
