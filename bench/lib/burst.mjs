@@ -175,6 +175,7 @@ export async function measureRun({ name, target, plan, origin, connections, orig
   const c0 = pid ? cpuOf(pid) : null;
   const o0 = cpuOf(origin.pid);
   const loadBefore = loadavg()[0];
+  const linesBefore = target.logs ? target.logs.lines : 0;
   const { answers, wallMs } = await sendAll(target.url, plan.requests, connections);
   await settle(pid);
   const cpu = pid ? cpuDelta(c0, cpuOf(pid)) : null;
@@ -192,6 +193,9 @@ export async function measureRun({ name, target, plan, origin, connections, orig
     statuses: countBy(answers, (a) => a.status),
     cacheStatus: countBy(answers, (a) => a.cacheStatus || "-"),
     tiers: countBy(answers.filter((a) => a.tier), (a) => a.tier),
+    // Lines the worker logged during the run (tier errors, failures), and the last ones.
+    workerLogLines: target.logs ? target.logs.lines - linesBefore : null,
+    workerLogTail: target.logs && target.logs.lines > linesBefore ? target.logs.tail.slice(-3) : [],
     // The requests over 1 s: how they were answered, and when they were sent (ms into the run).
     slow: countBy(answers.filter((a) => a.ms > 1000), (a) => `${a.status} ${a.cacheStatus || "-"}${a.tier ? `/${a.tier}` : ""}`),
     slowSentAtMs: (() => {
@@ -330,7 +334,7 @@ export async function scenarioHerd({ origin, rounds, options, log, rotate, extra
 }
 
 function logHerd(log, round, r) {
-  log(`herd r${round + 1} ${r.target} (load ${r.loadavg1.toFixed(1)}, ${(r.wallMs / 1000).toFixed(1)} s): origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s${r.slowSentAtMs ? `, sent ${r.slowSentAtMs.join("–")} ms into the run: ${JSON.stringify(r.slow)}` : ""}); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}`);
+  log(`herd r${round + 1} ${r.target} (load ${r.loadavg1.toFixed(1)}, ${(r.wallMs / 1000).toFixed(1)} s): origin/key ${r.originCalls.perKeyMin}..${r.originCalls.perKeyMax} (${r.originCalls.keysNotOnce} keys not once); p50 ${r.latencyMs.p50.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} / max ${r.latencyMs.max.toFixed(0)} ms (${r.latencyMs.over1s} over 1 s${r.slowSentAtMs ? `, sent ${r.slowSentAtMs.join("–")} ms into the run: ${JSON.stringify(r.slow)}` : ""}); ${r.cpuUsPerReq.toFixed(0)} µs CPU/req; ${JSON.stringify(r.cacheStatus)}${r.workerLogLines ? `; ${r.workerLogLines} worker log lines` : ""}`);
 }
 
 function summarizeRuns(runs, names) {
