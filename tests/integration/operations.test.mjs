@@ -83,7 +83,10 @@ test("GET /api/v1/cache/metrics: hits per tier, misses, hit rate, keys, bytes, o
   assert.ok(m.bytes > 0);
   for (const p of ["p50", "p90", "p99"]) assert.equal(typeof m.origin.latencyMs[p], "number", p);
   assert.deepEqual(Object.keys(m.hits).sort(), ["do", "edge", "kv", "memory"]);
-  assert.deepEqual(Object.keys(m.tierErrors).sort(), ["do", "edge", "kv", "memory"]);
+  // The rate limiter's failures (it fails open) are counted with the tiers' (issue #18).
+  assert.deepEqual(Object.keys(m.tierErrors).sort(), ["do", "edge", "kv", "memory", "rateLimiter"]);
+  assert.deepEqual(Object.keys(m.leases).sort(), ["granted", "waitMs", "waitedOut", "waits"]);
+  assert.ok(m.leases.granted >= 2, "the two misses fetched under a lease");
   assert.equal(typeof m.kv.writesToday, "number");
   assert.equal(m.kv.day, new Date().toISOString().slice(0, 10));
   assert.equal(m.corruptEntries, 0);
