@@ -13,6 +13,7 @@ import {
   refreshInBackground,
 } from "./origin_fetch.js";
 import { NULL_BODY_STATUSES, evaluateFor, fieldsWith, responseFromEntry, responseFromResult } from "./response_assembly.js";
+import { applyDownstreamToHeaders } from "./downstream.js";
 import { RequestContext, debugHeaders, rawTarget } from "./request_context.js";
 import { lookupSlowTiersCoalesced, noteKvRequest, noteServedForKv, tierAllowed, tiersFor } from "./tiers/tier_set.js";
 import { maybeFlushMetrics } from "./control_sync.js";
@@ -189,6 +190,7 @@ async function passThrough(rc, decision, { markBypass }) {
   }
   const headers = new Headers(fieldsWith(final.fields, verdict.dispositions, ABI.HeaderDisposition.Forward));
   if (verdict.addDate) headers.set("date", new Date(nowMs).toUTCString());
+  applyDownstreamToHeaders(rc, decision, headers, { remainingS: 0, originOwn: verdict.downstreamOrigin });
   if (markBypass) headers.set("cache-status", cacheStatusValue(rc.cfg, CACHE_STATUS.BYPASS, undefined, final));
   rc.stamp(headers);
   debugHeaders(rc, headers, decision);

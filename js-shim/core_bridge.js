@@ -115,7 +115,7 @@ class CoreInstance {
     this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
-      authExemptPaths: config.authExemptPaths,
+      authExemptPaths: config.authExemptPaths, authMode: config.authMode,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -197,6 +197,14 @@ class CoreInstance {
     const end = this.putString(this.scratch, key);
     if (end < 0) throw new CoreError("key larger than the scratch region");
     return this.exports.ec_shard_for_key(end - this.scratch);
+  }
+
+  // The purge tag naming one key in Workers Cache (src/cache_key.h keyTag).
+  keyTag(key) {
+    this.refreshViews();
+    const end = this.putString(this.scratch, key);
+    if (end < 0) return null;
+    return this.readString(this.result, this.exports.ec_key_tag(end - this.scratch));
   }
 
   // A client address in one spelling (src/client_address.h), or null when it is no IP address.
@@ -284,6 +292,8 @@ class CoreInstance {
       rangeLast: this.getU32(r, ABI.kDecRangeLast),
       rangeSuffix: this.getU32(r, ABI.kDecRangeSuffix),
       rateBucket: this.getU32(r, ABI.kDecRateBucket),
+      downstream: this.getU32(r, ABI.kDecDownstream),
+      browserTtlS: this.getU32(r, ABI.kDecBrowserTtlS),
       key,
       originTarget,
       tags,
@@ -365,6 +375,7 @@ class CoreInstance {
       addDate: this.getU32(r, ABI.kStoreAddDate) === 1,
       shareable: this.getU32(r, ABI.kStoreShareable) === 1,
       staleIfUnreachableS: this.getU32(r, ABI.kStoreStaleIfUnreachableS),
+      downstreamOrigin: this.getU32(r, ABI.kStoreDownstreamOrigin) === 1,
       dispositions: count === ABI.kAbsent || count !== fields.length
         ? null : this.u8.slice(r + ABI.kStoreDispositions, r + ABI.kStoreDispositions + count),
     };
@@ -640,6 +651,7 @@ function configFromEnv(env) {
     shards: cfg.cacheDoShards,
     rules: env.CACHE_RULES || null,
     authExemptPaths: cfg.authExemptPrefixes,
+    authMode: cfg.authMode,
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
   };
@@ -654,7 +666,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;

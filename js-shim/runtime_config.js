@@ -46,6 +46,8 @@ export function runtimeConfig(env) {
     metricsFlushIntervalMs: intVar(env, "METRICS_FLUSH_INTERVAL_MS", 5000, { min: 100, max: 3_600_000 }),
     debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
     // "rfc9211" adds the standard Cache-Status form; anything else keeps the literal HIT/MISS/STALE/BYPASS.
+    // Forces the Workers Cache fields (downstream.js) where the runtime's ctx.cache is absent (tests, dry runs).
+    workersCache: String(env.WORKERS_CACHE || "").trim().toLowerCase() === "on",
     cacheStatusFormat: String(env.CACHE_STATUS_FORMAT || "").trim().toLowerCase() === "rfc9211" ? "rfc9211" : "literal",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
     // Unset means "none" (the development default); anything else must be one of the modes, or every

@@ -25,6 +25,10 @@ struct PolicyContext {
   // AUTH_EXEMPT_PATHS, normalised: a request path equal to one of these or below it ("/auth" covers "/auth" and
   // "/auth/x", never "/authority") is answered without credentials in the jwt and origin modes.
   std::vector<std::string> authExemptPaths;
+  // AUTH_MODE: what the cache in front of the worker (Workers Cache) may keep depends on it — with any auth,
+  // every request must reach the worker to be judged.
+  enum class AuthMode : uint32_t { None = 0, Jwt = 1, Origin = 2, Invalid = 3 };
+  AuthMode authMode = AuthMode::None;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.

@@ -27,6 +27,7 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   candidate.originBase = std::move(setup.ctx.originBase);
   candidate.shardCount = setup.ctx.shardCount;
   candidate.authExemptPaths = std::move(setup.ctx.authExemptPaths);
+  candidate.authMode = setup.ctx.authMode;
   setup.ctx = std::move(candidate);
   setup.rulesSource = std::string(source);
   setup.rulesDigest = sha256Hex(text).substr(0, 16);
@@ -108,6 +109,13 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
     if (auto it = cfg.find("originBase"); it != cfg.end() && it->is_string()) setup.ctx.originBase = it->get<std::string>();
     if (auto it = cfg.find("shards"); it != cfg.end() && it->is_number_unsigned()) {
       setup.ctx.shardCount = std::max<uint32_t>(1, it->get<uint32_t>());
+    }
+    if (auto it = cfg.find("authMode"); it != cfg.end() && it->is_string()) {
+      const std::string& mode = it->get_ref<const std::string&>();
+      setup.ctx.authMode = mode == "none"     ? PolicyContext::AuthMode::None
+                           : mode == "jwt"    ? PolicyContext::AuthMode::Jwt
+                           : mode == "origin" ? PolicyContext::AuthMode::Origin
+                                              : PolicyContext::AuthMode::Invalid;
     }
     // AUTH_EXEMPT_PATHS, as paths: "/auth/" and "/auth" both mean /auth and everything below it.
     if (auto it = cfg.find("authExemptPaths"); it != cfg.end() && it->is_array()) {

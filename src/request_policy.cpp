@@ -6,6 +6,7 @@
 #include "byte_range.h"
 #include "cache_control.h"
 #include "cache_key.h"
+#include "downstream_policy.h"
 #include "header_list.h"
 #include "market_calendar.h"
 #include "market_ttl.h"
@@ -212,6 +213,10 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   // no rule matched, its key alone (never "every unmatched path"; a request without a key gets no scope).
   if (out.ruleIndex == abi::kNone) out.setFlag(DecisionFlag::AuthScopeKey);
   out.rateBucket = rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
+  if (out.action == Action::ServeLocal) return;
+  const DownstreamDecision downstream = decideDownstream(ctx, out);
+  out.downstream = downstream.flags;
+  out.browserTtlS = downstream.browserTtlS;
 }
 
 namespace {
@@ -231,6 +236,8 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   out.tags.clear();
   out.rangeFirst = out.rangeLast = out.rangeSuffix = abi::kNone;
   out.rateBucket = abi::kNone;
+  out.downstream = 0;
+  out.browserTtlS = 0;
 
   const RulesConfig& rules = ctx.rules;
   if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);

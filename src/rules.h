@@ -64,6 +64,11 @@ struct TtlClass {
   // §4.2.4 lets a disconnected cache do so. Default: a day for followOrigin classes; rule classes have their
   // staleIfError for both.
   uint32_t staleIfUnreachableS = 0;
+  // How long a browser may reuse an answer without asking the worker (Cache-Control: max-age to clients),
+  // never longer than the entry's remaining freshness here. 0 (default): the browser revalidates every time
+  // (no-cache), so the worker answers a repeat with a 304 from its tiers. A class whose data a few minutes old
+  // in a browser is acceptable may say so.
+  uint32_t browserTtlS = 0;
 };
 
 inline constexpr uint32_t kDefaultFollowOriginStaleIfUnreachableS = 86400;

@@ -32,7 +32,7 @@ constexpr std::string_view kTopFields[] = {"version", "classes", "default",    "
                                            "rateLimits", "forwardRequestHeaders"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
-                                             "heuristic", "heuristicMaxTtl", "staleIfUnreachable"};
+                                             "heuristic", "heuristicMaxTtl", "staleIfUnreachable", "browserTtl"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags",
                                             "sharedAcrossCredentials", "forwardCredentialParams"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
@@ -467,6 +467,7 @@ class Loader {
     const auto heuristic = hasHeuristic ? flag("heuristic") : std::optional<bool>(true);
     const bool hasHeuristicMax = find(body, "heuristicMaxTtl") != nullptr;
     const auto heuristicMax = hasHeuristicMax ? duration("heuristicMaxTtl") : std::optional<uint32_t>(kDefaultHeuristicMaxTtlS);
+    const auto browserTtl = duration("browserTtl");
     const bool hasStaleIfUnreachable = find(body, "staleIfUnreachable") != nullptr;
     const auto staleIfUnreachable = duration("staleIfUnreachable");
     const bool hasTtl = find(body, "ttl") != nullptr;
@@ -520,6 +521,7 @@ class Loader {
     c.followOrigin = followOrigin.value_or(false);
     c.heuristicFreshness = c.followOrigin && heuristic.value_or(true);
     c.heuristicMaxTtlS = heuristicMax.value_or(kDefaultHeuristicMaxTtlS);
+    c.browserTtlS = browserTtl.value_or(0);
     c.staleIfUnreachableS = hasStaleIfUnreachable ? staleIfUnreachable.value_or(0)
                             : c.followOrigin       ? kDefaultFollowOriginStaleIfUnreachableS
                                                    : 0;

@@ -28,6 +28,7 @@
 //   ec_decide_invalidation() -> u32 records       an unsafe request's outcome → purge records in result
 //   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
 //   ec_parse_interim(ptr, len) -> InterimError    bytes after an interim (1xx) head → the final response
+//   ec_key_tag(len) -> u32 length                 a key (UTF-8 at scratch offset 0) → its purge tag in result
 //   ec_canonical_ip(len) -> u32 length            an IP address (UTF-8 at scratch offset 0) → its canonical
 //                                                 spelling in result (length 0: not an IP address)
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
@@ -113,6 +114,20 @@ inline constexpr uint32_t kDecRateBucket = 80;
 inline constexpr uint32_t kRateBucketDefault = 0;
 inline constexpr uint32_t kRateBucketBypass = 1;
 inline constexpr uint32_t kRateBucketFirstClass = 2;
+// What the worker tells the caches after it (src/downstream_policy.h): DownstreamFlag bits, and the most a
+// browser may reuse an answer without asking (seconds; the shim caps it by the entry's remaining freshness).
+inline constexpr uint32_t kDecDownstream = 84;
+inline constexpr uint32_t kDecBrowserTtlS = 88;
+
+enum class DownstreamFlag : uint32_t {
+  // The class follows the origin: the origin's own Cache-Control is what clients get, when it sent one.
+  BrowserOriginOwn = 1,
+  // Credentials decided this answer: only private caches may keep it.
+  BrowserPrivate = 2,
+  // Cloudflare's cache in front of the worker (Workers Cache) may keep this answer: the data is the same for
+  // everyone and nothing needs the worker per request (no auth, no rate limit, not a refresh).
+  WorkersCacheEligible = 4,
+};
 inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
 inline constexpr uint32_t kDecKeyLength = 56;
 inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
@@ -206,7 +221,9 @@ inline constexpr uint32_t kStoreVariantCount = 36;
 // §4.2.4: a disconnected cache may serve stale unless a directive forbids it); not for 5xx answers.
 inline constexpr uint32_t kStoreStaleIfUnreachableS = 40;
 inline constexpr uint32_t kStoreFieldCount = 44;     // = kResFieldCount
-inline constexpr uint32_t kStoreDispositions = 48;   // u8 per field: HeaderDisposition bits
+// 1: clients get the origin's own Cache-Control (src/response_policy.h downstreamOriginCacheControl).
+inline constexpr uint32_t kStoreDownstreamOrigin = 52;
+inline constexpr uint32_t kStoreDispositions = 56;   // u8 per field: HeaderDisposition bits
 
 enum class HeaderDisposition : uint32_t {
   Forward = 1,  // sent to the client this response answers

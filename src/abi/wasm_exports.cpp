@@ -10,6 +10,7 @@
 #include "abi/abi_codec.h"
 #include "abi/abi_layout.h"
 #include "byte_range.h"
+#include "cache_key.h"
 #include "client_address.h"
 #include "conditional_request.h"
 #include "crc32.h"
@@ -156,6 +157,8 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecRangeLast, d.rangeLast);
   wr32(out, abi::kDecRangeSuffix, d.rangeSuffix);
   wr32(out, abi::kDecRateBucket, d.rateBucket);
+  wr32(out, abi::kDecDownstream, d.downstream);
+  wr32(out, abi::kDecBrowserTtlS, d.browserTtlS);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
   wr32(out, abi::kDecTagsLength, static_cast<uint32_t>(d.tags.size()));
@@ -213,6 +216,7 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   wr32(out, abi::kStoreAddDate, d.headers.addDate ? 1 : 0);
   wr32(out, abi::kStoreShareable, d.shareable ? 1 : 0);
   wr32(out, abi::kStoreStaleIfUnreachableS, d.staleIfUnreachableS);
+  wr32(out, abi::kStoreDownstreamOrigin, d.downstreamOriginCacheControl ? 1 : 0);
   const auto dispositions = static_cast<uint32_t>(d.headers.dispositions.size());
   wr32(out, abi::kStoreFieldCount, fieldsOk ? dispositions : abi::kAbsent);
   if (dispositions > 0) std::memcpy(out + abi::kStoreDispositions, d.headers.dispositions.data(), dispositions);
@@ -503,6 +507,15 @@ EC_EXPORT(ec_parse_interim) uint32_t ec_parse_interim(uint32_t ptr, uint32_t len
   wr32(out, abi::kIntBodyLength, static_cast<uint32_t>(s.interimBody.size()));
   wr32(out, abi::kIntFieldCount, static_cast<uint32_t>(fields.size()));
   return 0;
+}
+
+// A key's purge tag for Workers Cache's Cache-Tag (cache_key.h keyTag).
+EC_EXPORT(ec_key_tag) uint32_t ec_key_tag(uint32_t keyLength) {
+  ModuleState& s = state();
+  const uint32_t len = keyLength < abi::kScratchBytes ? keyLength : abi::kScratchBytes;
+  const std::string tag = keyTag(std::string_view(reinterpret_cast<const char*>(s.scratch), len));
+  std::memcpy(s.result, tag.data(), tag.size());
+  return static_cast<uint32_t>(tag.size());
 }
 
 // A client address in its canonical spelling (client_address.h), for rate-limit identities.
