@@ -115,7 +115,7 @@ class CoreInstance {
     this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
-      authExemptPaths: config.authExemptPaths, authMode: config.authMode,
+      authExemptPaths: config.authExemptPaths, authMode: config.authMode, rateLimit: config.rateLimit,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -652,6 +652,8 @@ function configFromEnv(env) {
     rules: env.CACHE_RULES || null,
     authExemptPaths: cfg.authExemptPrefixes,
     authMode: cfg.authMode,
+    // RATE_LIMIT=off: the core decides no rate bucket (anything else keeps the rules' limits; rate_limiter.js warns).
+    rateLimit: String(env.RATE_LIMIT ?? "on").trim().toLowerCase() === "off" ? "off" : "on",
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
   };
@@ -666,7 +668,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;

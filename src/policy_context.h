@@ -29,6 +29,9 @@ struct PolicyContext {
   // every request must reach the worker to be judged.
   enum class AuthMode : uint32_t { None = 0, Jwt = 1, Origin = 2, Invalid = 3 };
   AuthMode authMode = AuthMode::None;
+  // RATE_LIMIT=off: no request is counted, whatever the rules' rateLimits say (no bucket is decided), so what
+  // the rules would have limited may go to Workers Cache.
+  bool rateLimitsSwitchedOff = false;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.

@@ -28,6 +28,7 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   candidate.shardCount = setup.ctx.shardCount;
   candidate.authExemptPaths = std::move(setup.ctx.authExemptPaths);
   candidate.authMode = setup.ctx.authMode;
+  candidate.rateLimitsSwitchedOff = setup.ctx.rateLimitsSwitchedOff;
   setup.ctx = std::move(candidate);
   setup.rulesSource = std::string(source);
   setup.rulesDigest = sha256Hex(text).substr(0, 16);
@@ -116,6 +117,9 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
                            : mode == "jwt"    ? PolicyContext::AuthMode::Jwt
                            : mode == "origin" ? PolicyContext::AuthMode::Origin
                                               : PolicyContext::AuthMode::Invalid;
+    }
+    if (auto it = cfg.find("rateLimit"); it != cfg.end() && it->is_string()) {
+      setup.ctx.rateLimitsSwitchedOff = it->get_ref<const std::string&>() == "off";
     }
     // AUTH_EXEMPT_PATHS, as paths: "/auth/" and "/auth" both mean /auth and everything below it.
     if (auto it = cfg.find("authExemptPaths"); it != cfg.end() && it->is_array()) {

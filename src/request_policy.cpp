@@ -212,7 +212,7 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   // A verdict of the origin on a credential covers what one origin decision covers: the rule, or for a request
   // no rule matched, its key alone (never "every unmatched path"; a request without a key gets no scope).
   if (out.ruleIndex == abi::kNone) out.setFlag(DecisionFlag::AuthScopeKey);
-  out.rateBucket = rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
+  out.rateBucket = ctx.rateLimitsSwitchedOff ? abi::kNone : rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
   if (out.action == Action::ServeLocal) return;
   const DownstreamDecision downstream = decideDownstream(ctx, out);
   out.downstream = downstream.flags;

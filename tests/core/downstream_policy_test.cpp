@@ -34,14 +34,19 @@ constexpr std::string_view kDownstreamRulesJson = R"({"version": 1,
   ]
 })";
 
-PolicySetup setupWithAuth(std::string_view authMode) {
+PolicySetup setupWithAuth(std::string_view authMode, std::string_view rateLimit = "on") {
   nlohmann::json cfg = nlohmann::json::parse(configJson(kDownstreamRulesJson));
   cfg["authMode"] = std::string(authMode);
+  cfg["rateLimit"] = std::string(rateLimit);
   return setupPolicy(cfg.dump(), embedded::kRulesJson);
 }
 
 const PolicySetup& authNone() {
   static const PolicySetup s = setupWithAuth("none");
+  return s;
+}
+const PolicySetup& authNoneLimitsOff() {
+  static const PolicySetup s = setupWithAuth("none", "off");
   return s;
 }
 const PolicySetup& authJwt() {
@@ -77,6 +82,7 @@ TEST_CASE("downstream: Workers Cache gets only what needs no per-request check; 
       {"followOrigin class (origin's CC kept)", authNone, "/other/x", kGet, "", kEligible | kOriginOwn, 0},
       // Rate limited: Workers Cache would answer past the limit.
       {"rate-limited class", authNone, "/quote/AAPL", kGet, "", 0, 5},
+      {"rate-limited class, RATE_LIMIT=off", authNoneLimitsOff, "/quote/AAPL", kGet, "", kEligible, 5},
       // Not cached: nothing to offer.
       {"NONE class", authNone, "/none/x", kGet, "", 0, 0},
       // Auth on: Workers Cache would answer clients the origin refuses.
@@ -120,4 +126,10 @@ TEST_CASE("downstream: the shipped rules rate-limit by default, so only exempt r
 TEST_CASE("downstream: rejected and local answers carry no downstream fields") {
   CHECK(decide(Req("/ref/%ZZ"), authNone().ctx).downstream == 0);
   CHECK(decide(Req("/ref/AAPL", kPost), authNone().ctx).downstream == 0);
+}
+
+TEST_CASE("downstream: RATE_LIMIT=off decides no rate bucket at all") {
+  CHECK(decide(Req("/quote/AAPL"), authNone().ctx).rateBucket != abi::kNone);
+  CHECK(decide(Req("/quote/AAPL"), authNoneLimitsOff().ctx).rateBucket == abi::kNone);
+  CHECK(decide(Req("/ref/AAPL?nocache=1"), authNoneLimitsOff().ctx).rateBucket == abi::kNone);
 }

@@ -24,12 +24,13 @@ function rules({ rateLimits } = {}) {
       { name: "browser", path: "/browser/{id}", class: "BROWSER" },
       { name: "none", path: "/none/{id}", class: "NONE" },
       { name: "limited", path: "/limited/{id}", class: "HOUR" },
+      { name: "lang", path: "/lang/{id}", class: "HOUR", vary: ["accept-language"] },
     ],
     ...(rateLimits ? { rateLimits } : {}),
   });
 }
 // Everything but /limited is exempt from rate limits (Workers Cache would skip the limiter).
-const EXEMPT = { enabled: true, default: { perMinute: 1000 }, exempt: ["/hour/*", "/shared/*", "/browser/*", "/none/*", "/origin/*"] };
+const EXEMPT = { enabled: true, default: { perMinute: 1000 }, exempt: ["/hour/*", "/shared/*", "/browser/*", "/none/*", "/origin/*", "/lang/*"] };
 
 let origin;
 before(async () => {
@@ -37,6 +38,7 @@ before(async () => {
   for (const p of ["/hour/1", "/hour/2", "/hour/3", "/shared/1", "/browser/1", "/limited/1", "/origin/plain"]) {
     origin.respond(p, { fields: [["content-type", "text/plain"], ["last-modified", "Mon, 01 Jan 2024 00:00:00 GMT"]], body: p });
   }
+  origin.respond("/lang/1", { fields: [["content-type", "text/plain"], ["vary", "accept-encoding"]], body: "lang" });
   origin.respond("/origin/cc", { fields: [["cache-control", "public, max-age=300"]], body: "cc" });
   origin.respond("/none/1", { fields: [["cache-control", "no-store"]], body: "none" });
 });
@@ -50,7 +52,7 @@ async function get(w, path, headers) {
   return { status: res.status, h: (n) => res.headers.get(n) };
 }
 
-test("browsers are told to revalidate by default (no-cache), on misses and hits, with no Workers Cache fields when it is off", async () => {
+test("browsers are told to revalidate by default (no-cache), on misses and hits; with Workers Cache undetected only its no-store marker", async () => {
   const w = await startWorker({ origin, vars: { CACHE_RULES: rules(), RATE_LIMIT: "off" } });
   try {
     const miss = await get(w, "/hour/1");
@@ -59,9 +61,10 @@ test("browsers are told to revalidate by default (no-cache), on misses and hits,
     assert.equal(hit.h("cache-status"), "HIT");
     for (const r of [miss, hit]) {
       assert.equal(r.h("cache-control"), "no-cache", "the origin said nothing: the browser must not guess (heuristics)");
-      assert.equal(r.h("cloudflare-cdn-cache-control"), null);
       assert.equal(r.h("cache-tag"), null);
     }
+    assert.equal(miss.h("cloudflare-cdn-cache-control"), "no-store", "a miss is never stored there, detected or not");
+    assert.equal(hit.h("cloudflare-cdn-cache-control"), null, "an eligible hit: no lifetime offered to a cache not known to be there");
     assert.ok(hit.h("last-modified"), "the validators stay: a revalidation is a 304 from the worker");
     const revalidation = await get(w, "/hour/1", { "if-modified-since": hit.h("last-modified") });
     assert.equal(revalidation.status, 304);
@@ -91,7 +94,7 @@ test("Workers Cache is offered only hits it may replay as they are: HIT, a lifet
     assert.match(hit.h("cloudflare-cdn-cache-control"), /^max-age=(\d+), stale-while-revalidate=60, stale-if-error=600$/);
     const lifetime = Number(/max-age=(\d+)/.exec(hit.h("cloudflare-cdn-cache-control"))[1]);
     assert.ok(lifetime > 3590 && lifetime <= 3600, `the entry's lifetime counted from generation (${lifetime})`);
-    assert.match(hit.h("cache-tag"), /^item:2,key-[0-9a-f]{16}$/);
+    assert.match(hit.h("cache-tag"), /^item:2,key-[0-9a-f]{16},version:\S+$/);
     assert.equal(hit.h("cache-age"), null, "per-answer fields would go stale in a replay");
     assert.equal(hit.h("x-cache-tier"), null);
     assert.ok(hit.h("age") !== null, "Age stays: Cloudflare keeps it current");
@@ -114,6 +117,32 @@ test("with any auth mode nothing goes to Workers Cache (it would skip the auth c
     const again = await get(w, "/shared/1");
     assert.equal(again.h("cloudflare-cdn-cache-control"), "no-store");
     assert.equal(again.h("cache-tag"), null);
+  } finally {
+    await w.close();
+  }
+  // Workers Cache on but not detected: the origin's `public, max-age` still never reaches it on an auth-gated route.
+  const undetected = await startWorker({ origin, vars: { CACHE_RULES: rules({ rateLimits: EXEMPT }), AUTH_MODE: "origin" } });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const r = await get(undetected, "/origin/cc", { authorization: "Bearer someone" });
+      assert.equal(r.h("cloudflare-cdn-cache-control"), "no-store", `answer ${i + 1}`);
+    }
+  } finally {
+    await undetected.close();
+  }
+});
+
+test("a rule keyed on a request field says so in Vary, so a cache after the worker keeps one answer per variant", async () => {
+  const w = await startWorker({ origin, vars: { CACHE_RULES: rules({ rateLimits: EXEMPT }), WORKERS_CACHE: "on" } });
+  try {
+    const miss = await get(w, "/lang/1", { "accept-language": "de" });
+    const hit = await get(w, "/lang/1", { "accept-language": "de" });
+    assert.equal(hit.h("cache-status"), "HIT");
+    for (const r of [miss, hit]) assert.equal(r.h("vary"), "accept-encoding, accept-language", "the origin's Vary and the rule's keyed field");
+    assert.match(hit.h("cloudflare-cdn-cache-control"), /^max-age=/, "offered to Workers Cache, which keys variants by Vary");
+    const other = await get(w, "/lang/1", { "accept-language": "fr" });
+    assert.equal(other.h("cache-status"), "MISS", "another variant is another entry here too");
+    assert.equal(other.h("vary"), "accept-encoding, accept-language");
   } finally {
     await w.close();
   }

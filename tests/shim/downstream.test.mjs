@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ABI from "../../js-shim/generated/abi_layout.js";
-import { applyDownstreamToFields, browserCacheControl, purgeWorkersCache, workersCacheOn } from "../../js-shim/downstream.js";
+import { applyDownstreamToFields, applyDownstreamToHeaders, browserCacheControl, purgeWorkersCache, varyWithKeyedFields, workersCacheOn } from "../../js-shim/downstream.js";
 
 const F = ABI.DownstreamFlag;
 const core = { keyTag: (key) => `key-${key.length.toString(16).padStart(16, "0")}` };
@@ -20,7 +20,9 @@ function standInCache({ fail } = {}) {
     },
   };
 }
-const rc = (cache, cfg = {}) => ({ ctx: cache ? { cache } : {}, cfg, core, log() {} });
+const rc = (cache, cfg = {}, forwarding = { byRule: [[], ["accept-language", "x-tenant"]] }) => ({
+  ctx: cache ? { cache } : {}, cfg, core: { ...core, forwarding }, log() {},
+});
 
 test("browser Cache-Control: the class's browserTtl capped by the remaining freshness, no-cache otherwise, private with credentials", () => {
   const cases = [
@@ -64,4 +66,42 @@ test("without Workers Cache a purge is skipped; a failing purge is reported, nev
   assert.deepEqual(await purgeWorkersCache(rc({}), { keys: ["k"] }), { skipped: true });
   const failing = await purgeWorkersCache(rc(standInCache({ fail: true })), { tags: ["t"] });
   assert.equal(failing.error, "purge refused");
+});
+
+test("Vary names the fields the rule keys on, with the origin's own; Vary: * and unkeyed rules are left alone", () => {
+  const cases = [
+    [1, undefined, "accept-language, x-tenant"],
+    [1, "Accept-Encoding", "Accept-Encoding, accept-language, x-tenant"],
+    [1, "Accept-Language", "Accept-Language, x-tenant"],
+    [1, "accept-language, X-Tenant", undefined],
+    [1, "*", undefined],
+    [0, "accept", undefined],
+    [0xffffffff, undefined, undefined],
+  ];
+  for (const [ruleIndex, current, want] of cases) {
+    assert.equal(varyWithKeyedFields(rc(null), { ruleIndex }, current), want, JSON.stringify([ruleIndex, current]));
+  }
+  const headers = new Headers({ vary: "accept-encoding" });
+  applyDownstreamToHeaders(rc(null), { ruleIndex: 1, downstream: 0, browserTtlS: 0 }, headers, { remainingS: 0, originOwn: false });
+  assert.equal(headers.get("vary"), "accept-encoding, accept-language, x-tenant");
+});
+
+test("Workers Cache fields on a hit: lifetime from the response's generation, public for a shared credentialed route, printable tags only, the version's tag", () => {
+  const decision = { ruleIndex: 1, downstream: F.WorkersCacheEligible | F.BrowserPrivate, browserTtlS: 0, key: "https://o/a",
+    tags: "ticker:AAPL\nbad tag\n\u00e9t\u00e9" };
+  const fields = { "cache-age": "3", "x-cache-tier": "memory", "cache-status": "HIT" };
+  applyDownstreamToFields(rc(null, { workersCache: true, version: "v1.2.3" }), decision, fields,
+    { remainingS: 50, ageS: 10, entry: { staleWhileRevalidateS: 30, staleIfErrorS: 0 }, servedFromTiers: true });
+  assert.equal(fields["cloudflare-cdn-cache-control"], "public, max-age=60, stale-while-revalidate=30");
+  assert.equal(fields["cache-tag"], `ticker:AAPL,${core.keyTag("https://o/a")},version:v1.2.3`);
+  assert.equal(fields["cache-control"], "private, no-cache");
+  assert.equal(fields.vary, "accept-language, x-tenant");
+  assert.equal(fields["cache-age"], undefined);
+  assert.equal(fields["x-cache-tier"], undefined);
+  assert.equal(fields["cache-status"], "HIT");
+
+  const notServed = {};
+  applyDownstreamToFields(rc(null, { workersCache: true }), decision, notServed, { remainingS: 50, ageS: 10, entry: {}, servedFromTiers: false });
+  assert.equal(notServed["cloudflare-cdn-cache-control"], "no-store");
+  assert.equal(notServed["cache-tag"], undefined);
 });
