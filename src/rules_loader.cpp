@@ -264,9 +264,10 @@ class Loader {
     for (size_t i = 0; ruleList && ruleList->is_array() && i < cfg.rules.size() && i < ruleList->size(); ++i) {
       for (size_t k = 0; k < cfg.rules[i].varyHeaders.size(); ++k) {
         const std::string& name = cfg.rules[i].varyHeaders[k];
-        const bool credential = name == "cookie" || std::find(cfg.keys.credentialHeaders.begin(),
-                                                              cfg.keys.credentialHeaders.end(), name) !=
-                                                        cfg.keys.credentialHeaders.end();
+        // Authorization carries credentials whatever credentialHeaders lists (RFC 9110 §11.6.2).
+        const bool credential = name == "cookie" || name == "authorization" ||
+                                std::find(cfg.keys.credentialHeaders.begin(), cfg.keys.credentialHeaders.end(),
+                                          name) != cfg.keys.credentialHeaders.end();
         if (credential) {
           problem("/rules/" + std::to_string(i) + "/vary/" + std::to_string(k),
                   quote(name) + " carries credentials: a cache key must never hold one (mark the route "
