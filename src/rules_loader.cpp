@@ -503,7 +503,8 @@ class Loader {
       if (!cached) {
         if (*tiers != 0) problem(child(ptr, "tiers"), "a class with ttl 0 is not cached: it must not list tiers");
         const std::pair<std::string_view, std::optional<uint32_t>> storedOnly[] = {
-            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative}};
+            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative},
+            {"staleIfUnreachable", staleIfUnreachable}};
         for (const auto& [key, value] : storedOnly)
           if (value.value_or(0) > 0) problem(child(ptr, key), "has no effect: a class with ttl 0 is not cached");
       } else if (*tiers == 0) {
