@@ -264,9 +264,10 @@ class Loader {
     for (size_t i = 0; ruleList && ruleList->is_array() && i < cfg.rules.size() && i < ruleList->size(); ++i) {
       for (size_t k = 0; k < cfg.rules[i].varyHeaders.size(); ++k) {
         const std::string& name = cfg.rules[i].varyHeaders[k];
-        const bool credential = name == "cookie" || std::find(cfg.keys.credentialHeaders.begin(),
-                                                              cfg.keys.credentialHeaders.end(), name) !=
-                                                        cfg.keys.credentialHeaders.end();
+        // Authorization carries credentials whatever credentialHeaders lists (RFC 9110 §11.6.2).
+        const bool credential = name == "cookie" || name == "authorization" ||
+                                std::find(cfg.keys.credentialHeaders.begin(), cfg.keys.credentialHeaders.end(),
+                                          name) != cfg.keys.credentialHeaders.end();
         if (credential) {
           problem("/rules/" + std::to_string(i) + "/vary/" + std::to_string(k),
                   quote(name) + " carries credentials: a cache key must never hold one (mark the route "
@@ -503,7 +504,8 @@ class Loader {
       if (!cached) {
         if (*tiers != 0) problem(child(ptr, "tiers"), "a class with ttl 0 is not cached: it must not list tiers");
         const std::pair<std::string_view, std::optional<uint32_t>> storedOnly[] = {
-            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative}};
+            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative},
+            {"staleIfUnreachable", staleIfUnreachable}};
         for (const auto& [key, value] : storedOnly)
           if (value.value_or(0) > 0) problem(child(ptr, key), "has no effect: a class with ttl 0 is not cached");
       } else if (*tiers == 0) {
