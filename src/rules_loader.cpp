@@ -563,6 +563,11 @@ class Loader {
     if (const Json* list = find(v, "credentialHeaders")) {
       keys.credentialHeaders.clear();
       loadHeaderNames(*list, child(ptr, "credentialHeaders"), keys.credentialHeaders);
+      // Authorization is a credential whatever the list says (RFC 9111 §3.5 names it): a list that leaves it out
+      // adds headers, it never makes a bearer token anonymous (and so storable and shared).
+      if (std::find(keys.credentialHeaders.begin(), keys.credentialHeaders.end(), "authorization") ==
+          keys.credentialHeaders.end())
+        keys.credentialHeaders.insert(keys.credentialHeaders.begin(), "authorization");
     }
     if (const Json* list = find(v, "credentialCookies")) {
       std::vector<std::string> names;

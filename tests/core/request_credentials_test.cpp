@@ -133,8 +133,8 @@ TEST_CASE("credentials: configured headers, cookie names (the Cookie slot carrie
   }
 }
 
-// (Whether a credentialHeaders list without "authorization" should make Authorization anonymous is left open here:
-// the issue says "Authorization by default", RFC 9111 §3.5 names Authorization itself.)
+// A credentialHeaders list without "authorization" adds headers; Authorization stays a credential (RFC 9111 §3.5
+// names it), so a list can never make a bearer token anonymous.
 TEST_CASE("credentials: absent lists mean Authorization and any cookie; an empty cookie list names no cookie") {
   struct Case {
     std::string_view label;
@@ -144,6 +144,7 @@ TEST_CASE("credentials: absent lists mean Authorization and any cookie; an empty
   const Case cases[] = {
       {"defaults", R"({})", true, true},
       {"another header besides Authorization", R"({"credentialHeaders": ["authorization", "x-api-key"]})", true, true},
+      {"a list without Authorization still counts it", R"({"credentialHeaders": ["x-api-key"]})", true, true},
       {"named cookies", R"({"credentialCookies": ["sid"]})", true, false},
       {"no credential cookies", R"({"credentialCookies": []})", true, false},
   };
