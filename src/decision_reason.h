@@ -73,6 +73,15 @@ enum class Reason : uint32_t {
   MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
   // Entry freshness (appended)
   EntryStaleIfUnreachable, // stale beyond stale-if-error: usable only if the origin cannot be reached
+  // Upstream APIs (appended; issue #15, upstream_config.h)
+  UpstreamSecretMissing,    // the route's origin needs a secret the worker does not have: 503
+  UpstreamMethodNotAllowed, // an upstream route is read only (GET, HEAD): 405
+  UpstreamWithinQuota,      // the call fits every window of the origin's quota: made
+  UpstreamQuotaExhausted,   // a window is spent: stale entry, else 503 until it resets
+  UpstreamReserveKept,      // a background refresh or warm-up stopped before the day's reserve
+  UpstreamQuotaUnavailable, // the quota counter could not be asked: no call (a quota is never exceeded)
+  UpstreamErrorStatus,      // the upstream answered 429 or 5xx
+  UpstreamErrorBody,        // the upstream answered 2xx with an error marker in its JSON body (errorBodyKeys)
   Count
 };
 

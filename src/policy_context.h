@@ -32,6 +32,8 @@ struct PolicyContext {
   // RATE_LIMIT=off: no request is counted, whatever the rules' rateLimits say (no bucket is decided), so what
   // the rules would have limited may go to Workers Cache.
   bool rateLimitsSwitchedOff = false;
+  // Per rules.origins entry (same index): its URL in force, key base and secret presence (upstream_setup.h).
+  std::vector<UpstreamRuntime> upstreams;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.

@@ -29,6 +29,7 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   candidate.authExemptPaths = std::move(setup.ctx.authExemptPaths);
   candidate.authMode = setup.ctx.authMode;
   candidate.rateLimitsSwitchedOff = setup.ctx.rateLimitsSwitchedOff;
+  setup.upstreamProblems = applyUpstreamSettings(candidate, setup.upstreamSettings);
   setup.ctx = std::move(candidate);
   setup.rulesSource = std::string(source);
   setup.rulesDigest = sha256Hex(text).substr(0, 16);
@@ -131,6 +132,7 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
         setup.ctx.authExemptPaths.push_back(std::move(path));
       }
     }
+    setup.upstreamSettings = parseUpstreamSettings(cfg);
     if (auto it = cfg.find("rules"); it != cfg.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
       override = it->get<std::string>();
       hasOverride = true;
@@ -192,6 +194,7 @@ std::string policyReportJson(const PolicySetup& setup) {
   report["rateLimits"] = rateLimitsJson(setup.ctx.rules);
   report["credentials"] = credentialsJson(setup.ctx);
   report["forwarding"] = forwardingJson(setup.ctx);
+  report["upstreams"] = upstreamsReportJson(setup.ctx, setup.upstreamProblems);
   report["originBase"] = setup.ctx.originBase;
   report["shards"] = setup.ctx.shardCount;
   // Strings from a rejected override may hold invalid UTF-8: replace rather than abort (dump would throw).

@@ -11,6 +11,7 @@
 #include "market_calendar.h"
 #include "market_ttl.h"
 #include "rule_matcher.h"
+#include "upstream_route.h"
 #include "url_normalizer.h"
 
 namespace edge_cache {
@@ -238,6 +239,7 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   out.rateBucket = abi::kNone;
   out.downstream = 0;
   out.browserTtlS = 0;
+  out.originIndex = abi::kNone;
 
   const RulesConfig& rules = ctx.rules;
   if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);
@@ -278,6 +280,8 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   const bool isGet = facts.method == bit(Method::Get);
   const bool isHead = facts.method == bit(Method::Head);
   if (!isGet && !isHead) {
+    // Upstream routes are read only: nothing is passed through to an upstream (it would spend its quota uncached).
+    if (routesToUpstream(ctx, u.path)) return reject(out, 405, Reason::UpstreamMethodNotAllowed);
     out.reason = Reason::MethodNotCacheable;
     return;
   }
@@ -286,17 +290,21 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   // to the origin as they are. HEAD ignores Range (RFC 9110 §14.2).
   if (facts.has(RequestHeader::Range) && isGet) {
     const std::optional<ByteRangeSpec> range = tryParseSingleByteRange(facts.header(RequestHeader::Range));
-    if (!range) {
+    // An upstream route answers several ranges with the whole response (RFC 9110 §14.2 lets a server ignore
+    // Range): a pass-through would reach the upstream uncounted.
+    if (!range && !routesToUpstream(ctx, u.path)) {
       out.reason = Reason::RangeRequest;
       return;
     }
     const auto clamp = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, abi::kNone - 1)); };
-    out.setFlag(DecisionFlag::Range);
-    if (range->suffixLength) {
-      out.rangeSuffix = clamp(*range->suffixLength);
-    } else {
-      out.rangeFirst = clamp(range->first);
-      if (range->last) out.rangeLast = clamp(*range->last);
+    if (range) {
+      out.setFlag(DecisionFlag::Range);
+      if (range->suffixLength) {
+        out.rangeSuffix = clamp(*range->suffixLength);
+      } else {
+        out.rangeFirst = clamp(range->first);
+        if (range->last) out.rangeLast = clamp(*range->last);
+      }
     }
   }
 
@@ -345,11 +353,14 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   }
   const TtlClass& cls = rules.classes[classIndex];
   applyClass(cls, classIndex, out);
+  const bool upstream = rule && rule->originIndex != Rule::kNoOrigin;
   if (cls.ttlS == 0 && !cls.followOrigin) {
     out.reason = reason == Reason::RuleDateOutsideCalendar ? reason
                  : rule                                    ? Reason::RuleNotCached
                                                            : Reason::DefaultNotCached;
-    return;
+    // An upstream route's uncached class still goes through the fetch path below: the quota counts its calls.
+    if (!upstream) return;
+    reason = out.reason;
   }
   if (!rule) reason = cls.followOrigin ? Reason::DefaultFollowOrigin : Reason::RuleClass;
   if (cls.followOrigin) out.setFlag(DecisionFlag::FollowOrigin);
@@ -377,13 +388,23 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
       vary[varyCount++] = {rule->varyHeaders[i], facts.headerValues[slots[i]]};
     }
   }
-  KeyParts parts{ctx.originBase, u.path, u.keyQuery, std::span(vary.data(), varyCount)};
+  // An upstream route's key starts with the upstream's origin and holds the query the upstream is asked for: the
+  // client's value of the credential parameter is in neither.
+  std::string_view keyBase = ctx.originBase;
+  std::string_view keyQuery = u.keyQuery;
+  if (upstream) {
+    out.originIndex = rule->originIndex;
+    if (!upstreamReady(ctx, rule->originIndex)) return reject(out, 503, Reason::UpstreamSecretMissing);
+    keyQuery = buildUpstreamTarget(rules.origins[rule->originIndex], *rule, captures, u, out.originTarget);
+    keyBase = ctx.upstreams[rule->originIndex].keyBase;
+  }
+  KeyParts parts{keyBase, u.path, keyQuery, std::span(vary.data(), varyCount)};
   if (buildCacheKeyInto(parts, rules.keys.maxKeyBytes, out.key)) out.setFlag(DecisionFlag::KeyHashed);
   if (rule) expandTags(*rule, captures, out.tags);
 
   out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;
   if (u.bypassRequested) out.reason = Reason::BypassParam;
-  cacheableOriginTarget(u, rule, out.originTarget);
+  if (!upstream) cacheableOriginTarget(u, rule, out.originTarget);
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "abi/abi_layout.h"
+#include "upstream_loader.h"
 
 namespace edge_cache {
 namespace {
@@ -29,12 +30,13 @@ constexpr uint32_t kMaxKeyBytes = 512;  // KV's key limit
 
 constexpr std::string_view kTopFields[] = {"version", "classes", "default",    "keys",
                                            "limits",  "market",  "rules",      "warm",
-                                           "rateLimits", "forwardRequestHeaders"};
+                                           "rateLimits", "forwardRequestHeaders", "origins"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
                                              "heuristic", "heuristicMaxTtl", "staleIfUnreachable", "browserTtl"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags",
-                                            "sharedAcrossCredentials", "forwardCredentialParams"};
+                                            "sharedAcrossCredentials", "forwardCredentialParams",
+                                            "origin", "originPath"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
 constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
 constexpr std::string_view kKeyFields[] = {"bypassParam",       "ignoreParams",      "credentialParams",
@@ -287,6 +289,8 @@ class Loader {
         }
       }
     }
+    // Upstreams after the rules: a rule's "origin" names one, and its "originPath" uses the rule's captures.
+    loadUpstreams(root, cfg, problems_);
     // Warm entries are checked last: the URL length limit and the rules they match must be known.
     if (const Json* warm = find(root, "warm")) loadWarm(*warm, "/warm", cfg);
   }
@@ -1034,6 +1038,13 @@ class Loader {
 };
 
 }  // namespace
+
+std::string quoteForProblem(std::string_view s) { return quote(s); }
+std::string pointerChild(const std::string& pointer, std::string_view key) { return child(pointer, key); }
+std::string pointerChild(const std::string& pointer, size_t index) { return child(pointer, index); }
+std::string suggestionFor(std::string_view word, const std::vector<std::string_view>& candidates) {
+  return suggestion(word, candidates);
+}
 
 RulesLoadResult loadRules(std::string_view jsonText) {
   RulesLoadResult result;
