@@ -21,6 +21,7 @@ import { handleLocalRoute } from "./local_routes.js";
 import { invalidate } from "./purge.js";
 import { withRateLimit } from "./rate_limiter.js";
 import { AUTH_MODES, PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
+import { UpstreamRefusal, answerRefusal, secretMissingMessage } from "./upstreams.js";
 
 export { rawTarget };
 
@@ -80,12 +81,15 @@ async function lookup(rc, decision) {
   let staleForError = null;
   let staleForValidators = null;
   let staleTier = null;
+  // The entry found, whatever its freshness: an upstream whose quota refuses the call may be answered by it.
+  let staleAtHand = null;
   if (found) {
     staleTier = found.tier;
     // The request fields the stored response varies on reach the origin too: they select the variant, and
     // a conditional request must carry them (RFC 9111 §4.3.1).
     if (found.entry.variant?.length) rc.variantFields = found.entry.variant.map(([name]) => name);
     const evaluation = evaluateFor(rc, found.entry, decision);
+    staleAtHand = { entry: found.entry, tier: found.tier, evaluation };
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
         metrics.hit(found.tier);
@@ -117,6 +121,12 @@ async function lookup(rc, decision) {
     if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
     result = await coalescedFetch(rc, decision, tiers, staleForValidators, staleTier);
   } catch (err) {
+    if (err instanceof UpstreamRefusal) {
+      const answer = answerRefusal(rc, decision, err, staleAtHand);
+      if (!answer.stale) return answer.response;
+      metrics.stale();
+      return responseFromEntry(rc, staleAtHand.entry, { ...decision, reason: answer.reason }, CACHE_STATUS.STALE, staleAtHand);
+    }
     if (staleForError && err instanceof OriginError) {
       metrics.stale();
       rc.log("warn", "served_stale_on_error", { kind: err.kind, key: decision.key });
@@ -128,7 +138,8 @@ async function lookup(rc, decision) {
     // told to fetch for themselves.
     if (lease) rc.ctx.waitUntil(lease.release());
   }
-  if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && result.status >= 500) {
+  // 5xx — and an upstream's 429 — is an error the stale entry answers instead of.
+  if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && (result.status >= 500 || result.upstreamError)) {
     metrics.stale();
     return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
   }
@@ -269,7 +280,9 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
       metrics.rejected();
       const reason = core.report.reasons[decision.reason] || "rejected";
       rc.log("warn", "request_rejected", { reason, status: decision.httpStatus, method: request.method });
-      const extra = decision.httpStatus === 405 ? { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
+      const extra = decision.httpStatus === 405
+        ? { allow: reason === "upstream:method-not-allowed" ? "GET, HEAD" : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
+      if (reason === "upstream:secret-missing") return rc.error(503, `${secretMissingMessage(core, decision)} (${reason})`);
       return rc.error(decision.httpStatus || 400, `request rejected: ${reason}`, extra);
     }
     case ABI.Action.ServeLocal:

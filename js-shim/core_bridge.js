@@ -116,6 +116,7 @@ class CoreInstance {
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
       authExemptPaths: config.authExemptPaths, authMode: config.authMode, rateLimit: config.rateLimit,
+      originUrls: config.originUrls, secretsPresent: config.secretsPresent,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -145,6 +146,8 @@ class CoreInstance {
     this.credentials = credentials;
     this.forwarding = this.report.forwarding;
     this.maxHeaderBytes = this.report.limits?.maxHeaderBytes ?? 16384;
+    // The rules' upstream APIs (src/upstream_setup.h): names, URLs in force, where each secret goes, quotas.
+    this.upstreams = this.report.upstreams?.origins || [];
   }
 
   // Memory may grow during any call that allocates; views over a detached buffer read nothing.
@@ -294,6 +297,7 @@ class CoreInstance {
       rateBucket: this.getU32(r, ABI.kDecRateBucket),
       downstream: this.getU32(r, ABI.kDecDownstream),
       browserTtlS: this.getU32(r, ABI.kDecBrowserTtlS),
+      origin: this.getU32(r, ABI.kDecOrigin),
       key,
       originTarget,
       tags,
@@ -579,6 +583,64 @@ class CoreInstance {
     }
   }
 
+  // The windows a call to upstream `origin` must fit, for `purpose` (ABI.UpstreamPurpose) at nowMs
+  // (src/upstream_quota.h): [{kind, limit, cap, startMs, resetAtMs}]; empty when the upstream has no quota.
+  upstreamQuotaAsk(origin, purpose, nowMs) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putU32(s, ABI.kQaOrigin, origin);
+    this.putU32(s, ABI.kQaPurpose, purpose);
+    this.putF64(s, ABI.kQaNowMs, nowMs);
+    const count = this.exports.ec_upstream_quota_ask();
+    const windows = [];
+    for (let i = 0; i < count; i++) {
+      const at = this.result + ABI.kQaWindows + i * ABI.kQaWindowBytes;
+      windows.push({
+        kind: this.getU32(at, ABI.kQaWindowKind), limit: this.getU32(at, ABI.kQaWindowLimit), cap: this.getU32(at, ABI.kQaWindowCap),
+        startMs: this.f64[(at + ABI.kQaWindowStartMs) >>> 3], resetAtMs: this.f64[(at + ABI.kQaWindowResetAtMs) >>> 3],
+      });
+    }
+    return windows;
+  }
+
+  // What to do after the quota counter's answer: {call: ABI.UpstreamCall, reason, status, retryAfterS}.
+  // facts: {origin, purpose, count: ABI.QuotaCount, bindingKind, bindingCount, staleFreshness (0: none), nowMs, resetAtMs}.
+  upstreamQuotaVerdict(facts) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putU32(s, ABI.kQvOrigin, facts.origin);
+    this.putU32(s, ABI.kQvPurpose, facts.purpose);
+    this.putU32(s, ABI.kQvCount, facts.count);
+    this.putU32(s, ABI.kQvBindingKind, facts.bindingKind ?? 0);
+    this.putU32(s, ABI.kQvBindingCount, facts.bindingCount ?? 0);
+    this.putU32(s, ABI.kQvStale, facts.staleFreshness || 0);
+    this.putF64(s, ABI.kQvNowMs, facts.nowMs);
+    this.putF64(s, ABI.kQvResetAtMs, facts.resetAtMs || 0);
+    const call = this.exports.ec_upstream_quota_verdict();
+    const r = this.result;
+    return {
+      call, reason: this.getU32(r, ABI.kQvResReason), status: this.getU32(r, ABI.kQvResStatus), retryAfterS: this.getU32(r, ABI.kQvResRetryAfterS),
+    };
+  }
+
+  // Whether an upstream's answer is an error (src/upstream_response.h): {verdict: ABI.UpstreamResponse, reason, marker}.
+  // The body is copied into the module only when the origin lists errorBodyKeys and the status is 2xx.
+  upstreamResponseError(origin, status, body) {
+    const inspect = status >= 200 && status <= 299 && body && body.length > 0 && (this.upstreams[origin]?.errorBodyKeys?.length ?? 0) > 0;
+    const ptr = inspect ? this.exports.ec_alloc(body.length) : 0;
+    try {
+      this.refreshViews();
+      if (inspect) this.u8.set(body, ptr);
+      this.putU32(this.scratch, ABI.kUrOrigin, origin);
+      this.putU32(this.scratch, ABI.kUrStatus, status);
+      const verdict = this.exports.ec_upstream_response_error(ptr, inspect ? body.length : 0);
+      const r = this.result;
+      return { verdict, reason: this.getU32(r, ABI.kUrResReason), marker: this.getU32(r, ABI.kUrResMarker) };
+    } finally {
+      if (inspect) this.exports.ec_free(ptr);
+    }
+  }
+
   // bytes: Uint8Array as stored. Returns {error} or {meta, body} with body a view into `bytes`.
   decodeEntry(bytes) {
     const ptr = this.exports.ec_alloc(bytes.length);
@@ -656,7 +718,24 @@ function configFromEnv(env) {
     rateLimit: String(env.RATE_LIMIT ?? "on").trim().toLowerCase() === "off" ? "off" : "on",
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
+    ...upstreamConfig(env),
   };
+}
+
+// ORIGIN_URLS (a JSON object {"<origin>": "<url>"}: local development and tests point upstreams at the demo
+// origin) and the NAMES of the vars and secrets that are set: the core decides which routes can be served
+// without ever seeing a secret's value (src/upstream_setup.h).
+function upstreamConfig(env) {
+  let originUrls = null;
+  if (env.ORIGIN_URLS) {
+    try {
+      originUrls = JSON.parse(String(env.ORIGIN_URLS));
+    } catch {
+      originUrls = "invalid"; // the core reports it (not an object)
+    }
+  }
+  const secretsPresent = Object.keys(env).filter((name) => /^[A-Z_][A-Z0-9_]*$/.test(name) && typeof env[name] === "string" && env[name].length > 0).sort();
+  return { originUrls, secretsPresent };
 }
 
 // The core for this isolate, built on first use. A different configuration (tests run several
@@ -668,7 +747,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${JSON.stringify(config.originUrls)}|${config.secretsPresent.join(",")}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;

@@ -6,6 +6,7 @@ import { metrics } from "./metrics.js";
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
 import { evaluateFor, fieldsOf, fieldsWith } from "./response_assembly.js";
 import { storeInTiers } from "./tiers/tier_set.js";
+import { UpstreamRefusal, answerRefusal, judgeUpstreamAnswer, scrubSecret, spendUpstreamCall, upstreamOf, upstreamRequest } from "./upstreams.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -151,19 +152,36 @@ function renewFromNotModified(rc, decision, tiers, staleEntry, staleTier, final,
 //   {kind: "revalidated", entry}    304 on a conditional refresh: the old entry renewed
 // Throws OriginError on network failure, timeout or a response that is not HTTP.
 // staleTier: the tier staleEntry was read from ("kv" means KV holds that copy).
-export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null) {
-  const url = originUrl(rc.cfg, decision.originTarget);
+// options.background: a stale-while-revalidate refresh (an upstream's day reserve is not for it).
+export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null, options = {}) {
   const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
-  const headers = upstreamHeaders(rc.request, {
-    cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
-    variantFields: rc.variantFields,
-  });
-  // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
-  headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
+  // A rule with an `origin` (upstreams.js): the call must fit the upstream's quota, and carries its secret.
+  const upstream = upstreamOf(rc, decision);
+  let url, headers, timeoutMs = rc.cfg.originTimeoutMs, secret = null;
+  if (upstream) {
+    const purpose = options.background ? ABI.UpstreamPurpose.Background : rc.warming ? ABI.UpstreamPurpose.Warm : ABI.UpstreamPurpose.Client;
+    await spendUpstreamCall(rc, decision, upstream, purpose);
+    ({ url, headers, timeoutMs, secret } = upstreamRequest(rc, decision, upstream, validators));
+  } else {
+    url = originUrl(rc.cfg, decision.originTarget);
+    headers = upstreamHeaders(rc.request, {
+      cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
+      variantFields: rc.variantFields,
+    });
+    // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
+    headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
+  }
   const requestTimeMs = Date.now();
-  const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
-  const final = await finalResponse(rc, res);
+  let res, final;
+  try {
+    res = await fetchOriginCounted(url, { method: "GET", headers }, timeoutMs);
+    final = await finalResponse(rc, res);
+  } catch (err) {
+    // A runtime's error text may quote the URL: the secret in it never reaches a log or a client.
+    if (secret && err instanceof OriginError) err.message = scrubSecret(err.message, secret);
+    throw err;
+  }
   const nowMs = Date.now();
 
   if (final.status === 304 && validators) {
@@ -171,7 +189,7 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
     if (renewed) return renewed;
     // The 304 names another representation than the one stored: ask again, unconditionally.
     rc.log("warn", "not_modified_mismatch", { key: decision.key });
-    return fetchFromOrigin(rc, decision, tiers, null, null);
+    return fetchFromOrigin(rc, decision, tiers, null, null, options);
   }
 
   let body = final.body;
@@ -187,11 +205,14 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
     }
     body = buffered.body;
   }
+  // An upstream's error in disguise is never stored (the throw skips the store); 429 / 5xx are marked so the
+  // caller answers stale instead when it can.
+  const upstreamError = upstream ? judgeUpstreamAnswer(rc, upstream, secret, final.status, body, final.fields).errorStatus : false;
   const verdict = rc.core.decideResponse(decision, final.status, final.fields, { nowMs, requestTimeMs, bodyLength: body.byteLength });
   if (!verdict.dispositions) throw unreadable(rc);
   const result = {
     kind: "response", status: final.status, forward: fieldsFor(final.fields, verdict, ABI.HeaderDisposition.Forward, nowMs),
-    body, entry: null, shareable: verdict.shareable, verdict,
+    body, entry: null, shareable: verdict.shareable, verdict, upstreamError,
   };
   if (verdict.storable) {
     const stored = fieldsFor(final.fields, verdict, ABI.HeaderDisposition.Store, nowMs);
@@ -245,8 +266,14 @@ export function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) 
   if (rc.headersTooLargeForOrigin()) return; // the stale entry is served; a later request refreshes it
   const flight = refreshFlights.run(decision.key, async () => {
     try {
-      await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier);
+      await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier, { background: true });
     } catch (err) {
+      if (err instanceof UpstreamRefusal) {
+        // The core's answer for a background refresh it refused is to skip it: the stale entry was served.
+        metrics.upstream(err.upstream.name, "skipped");
+        rc.log("info", "background_refresh_skipped", { upstream: err.upstream.name, reason: rc.core.report.reasons[err.outcome.reason] });
+        return;
+      }
       rc.log("warn", "background_refresh_failed", { message: String(err?.message || err) });
     }
   });
@@ -254,6 +281,8 @@ export function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) 
 }
 
 export function originErrorResponse(rc, err) {
+  // A call the upstream's quota does not allow, and no stale entry at hand: the core's 503 with Retry-After.
+  if (err instanceof UpstreamRefusal) return answerRefusal(rc, null, err, null).response;
   if (err instanceof OriginError) {
     metrics.miss();
     rc.log("warn", "origin_error", { kind: err.kind, message: err.message });

@@ -7,6 +7,7 @@ import { runScheduled } from "./scheduled.js";
 
 export { CacheDurableObject } from "./cache_durable_object.js";
 export { RateLimiterDurableObject } from "./rate_limiter_durable_object.js";
+export { UpstreamQuotaDurableObject } from "./upstream_quota_durable_object.js";
 
 export default {
   async fetch(request, env, ctx) {
