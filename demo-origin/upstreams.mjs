@@ -55,12 +55,12 @@ export function createUpstreams() {
 
   function fmp(ctx, nowMs) {
     const s = state.fmp;
-    const m = /^\/fmp\/api\/v3\/(profile|quote)\/([A-Za-z.]{1,10})$/.exec(ctx.pathname);
-    if (!m) return json(404, { "Error Message": `no route ${ctx.pathname}` });
     if (ctx.query.get("apikey") !== s.key) {
       s.rejectedKeys++;
       return json(401, { "Error Message": "Invalid API KEY. Please retry or visit our documentation to create one FREE https://financialmodelingprep.com/developer/docs" });
     }
+    const m = /^\/fmp\/api\/v3\/(profile|quote)\/([A-Za-z0-9.]{1,10})$/.exec(ctx.pathname);
+    if (!m) return json(404, { "Error Message": `no route ${ctx.pathname}` });
     if (!admit(s, nowMs)) return json(429, { "Error Message": "Limit Reach . Please upgrade your plan or visit our documentation for more details at https://financialmodelingprep.com/developer/docs/pricing" });
     const ticker = m[2].toUpperCase();
     if (m[1] === "profile") {
