@@ -5,6 +5,7 @@
 //   edge-cache-explain /v3/reference/tickers/AAPL --response "Cache-Control: private"
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -21,6 +22,8 @@
 #include "policy_setup.h"
 #include "request_policy.h"
 #include "response_policy.h"
+#include "upstream_quota.h"
+#include "upstream_route.h"
 
 using namespace edge_cache;
 
@@ -257,6 +260,11 @@ int main(int argc, char** argv) {
     rulesText = ss.str();
   }
   nlohmann::json cfg = {{"originBase", origin}, {"shards", shards}};
+  // Local development points upstreams elsewhere (ORIGIN_URLS): explain shows the same URLs when it is set.
+  if (const char* urls = std::getenv("ORIGIN_URLS"); urls && *urls) {
+    const nlohmann::json parsed = nlohmann::json::parse(urls, nullptr, false);
+    if (!parsed.is_discarded()) cfg["originUrls"] = parsed;
+  }
   if (!rulesFile.empty()) cfg["rules"] = rulesText;
   PolicySetup setup = setupPolicy(cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), embedded::kRulesJson);
   if (!rulesFile.empty() && setup.rulesSource != "override") {
@@ -318,6 +326,41 @@ int main(int argc, char** argv) {
   out["originTarget"] = d.originTarget;
   out["tags"] = d.tags;
   out["flags"] = flagNames(d.flags);
+  // An upstream route (rules' "origins"): where the request goes, the secret masked, and what it would spend.
+  if (d.originIndex < rules.origins.size()) {
+    const UpstreamOrigin& o = rules.origins[d.originIndex];
+    const MaskedUpstreamRequest m = maskedUpstreamRequest(setup.ctx, d.originIndex, d.originTarget);
+    nlohmann::ordered_json up;
+    up["origin"] = o.name;
+    up["url"] = m.url;
+    if (!m.header.empty()) up["header"] = m.header;
+    if (o.credential.place != UpstreamCredential::Place::None)
+      up["secret"] = o.credential.secret + " (never in keys, logs or responses; not checked here)";
+    std::string quota;
+    const QuotaAsk ask = quotaAsk(o.quota, abi::UpstreamPurpose::Client, nowMs);
+    const QuotaAsk background = quotaAsk(o.quota, abi::UpstreamPurpose::Background, nowMs);
+    for (uint32_t i = 0; i < ask.count; ++i) {
+      const QuotaWindow& w = ask.windows[i];
+      const bool day = w.kind == abi::QuotaWindowKind::Day;
+      quota += (quota.empty() ? "" : "; ") + std::to_string(w.limit) + (day ? " a day" : " a minute");
+      if (day) {
+        quota += std::string(" (") + (o.quota.dayZone == QuotaDayZone::NewYork ? "New York" : "UTC") + " day from " +
+                 formatUtc(w.startMs) + ", resets " + formatUtc(w.resetAtMs) + "; background refreshes and warming stop at " +
+                 std::to_string(background.windows[i].cap) + ")";
+      }
+    }
+    const bool fetches = d.action == abi::Action::Lookup || d.action == abi::Action::Refresh;
+    up["quota"] = quota.empty() ? "not limited" : quota;
+    up["spends"] = !fetches ? "nothing (not fetched)"
+                   : d.action == abi::Action::Refresh ? "1 call (the cache is not read)"
+                                                       : "1 call on a miss or an expired entry; nothing on a hit";
+    if (!o.errorBodyKeys.empty()) {
+      std::string keys;
+      for (const std::string& k : o.errorBodyKeys) keys += (keys.empty() ? "" : ", ") + k;
+      up["errorBodyKeys"] = keys + " (a 2xx JSON body with one of them at the top is an error: not stored, stale served)";
+    }
+    out["upstream"] = std::move(up);
+  }
   if (d.reason == Reason::RuleDateOutsideCalendar) {
     out["note"] = std::string(ms.covered ? "the request's date is" : "the market's today is") +
                   " outside the calendar's coverage (" + coverage() + "): the rule's own class applies, not its pastDate class";
