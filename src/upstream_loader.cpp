@@ -256,6 +256,10 @@ class UpstreamLoader {
       return;
     }
     rule.originIndex = static_cast<uint32_t>(it - cfg.origins.begin());
+    // The upstream sees the worker's key, never a client's credentials: its answer is the same for every client,
+    // so a request that carries credentials (for this worker's auth) shares it (RFC 9111 §3.5 is about responses
+    // an origin chose per credential).
+    rule.sharedAcrossCredentials = true;
     // Upstream APIs behind one worker are read: a write would spend the quota uncached and carry the secret.
     if ((rule.methods & ~(kMethodGet | kMethodHead)) != 0)
       problem(pointerChild(ptr, "methods"), "a rule with an \"origin\" serves GET and HEAD only");

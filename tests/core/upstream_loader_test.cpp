@@ -55,6 +55,7 @@ TEST_CASE("origins: the issue's example loads, with its defaults") {
   const Rule& rule = r.config->rules[0];
   CHECK(rule.originIndex == 0);
   CHECK(rule.originPath == "/v3/profile/{ticker}");
+  CHECK(rule.sharedAcrossCredentials);  // the upstream never sees a client's credentials
 }
 
 TEST_CASE("origins: header credentials, prefixes, reserves and absent sections") {
