@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "market_calendar.h"
+#include "mount_path.h"
 #include "rules.h"
 
 namespace edge_cache {
@@ -25,6 +26,9 @@ struct PolicyContext {
   // AUTH_EXEMPT_PATHS, normalised: a request path equal to one of these or below it ("/auth" covers "/auth" and
   // "/auth/x", never "/authority") is answered without credentials in the jwt and origin modes.
   std::vector<std::string> authExemptPaths;
+  // MOUNT_PATH: where the worker's paths start on its host (mount_path.h). Rules, keys, local endpoints and the
+  // origin target all see the path below it.
+  MountConfig mount;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.
