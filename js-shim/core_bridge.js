@@ -115,7 +115,7 @@ class CoreInstance {
     this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
-      authExemptPaths: config.authExemptPaths,
+      authExemptPaths: config.authExemptPaths, mountPath: config.mountPath, originPath: config.originPath,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -640,6 +640,10 @@ function configFromEnv(env) {
     shards: cfg.cacheDoShards,
     rules: env.CACHE_RULES || null,
     authExemptPaths: cfg.authExemptPrefixes,
+    // MOUNT_PATH as written (the core validates and normalises it) and BACKEND_URL's path, which the core compares
+    // with it (src/mount_path.h).
+    mountPath: cfg.mountPath,
+    originPath: cfg.backendUrl ? cfg.backendUrl.pathname : "/",
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
   };
@@ -654,7 +658,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.mountPath}|${config.originPath}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;
