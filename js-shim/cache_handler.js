@@ -228,6 +228,7 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
     const rc = new RequestContext(request, env, ctx, cfg, null, now, url);
     rc.core = { report: { reasons: [], classes: [], ruleNames: [], sessions: [] } };
     const pathname = new URL(url).pathname;
+    // Without the core nothing can place a path under MOUNT_PATH: health only, at the mount as written.
     const unmounted = unmountedAnswer(cfg, pathname);
     if (unmounted === "health" || (!unmounted && pathname === "/health")) {
       return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });

@@ -190,6 +190,8 @@ test("every origin fetch carries the deployment's hop tag; a request carrying it
   assert.equal(body.error, "loop_detected");
   assert.match(body.message, /BACKEND_URL leads to this worker/);
   assert.equal(w.origin.stats().total, 1, "the looped request reached nothing");
+  // A client can send the tag too: it costs that request only, and says nothing about the deployment's health.
+  assert.equal((await json(await w.fetch("/cache/health"))).status, "healthy");
 
   // Another deployment's tag (a worker chained in front on purpose) is passed along, with this one's appended.
   const chained = await w.fetch(`/cache${TYPES}?nocache=true`, { headers: { "x-edge-cache-hop": "0123456789abcdef" } });
