@@ -6,6 +6,7 @@ import { metrics } from "./metrics.js";
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
 import { evaluateFor, fieldsOf, fieldsWith } from "./response_assembly.js";
 import { storeInTiers } from "./tiers/tier_set.js";
+import { hopFor } from "./loop_guard.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -21,10 +22,10 @@ export function originFetchInFlight(key) {
 const INTERIM_HEAD_ALLOWANCE_BYTES = 64 * 1024;
 
 // fetchOrigin, counted in the metrics: its latency, and success unless it failed or answered 5xx.
-export async function fetchOriginCounted(url, init, timeoutMs) {
+export async function fetchOriginCounted(url, init, timeoutMs, hop) {
   const started = Date.now();
   try {
-    const res = await fetchOrigin(url, init, timeoutMs);
+    const res = await fetchOrigin(url, init, timeoutMs, hop);
     metrics.origin(Date.now() - started, res.status < 500);
     return res;
   } catch (err) {
@@ -162,7 +163,7 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
   // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
   headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
   const requestTimeMs = Date.now();
-  const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs);
+  const res = await fetchOriginCounted(url, { method: "GET", headers }, rc.cfg.originTimeoutMs, hopFor(rc.request, rc.cfg));
   const final = await finalResponse(rc, res);
   const nowMs = Date.now();
 

@@ -20,7 +20,8 @@ struct PolicySetup {
   std::string rulesDigest;             // sha256 prefix of the rules text in force
 };
 
-// configJson: {"originBase": "https://api.example.com", "shards": 4, "rules": "<rules JSON text>"|null}
+// configJson: {"originBase": "https://api.example.com", "shards": 4, "rules": "<rules JSON text>"|null,
+//              "authExemptPaths": ["/auth"], "mountPath": "/cache" (MOUNT_PATH), "originPath": "/api" (BACKEND_URL's path)}
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules);
 
 // The report the shim reads once (and /health shows): rules status and problems, the names behind the

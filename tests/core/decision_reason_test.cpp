@@ -111,6 +111,8 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
       {Reason::MarketOutsideCalendar, "market:outside-calendar"},
       {Reason::EntryStaleIfUnreachable, "entry:stale-if-unreachable"},
+      {Reason::MountOutsidePrefix, "mount:outside-prefix"},
+      {Reason::MountInvalid, "mount:invalid"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {
