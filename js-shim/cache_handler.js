@@ -21,6 +21,8 @@ import { handleLocalRoute } from "./local_routes.js";
 import { invalidate } from "./purge.js";
 import { withRateLimit } from "./rate_limiter.js";
 import { AUTH_MODES, PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
+import { hopFor, ownSubrequestResponse, selfFetchProblem } from "./loop_guard.js";
+import { mountRejectionMessage, unmountedAnswer } from "./mount.js";
 import { UpstreamRefusal, answerRefusal, secretMissingMessage } from "./upstreams.js";
 
 export { rawTarget };
@@ -178,7 +180,7 @@ async function passThrough(rc, decision, { markBypass }) {
   if (method !== "GET" && method !== "HEAD") init.body = rc.request.body;
   let final;
   try {
-    const res = await fetchOriginCounted(url, init, rc.cfg.originTimeoutMs);
+    const res = await fetchOriginCounted(url, init, rc.cfg.originTimeoutMs, hopFor(rc.request, rc.cfg));
     final = await finalResponse(rc, res);
   } catch (err) {
     return originErrorResponse(rc, err);
@@ -218,6 +220,12 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
   // Before any route, ops endpoints included: a worker that only sees health checks still reports.
   maybeFlushMetrics(env, ctx, now);
+  // The worker's own origin fetch, come back (loop_guard.js): stopped before anything else is done for it.
+  const looped = ownSubrequestResponse(request, cfg);
+  if (looped) {
+    metrics.rejected();
+    return looped;
+  }
   const url = request.url;
   let core;
   let decision;
@@ -232,7 +240,13 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
     logEvent("error", "core_unavailable", { message: String(err?.message || err) });
     const rc = new RequestContext(request, env, ctx, cfg, null, now, url);
     rc.core = { report: { reasons: [], classes: [], ruleNames: [], sessions: [] } };
-    if (new URL(url).pathname === "/health") return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    const pathname = new URL(url).pathname;
+    // Without the core nothing can place a path under MOUNT_PATH: health only, at the mount as written.
+    const unmounted = unmountedAnswer(cfg, pathname);
+    if (unmounted === "health" || (!unmounted && pathname === "/health")) {
+      return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    }
+    if (unmounted === "refuse") return rc.error(503, "the core is unavailable, and without it paths under MOUNT_PATH cannot be mapped to the origin");
     return degradedPassThrough(rc);
   }
   const rc = new RequestContext(request, env, ctx, cfg, core, now, url);
@@ -253,6 +267,13 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
         metrics.rejected();
         rc.log("error", "auth_mode_invalid", { mode: cfg.authMode.slice(0, 40) });
         return rc.error(503, `AUTH_MODE ${JSON.stringify(cfg.authMode.slice(0, 40))} is not one of ${AUTH_MODES.join(", ")}: the worker serves nothing until it is fixed`);
+      }
+      // BACKEND_URL under the worker's own mount on this host: every origin fetch would come back (loop_guard.js).
+      const selfFetch = selfFetchProblem(core.report, cfg, url);
+      if (selfFetch) {
+        metrics.rejected();
+        rc.log("error", "backend_under_mount", { mount: core.report.mount.path });
+        return rc.error(503, selfFetch);
       }
       // Auth comes before the cache: a hit must never be a way around the origin's access control.
       const auth = cfg.authMode === "none" ? PUBLIC_ACCESS : await authenticate(rc, decision);
@@ -283,7 +304,7 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
       const extra = decision.httpStatus === 405
         ? { allow: reason === "upstream:method-not-allowed" ? "GET, HEAD" : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
       if (reason === "upstream:secret-missing") return rc.error(503, `${secretMissingMessage(core, decision)} (${reason})`);
-      return rc.error(decision.httpStatus || 400, `request rejected: ${reason}`, extra);
+      return rc.error(decision.httpStatus || 400, mountRejectionMessage(core.report, reason) ?? `request rejected: ${reason}`, extra);
     }
     case ABI.Action.ServeLocal:
       if (decision.localRoute === ABI.LocalRoute.Preflight) return preflightResponse(request, cfg, (h) => stampWorkerHeaders(h, cfg));
@@ -305,7 +326,7 @@ async function degradedPassThrough(rc) {
     for (const [n, v] of rc.request.headers) if (!HOP_BY_HOP.has(n) && n !== "host" && !n.startsWith("cf-")) headers.append(n, v);
     const init = { method: rc.request.method, headers };
     if (rc.request.method !== "GET" && rc.request.method !== "HEAD") init.body = rc.request.body;
-    res = await fetchOriginCounted(originUrl(rc.cfg, rawTarget(rc.url)), init, rc.cfg.originTimeoutMs);
+    res = await fetchOriginCounted(originUrl(rc.cfg, rawTarget(rc.url)), init, rc.cfg.originTimeoutMs, hopFor(rc.request, rc.cfg));
   } catch (err) {
     return originErrorResponse(rc, err);
   }

@@ -116,6 +116,7 @@ class CoreInstance {
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
       authExemptPaths: config.authExemptPaths, authMode: config.authMode, rateLimit: config.rateLimit,
+      mountPath: config.mountPath, originPath: config.originPath,
       originUrls: config.originUrls, secretsPresent: config.secretsPresent,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
@@ -716,6 +717,10 @@ function configFromEnv(env) {
     authMode: cfg.authMode,
     // RATE_LIMIT=off: the core decides no rate bucket (anything else keeps the rules' limits; rate_limiter.js warns).
     rateLimit: String(env.RATE_LIMIT ?? "on").trim().toLowerCase() === "off" ? "off" : "on",
+    // MOUNT_PATH as written (the core validates and normalises it) and BACKEND_URL's path, which the core compares
+    // with it (src/mount_path.h).
+    mountPath: cfg.mountPath,
+    originPath: cfg.backendUrl ? cfg.backendUrl.pathname : "/",
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
     ...upstreamConfig(env),
@@ -747,7 +752,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${JSON.stringify(config.originUrls)}|${config.secretsPresent.join(",")}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${config.mountPath}|${config.originPath}|${JSON.stringify(config.originUrls)}|${config.secretsPresent.join(",")}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;

@@ -10,6 +10,7 @@ import { applyCors } from "./cors.js";
 import { AUTH_MODES } from "./auth.js";
 import { secretsEqual } from "./admin_auth.js";
 import { withTimeout } from "./timeouts.js";
+import { mountHealthProblems } from "./mount.js";
 import { describeUpstreams, upstreamProblems } from "./upstreams.js";
 
 export { secretsEqual } from "./admin_auth.js";
@@ -42,6 +43,7 @@ async function health(rc, extra) {
   if (rules.status !== "ok") problems.push("the CACHE_RULES override is invalid: the built-in rules are in force");
   if (!rc.cfg.backendUrl) problems.push("BACKEND_URL is not a valid URL");
   if (!AUTH_MODES.includes(rc.cfg.authMode)) problems.push(`AUTH_MODE is not one of ${AUTH_MODES.join(", ")}: requests are refused`);
+  problems.push(...mountHealthProblems(rc.core.report, rc.cfg, rc.url));
   problems.push(...upstreamProblems(rc.core));
   // The origin's hostname is the operator's to see: an attacker would use it to go around the cache.
   const operator = await isOperator(rc);
@@ -50,6 +52,7 @@ async function health(rc, extra) {
     problems,
     version: rc.cfg.version,
     environment: rc.cfg.environment,
+    mount: rc.core.report?.mount?.path || null,
     ...(operator ? { backend: rc.cfg.backendDisplay, authMode: rc.cfg.authMode } : {}),
     timestamp: new Date().toISOString(),
     tiers,

@@ -6,6 +6,7 @@ import { metrics } from "./metrics.js";
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
 import { evaluateFor, fieldsOf, fieldsWith } from "./response_assembly.js";
 import { storeInTiers } from "./tiers/tier_set.js";
+import { hopFor } from "./loop_guard.js";
 import { UpstreamRefusal, answerRefusal, judgeUpstreamAnswer, scrubSecret, spendUpstreamCall, upstreamOf, upstreamRequest } from "./upstreams.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
@@ -22,10 +23,10 @@ export function originFetchInFlight(key) {
 const INTERIM_HEAD_ALLOWANCE_BYTES = 64 * 1024;
 
 // fetchOrigin, counted in the metrics: its latency, and success unless it failed or answered 5xx.
-export async function fetchOriginCounted(url, init, timeoutMs) {
+export async function fetchOriginCounted(url, init, timeoutMs, hop) {
   const started = Date.now();
   try {
-    const res = await fetchOrigin(url, init, timeoutMs);
+    const res = await fetchOrigin(url, init, timeoutMs, hop);
     metrics.origin(Date.now() - started, res.status < 500);
     return res;
   } catch (err) {
@@ -175,7 +176,8 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
   const requestTimeMs = Date.now();
   let res, final;
   try {
-    res = await fetchOriginCounted(url, { method: "GET", headers }, timeoutMs);
+    // The loop guard's hop goes to upstreams too: an ORIGIN_URLS entry that leads back here is stopped the same way.
+    res = await fetchOriginCounted(url, { method: "GET", headers }, timeoutMs, hopFor(rc.request, rc.cfg));
     final = await finalResponse(rc, res);
   } catch (err) {
     // A runtime's error text may quote the URL: the secret in it never reaches a log or a client.

@@ -101,9 +101,9 @@ export function responseFromResult(rc, decision, result, cacheStatus) {
   }
   const headers = new Headers(result.forward);
   if (result.verdict?.ageS > 0) headers.set("age", String(result.verdict.ageS));
-  applyDownstreamToHeaders(rc, decision, headers, {
-    remainingS: result.verdict?.storable ? result.verdict.ttlS : 0, originOwn: Boolean(result.verdict?.downstreamOrigin),
-  });
+  // A browser never keeps a MISS under a class's browserTtl: its replays would say MISS for what was then a
+  // cached answer (the frontends count cache-status). It revalidates once, and keeps the HIT.
+  applyDownstreamToHeaders(rc, decision, headers, { remainingS: 0, originOwn: Boolean(result.verdict?.downstreamOrigin) });
   if (result.kind === "stream") {
     headers.set("cache-status", cacheStatusValue(rc.cfg, CACHE_STATUS.BYPASS));
     rc.stamp(headers);

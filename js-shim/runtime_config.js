@@ -59,6 +59,8 @@ export function runtimeConfig(env) {
     authCacheTtlS: intVar(env, "AUTH_CACHE_TTL", 300, { min: 1, max: 86400 }),
     jwtLeewayS: intVar(env, "JWT_LEEWAY_S", 30, { max: 600 }),
     adminTokenConfigured: typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.length > 0,
+    // The path the worker is mounted under on its host, as written; the core validates it (src/mount_path.h).
+    mountPath: env.MOUNT_PATH === undefined || env.MOUNT_PATH === null ? "" : String(env.MOUNT_PATH),
   });
   cache.set(env, cfg);
   return cfg;

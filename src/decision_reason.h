@@ -73,6 +73,9 @@ enum class Reason : uint32_t {
   MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
   // Entry freshness (appended)
   EntryStaleIfUnreachable, // stale beyond stale-if-error: usable only if the origin cannot be reached
+  // Request decision (appended): MOUNT_PATH (mount_path.h)
+  MountOutsidePrefix,      // the path is not under the worker's mount: 404, the rest of the host is the origin's
+  MountInvalid,            // MOUNT_PATH was refused: 503 for everything but the worker's own endpoints
   // Upstream APIs (appended; issue #15, upstream_config.h)
   UpstreamSecretMissing,    // the route's origin needs a secret the worker does not have: 503
   UpstreamMethodNotAllowed, // an upstream route is read only (GET, HEAD): 405

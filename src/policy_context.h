@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "market_calendar.h"
+#include "mount_path.h"
 #include "rules.h"
 
 namespace edge_cache {
@@ -32,6 +33,9 @@ struct PolicyContext {
   // RATE_LIMIT=off: no request is counted, whatever the rules' rateLimits say (no bucket is decided), so what
   // the rules would have limited may go to Workers Cache.
   bool rateLimitsSwitchedOff = false;
+  // MOUNT_PATH: where the worker's paths start on its host (mount_path.h). Rules, keys, local endpoints and the
+  // origin target all see the path below it.
+  MountConfig mount;
   // Per rules.origins entry (same index): its URL in force, key base and secret presence (upstream_setup.h).
   std::vector<UpstreamRuntime> upstreams;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays

@@ -24,6 +24,7 @@ struct PolicySetup {
 };
 
 // configJson: {"originBase": "https://api.example.com", "shards": 4, "rules": "<rules JSON text>"|null,
+//              "authExemptPaths": ["/auth"], "mountPath": "/cache" (MOUNT_PATH), "originPath": "/api" (BACKEND_URL's path),
 //              "originUrls": {"<origin>": "<url>"}, "secretsPresent": ["FMP_API_KEY", ...]}
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules);
 

@@ -10,6 +10,7 @@
 #include "header_list.h"
 #include "market_calendar.h"
 #include "market_ttl.h"
+#include "mount_path.h"
 #include "rule_matcher.h"
 #include "upstream_route.h"
 #include "url_normalizer.h"
@@ -253,6 +254,11 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   if (UrlError error = normalizeRequestTargetInto(facts.target, opts, out.url); error != UrlError::None) {
     return reject(out, error == UrlError::TooLong ? 414 : 400, reasonForUrlError(error));
   }
+  // Below the mount, everything (rules, keys, the worker's own endpoints, the origin target) sees the path as the
+  // origin knows it. Decided on the normalised path, so "/cach%65/x" is inside and "/cache%2Fx" outside.
+  const MountConfig& mount = ctx.mount;
+  const bool mountRefused = !mount.problem.empty();
+  if (!mountRefused && !stripMountPrefix(mount.prefix, out.url.path)) return reject(out, 404, Reason::MountOutsidePrefix);
   const NormalizedUrl& u = out.url;
   out.originTarget = u.path;
   if (!u.originQuery.empty()) {
@@ -276,6 +282,7 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
     return;
   }
   if (decideLocalRoute(u.path, facts.method, out)) return;
+  if (mountRefused) return reject(out, 503, Reason::MountInvalid);
 
   const bool isGet = facts.method == bit(Method::Get);
   const bool isHead = facts.method == bit(Method::Head);

@@ -32,11 +32,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: edge-cache-explain <url-or-path> [--at <ISO-8601 time>] [--rules <file>] [--origin <scheme://host>]\n"
     "                          [--method GET] [--header 'Name: value']... [--response 'Name: value']...\n"
-    "                          [--status 200] [--shards N] [--json]\n"
+    "                          [--status 200] [--shards N] [--mount /prefix] [--json]\n"
     "  <url>      a path (/v1/x?y=1) or an http(s) URL, whose origin is then the backend's\n"
     "  --at       2026-11-23T15:00:00Z, with an offset (+01:00), or without one = New York local time;\n"
     "             default: now\n"
     "  --origin   the backend (BACKEND_URL); only its origin enters keys, as in the worker\n"
+    "  --mount    MOUNT_PATH: the URL is the client's, with the prefix the worker is mounted under\n"
     "  --response origin response headers: also explain whether the response would be stored\n";
 
 int fail(const std::string& message) {
@@ -180,7 +181,7 @@ bool splitHeader(const std::string& h, std::string& name, std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, at, rulesFile, origin, method = "GET";
+  std::string url, at, rulesFile, origin, mount, method = "GET";
   std::vector<std::string> requestHeaders, responseHeaders;
   int status = 200;
   uint32_t shards = 4;
@@ -199,11 +200,12 @@ int main(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else if (a == "--at" || a == "--rules" || a == "--origin" || a == "--method" || a == "--header" ||
-               a == "--response" || a == "--status" || a == "--shards") {
+               a == "--response" || a == "--status" || a == "--shards" || a == "--mount") {
       if (!(v = next(a.c_str()))) return fail(a + " needs a value\n" + kUsage);
       if (a == "--at") at = *v;
       else if (a == "--rules") rulesFile = *v;
       else if (a == "--origin") origin = *v;
+      else if (a == "--mount") mount = *v;
       else if (a == "--method") method = *v;
       else if (a == "--header") requestHeaders.push_back(*v);
       else if (a == "--response") responseHeaders.push_back(*v);
@@ -266,7 +268,9 @@ int main(int argc, char** argv) {
     if (!parsed.is_discarded()) cfg["originUrls"] = parsed;
   }
   if (!rulesFile.empty()) cfg["rules"] = rulesText;
+  if (!mount.empty()) cfg["mountPath"] = mount;
   PolicySetup setup = setupPolicy(cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), embedded::kRulesJson);
+  if (!setup.ctx.mount.problem.empty()) return fail("malformed --mount: " + setup.ctx.mount.problem);
   if (!rulesFile.empty() && setup.rulesSource != "override") {
     std::cerr << "edge-cache-explain: " << rulesFile << " is invalid:\n";
     for (const auto& p : setup.problems) std::cerr << "  " << rulesFile << ":" << p.path << ": " << p.message << "\n";
@@ -303,6 +307,7 @@ int main(int argc, char** argv) {
   nlohmann::ordered_json out;
   out["url"] = target;
   out["origin"] = origin;
+  if (!setup.ctx.mount.prefix.empty()) out["mount"] = setup.ctx.mount.prefix;
   out["at"] = {{"utc", formatUtc(nowMs)}, {"newYork", formatNewYork(nowMs)}};
   if (!zoneNote.empty()) out["at"]["note"] = zoneNote;
   out["market"] = {{"session", std::string(market::sessionName(ms.session))},

@@ -111,6 +111,8 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
       {Reason::MarketOutsideCalendar, "market:outside-calendar"},
       {Reason::EntryStaleIfUnreachable, "entry:stale-if-unreachable"},
+      {Reason::MountOutsidePrefix, "mount:outside-prefix"},
+      {Reason::MountInvalid, "mount:invalid"},
       {Reason::UpstreamSecretMissing, "upstream:secret-missing"},
       {Reason::UpstreamMethodNotAllowed, "upstream:method-not-allowed"},
       {Reason::UpstreamWithinQuota, "upstream:within-quota"},

@@ -70,7 +70,7 @@ test("browsers are told to revalidate by default (no-cache), on misses and hits;
     assert.equal(revalidation.status, 304);
     assert.equal(revalidation.h("cache-status"), "HIT");
     // A class that allows it lets the browser reuse for a while; credentials make it private.
-    await get(w, "/browser/1");
+    assert.equal((await get(w, "/browser/1")).h("cache-control"), "no-cache", "never a MISS: its replays would say MISS");
     assert.equal((await get(w, "/browser/1")).h("cache-control"), "max-age=60");
     await get(w, "/shared/1", { authorization: "Bearer someone" });
     assert.equal((await get(w, "/shared/1", { authorization: "Bearer someone" })).h("cache-control"), "private, no-cache");
