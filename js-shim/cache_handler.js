@@ -304,6 +304,9 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
       const extra = decision.httpStatus === 405
         ? { allow: reason === "upstream:method-not-allowed" ? "GET, HEAD" : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
       if (reason === "upstream:secret-missing") return rc.error(503, `${secretMissingMessage(core, decision)} (${reason})`);
+      if (reason === "upstream:no-judge") {
+        return rc.error(503, `this route is served by an upstream API, which cannot judge a client's credentials in AUTH_MODE=origin: declare the upstream "public": true in the rules, or use AUTH_MODE=jwt (${reason})`);
+      }
       return rc.error(decision.httpStatus || 400, mountRejectionMessage(core.report, reason) ?? `request rejected: ${reason}`, extra);
     }
     case ABI.Action.ServeLocal:

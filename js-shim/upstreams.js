@@ -189,6 +189,11 @@ export function upstreamProblems(core) {
       problems.push(`upstream ${u.name}: the secret ${u.credential.secret} is not set; its routes (${u.rules.join(", ")}) answer 503`);
     }
   }
+  for (const u of core?.upstreams || []) {
+    if (u.refusedInOriginMode) {
+      problems.push(`upstream ${u.name}: AUTH_MODE=origin cannot judge its clients (the upstream only sees the worker's key); its routes (${u.rules.join(", ")}) answer 503 until the rules declare it "public": true or AUTH_MODE is jwt`);
+    }
+  }
   for (const p of core?.report?.upstreams?.problems || []) problems.push(p);
   return problems;
 }

@@ -71,6 +71,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "upstream:quota-unavailable",
     "upstream:error-status",
     "upstream:error-body",
+    "upstream:no-judge",
 };
 }  // namespace
 

@@ -85,6 +85,7 @@ enum class Reason : uint32_t {
   UpstreamQuotaUnavailable, // the quota counter could not be asked: no call (a quota is never exceeded)
   UpstreamErrorStatus,      // the upstream answered 429 or 5xx
   UpstreamErrorBody,        // the upstream answered 2xx with an error marker in its JSON body (errorBodyKeys)
+  UpstreamNoJudge,          // AUTH_MODE=origin and an upstream not declared public: nobody can judge the client: 503
   Count
 };
 

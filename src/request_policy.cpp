@@ -402,6 +402,10 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   if (upstream) {
     out.originIndex = rule->originIndex;
     if (!upstreamReady(ctx, rule->originIndex)) return reject(out, 503, Reason::UpstreamSecretMissing);
+    if (ctx.authMode == PolicyContext::AuthMode::Origin) {
+      if (!rules.origins[rule->originIndex].publicAccess) return reject(out, 503, Reason::UpstreamNoJudge);
+      out.setFlag(DecisionFlag::AuthExempt);
+    }
     keyQuery = buildUpstreamTarget(rules.origins[rule->originIndex], *rule, captures, u, out.originTarget);
     keyBase = ctx.upstreams[rule->originIndex].keyBase;
   }

@@ -43,6 +43,12 @@ struct UpstreamOrigin {
   uint32_t timeoutMs = 0;  // 0: ORIGIN_TIMEOUT_MS
   // Top-level JSON keys that make a 200 an upstream error ("Information", "Note", "Error Message").
   std::vector<std::string> errorBodyKeys;
+  // With AUTH_MODE=origin the judge of a client's credential is BACKEND_URL — but an upstream never sees the
+  // client's credential (only the worker's key), so it accepts everyone: it cannot judge. Such routes are
+  // refused (503) in that mode unless the rules declare the upstream's data public (`"public": true`): then
+  // they are answered without credentials, as AUTH_EXEMPT_PATHS are. Other modes are unaffected (none: public
+  // anyway; jwt: the worker verifies the token on every route).
+  bool publicAccess = false;
 };
 
 // What the worker's configuration adds to an origin (upstream_setup.h): the URL in force — the rules' url, or

@@ -15,7 +15,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kCommentField = "$comment";
-constexpr std::string_view kOriginFields[] = {"url", "credential", "quota", "timeoutMs", "errorBodyKeys"};
+constexpr std::string_view kOriginFields[] = {"url", "credential", "quota", "timeoutMs", "errorBodyKeys", "public"};
 constexpr std::string_view kCredentialFields[] = {"query", "header", "secret", "prefix"};
 constexpr std::string_view kQuotaFields[] = {"perMinute", "perDay", "dayStartsIn", "reserve"};
 constexpr std::string_view kDayZones[] = {"UTC", "America/New_York"};
@@ -136,6 +136,10 @@ class UpstreamLoader {
     if (const Json* q = find(body, "quota")) loadQuota(*q, pointerChild(ptr, "quota"), o.quota);
     if (const Json* t = find(body, "timeoutMs")) o.timeoutMs = getInteger(*t, pointerChild(ptr, "timeoutMs"), 1, kMaxTimeoutMs).value_or(0);
     if (const Json* keys = find(body, "errorBodyKeys")) loadErrorBodyKeys(*keys, pointerChild(ptr, "errorBodyKeys"), o.errorBodyKeys);
+    if (const Json* pub = find(body, "public")) {
+      if (pub->is_boolean()) o.publicAccess = pub->get<bool>();
+      else problem(pointerChild(ptr, "public"), "expected true or false, got " + describeType(*pub));
+    }
   }
 
   void loadCredential(const Json& v, const std::string& ptr, UpstreamCredential& c) {

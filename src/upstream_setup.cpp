@@ -98,6 +98,9 @@ nlohmann::ordered_json upstreamsReportJson(const PolicyContext& ctx, const std::
     entry["quota"] = std::move(quota);
     entry["timeoutMs"] = o.timeoutMs;
     entry["errorBodyKeys"] = o.errorBodyKeys;
+    entry["public"] = o.publicAccess;
+    // AUTH_MODE=origin cannot judge a client of an upstream that is not declared public (upstream_config.h).
+    entry["refusedInOriginMode"] = ctx.authMode == PolicyContext::AuthMode::Origin && !o.publicAccess;
     json rules = json::array();
     for (const Rule& r : ctx.rules.rules)
       if (r.originIndex == i) rules.push_back(r.name);

@@ -121,6 +121,7 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::UpstreamQuotaUnavailable, "upstream:quota-unavailable"},
       {Reason::UpstreamErrorStatus, "upstream:error-status"},
       {Reason::UpstreamErrorBody, "upstream:error-body"},
+      {Reason::UpstreamNoJudge, "upstream:no-judge"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

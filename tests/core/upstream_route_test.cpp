@@ -16,7 +16,7 @@ constexpr std::string_view kRules = R"({"version": 1,
     "fmp": {"url": "https://financialmodelingprep.com/api", "credential": {"query": "apikey", "secret": "FMP_API_KEY"},
             "quota": {"perDay": 250}},
     "news": {"url": "https://newsapi.org", "credential": {"header": "X-Api-Key", "secret": "NEWSAPI_KEY"}, "quota": {"perDay": 100}},
-    "open": {"url": "https://open.example.org/v1/"}
+    "open": {"url": "https://open.example.org/v1/", "public": true}
   },
   "classes": {"DAY": {"ttl": "1d", "staleIfError": "7d", "tiers": ["memory", "edge"]}, "NONE": {"ttl": 0},
               "ORIGIN": {"followOrigin": true, "tiers": ["edge"]}},
@@ -176,4 +176,32 @@ TEST_CASE("upstream routes: a rules file without origins decides exactly as befo
   Req ranges("/v3/reference/tickers/AAPL");
   ranges.header(abi::RequestHeader::Range, "bytes=0-1,5-6");
   CHECK(decide(ranges).reason == Reason::RangeRequest);
+}
+
+TEST_CASE("upstream routes: AUTH_MODE=origin cannot judge an upstream's clients unless the upstream is declared public") {
+  struct Case {
+    std::string_view authMode, target;
+    abi::Action action;
+    uint32_t status;
+    Reason reason;
+    bool authExempt;
+  };
+  const Case cases[] = {
+      {"origin", "/fmp/profile/AAPL", abi::Action::Reject, 503, Reason::UpstreamNoJudge, false},
+      {"origin", "/news/top", abi::Action::Reject, 503, Reason::UpstreamNoJudge, false},
+      {"origin", "/open/x", abi::Action::Lookup, 0, Reason::RuleClass, true},  // "public": true
+      {"origin", "/v3/reference/tickers/AAPL", abi::Action::Lookup, 0, Reason::RuleClass, false},  // the backend judges
+      {"jwt", "/fmp/profile/AAPL", abi::Action::Lookup, 0, Reason::RuleClass, false},  // the worker verifies tokens
+      {"none", "/fmp/profile/AAPL", abi::Action::Lookup, 0, Reason::RuleClass, false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.authMode);
+    CAPTURE(c.target);
+    const PolicySetup s = setupWith({{"secretsPresent", {"FMP_API_KEY", "NEWSAPI_KEY"}}, {"authMode", std::string(c.authMode)}});
+    const Decision d = decide(Req(c.target), s.ctx);
+    CHECK(d.action == c.action);
+    CHECK(d.httpStatus == c.status);
+    CHECK(d.reason == c.reason);
+    CHECK(d.hasFlag(abi::DecisionFlag::AuthExempt) == c.authExempt);
+  }
 }

@@ -266,6 +266,27 @@ test("a rules file without origins behaves as before", async () => {
   assert.equal(health.status, "healthy");
 });
 
+test("AUTH_MODE=origin: an upstream nobody can judge answers 503 and never reaches the upstream; a public one is served", async () => {
+  const rules = upstreamRules();
+  rules.origins.news.public = true;
+  const gated = await worker({ ...upstreamVars(origin, rules), AUTH_MODE: "origin", ADMIN_TOKEN });
+  const before = upstreamRequests("/fmp/").length;
+  for (const headers of [{}, { authorization: "Bearer anyone" }]) {
+    const res = await gated.fetch("/fmp/profile/MSFT", { headers });
+    const body = JSON.parse(await record(res));
+    assert.equal(res.status, 503);
+    assert.match(body.message, /cannot judge.*AUTH_MODE=origin.*"public": true.*upstream:no-judge/);
+  }
+  assert.equal(upstreamRequests("/fmp/").length, before, "the upstream was never asked: it would accept everyone");
+  const news = await gated.fetch("/news/top-headlines?country=gb");
+  await record(news);
+  assert.equal(news.status, 200, "declared public: answered without credentials");
+  const health = await (await gated.fetch("/health", { headers: { "x-admin-token": ADMIN_TOKEN } })).json();
+  assert.equal(health.status, "degraded");
+  assert.ok(JSON.stringify(health).includes("upstream fmp: AUTH_MODE=origin cannot judge its clients"), JSON.stringify(health));
+  assert.ok(!JSON.stringify(health).includes("upstream news: AUTH_MODE=origin"), "the public upstream is not a problem");
+});
+
 test("no secret's value appears in any response or log line of the run", async () => {
   // Let background work (refreshes, metric flushes) log what it logs.
   await sleep(300);
