@@ -57,6 +57,8 @@ export async function startWorkerTarget(kind, opts = {}) {
     modules: true,
     cf: false,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    // For CPU profiles (Chrome DevTools protocol): a port for workerd's inspector.
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
   };
   let workerOptions;
   if (kind === "project") {
