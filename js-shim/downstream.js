@@ -7,8 +7,17 @@ import * as ABI from "./generated/abi_layout.js";
 // Whether Cloudflare's Workers Cache sits in front of this worker: the runtime gives the handler a cache with
 // purge() when `[cache] enabled = true` (the cloudflare:workers `cache` export exists locally too, without
 // methods, so the method is what is tested); WORKERS_CACHE=on forces the fields, for tests and dry runs.
+// Detected once per configuration: reading ctx.cache is a call into the runtime (about 1 % of a hit's CPU), and
+// whether the runtime offers Workers Cache does not change within an isolate.
+const detected = new WeakMap();
 export function workersCacheOn(rc) {
-  return rc.cfg.workersCache || typeof rc.ctx?.cache?.purge === "function";
+  if (rc.cfg.workersCache) return true;
+  let on = detected.get(rc.cfg);
+  if (on === undefined) {
+    on = typeof rc.ctx?.cache?.purge === "function";
+    detected.set(rc.cfg, on);
+  }
+  return on;
 }
 
 // What a browser is told: reuse for at most the class's browserTtl (never longer than the worker's own
