@@ -214,7 +214,9 @@ async function passThrough(rc, decision, { markBypass }) {
 // ---- entry point -------------------------------------------------------------------------------
 
 // options.warming: the request comes from the cron's warm list (scheduled.js).
-export async function handleRequest(request, env, ctx, cfg, { warming = false } = {}) {
+//   withoutCore: an error that leaves this request to be answered without the core (worker.js, after the core
+//   trapped twice on it): the plain proxy below, as when the core cannot be built.
+export async function handleRequest(request, env, ctx, cfg, { warming = false, withoutCore = null } = {}) {
   const now = Date.now();
   metrics.request();
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
@@ -230,6 +232,7 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
   let core;
   let decision;
   try {
+    if (withoutCore) throw withoutCore;
     decision = withCore(env, (c) => {
       core = c;
       return c.decideRequest(request.method, rawTarget(url), request.headers, now);

@@ -101,9 +101,54 @@ function instantiate(module) {
   return instance;
 }
 
+// Every call into the module goes through one of these wrappers: a trap (WebAssembly.RuntimeError) in any export
+// marks the instance broken — after a trap its stack pointer and heap may be anything — so getCore builds a fresh
+// one for the next call, and the trap is counted and logged once. The error is rethrown: worker.js answers the
+// request again with a fresh core, then without one (isCoreTrap). Fixed arity, not rest parameters: this runs a
+// few times per request on the hit path. (No export takes more than 8 arguments.)
+function guardExports(raw, owner) {
+  const guarded = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== "function") {
+      guarded[name] = value;
+      continue;
+    }
+    const inject = injectedTraps.get(name);
+    guarded[name] = (a, b, c, d, e, f, g, h) => {
+      try {
+        // A request holding an instance that trapped meanwhile gets no more answers from it.
+        if (owner.trapped) throw new WebAssembly.RuntimeError(`core instance trapped earlier (${name} not called)`);
+        if (inject !== undefined && inject.left > 0) {
+          inject.left--;
+          throw new WebAssembly.RuntimeError(`injected trap in ${name} (test)`);
+        }
+        return value(a, b, c, d, e, f, g, h);
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) owner.markTrapped(name, err);
+        throw err;
+      }
+    };
+  }
+  return guarded;
+}
+
+// Test hook: the next `count` calls of export `name` trap, in instances built from now on (tests/integration:
+// a trap in every export is survived). Empty in production: guardExports reads it once per instance.
+const injectedTraps = new Map();
+export function _injectTrapForTests(name, count = 1) {
+  injectedTraps.set(name, { left: count });
+  current = null;
+}
+
+// Whether an error is the core trapping (the instance is already dropped).
+export function isCoreTrap(err) {
+  return err instanceof WebAssembly.RuntimeError;
+}
+
 class CoreInstance {
   constructor(instance, config) {
-    this.exports = instance.exports;
+    this.trapped = false;
+    this.exports = guardExports(instance.exports, this);
     this.memory = this.exports.memory;
     const version = this.exports.ec_abi_version();
     if (version !== ABI.kAbiVersion) throw new CoreError(`core ABI ${version}, shim expects ${ABI.kAbiVersion}`);
@@ -149,6 +194,14 @@ class CoreInstance {
     this.maxHeaderBytes = this.report.limits?.maxHeaderBytes ?? 16384;
     // The rules' upstream APIs (src/upstream_setup.h): names, URLs in force, where each secret goes, quotas.
     this.upstreams = this.report.upstreams?.origins || [];
+  }
+
+  markTrapped(exportName, err) {
+    if (this.trapped) return;
+    this.trapped = true;
+    traps++;
+    if (current === this) current = null;
+    console.error(JSON.stringify({ level: "error", event: "core_trap", export: exportName, message: String(err.message) }));
   }
 
   // Memory may grow during any call that allocates; views over a detached buffer read nothing.
@@ -769,19 +822,9 @@ export function getCore(env) {
   return current;
 }
 
-// Runs fn(core); if the core traps, the instance is dropped so the next call re-instantiates.
+// Runs fn(core). A trap in any call has already dropped the instance (guardExports): the next call re-instantiates.
 export function withCore(env, fn) {
-  const core = getCore(env);
-  try {
-    return fn(core);
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) {
-      traps++;
-      if (current === core) current = null;
-      console.error(JSON.stringify({ level: "error", event: "core_trap", message: String(err.message) }));
-    }
-    throw err;
-  }
+  return fn(getCore(env));
 }
 
 export function coreStats() {
