@@ -15,6 +15,7 @@ import http from "node:http";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dispatch, lastModifiedFor, strongEtag } from "./routes.mjs";
+import { createUpstreams } from "./upstreams.mjs";
 
 const MODES = ["ok", "500", "hang", "down"];
 const LOG_LIMIT = 1000;
@@ -71,6 +72,8 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
   let byPath = new Map(); // path+query → count
   let requests = []; // the last LOG_LIMIT requests
   const routeState = { counters: new Map() };
+  // FMP-, NewsAPI- and Alpha Vantage-shaped APIs with their keys and quotas (upstreams.mjs).
+  const upstreams = createUpstreams();
   const hung = new Set(); // wake-up callbacks of requests parked by "hang"
   const sleeping = new Set(); // wake-up callbacks of requests waiting out the latency
   let closing = null;
@@ -86,6 +89,7 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
 
   const origin = {
     url: "",
+    upstreams,
     stats() {
       return {
         total,
@@ -109,6 +113,7 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
       byPath = new Map();
       requests = [];
       routeState.counters.clear();
+      upstreams.reset();
       origin.setMode("ok", { latencyMs: initialLatencyMs });
     },
     setMode(newMode = mode, opts = {}) {
@@ -213,7 +218,16 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
       }
       return controlJson(res, 200, { ok: true, mode, latencyMs: latency });
     }
-    const known = ["/__control/stats", "/__control/count", "/__control/reset", "/__control/mode"];
+    if (route === "GET /__control/upstreams") return controlJson(res, 200, upstreams.describe());
+    if (route === "POST /__control/upstreams") {
+      try {
+        upstreams.configure(JSON.parse((await readBody(req)).toString("utf8") || "{}"));
+      } catch (err) {
+        return controlJson(res, 400, { error: err.message });
+      }
+      return controlJson(res, 200, upstreams.describe());
+    }
+    const known = ["/__control/stats", "/__control/count", "/__control/reset", "/__control/mode", "/__control/upstreams"];
     if (known.includes(pathname)) return controlJson(res, 405, { error: `method ${req.method} not allowed` });
     return controlJson(res, 404, { error: `no control route ${pathname}` });
   }
@@ -253,6 +267,13 @@ export async function startDemoOrigin({ port = 0, host = "127.0.0.1", latencyMs 
       if (err.statusCode === 413 && !gone) return sendJson(res, 413, { status: "ERROR", error: err.message });
       return;
     }
+    const upstreamLatency = upstreams.latencyFor(pathname);
+    if (upstreamLatency > 0) {
+      await park(sleeping, res, upstreamLatency);
+      if (gone || closing) return;
+    }
+    const upstreamResult = upstreams.dispatch({ pathname, query: new URLSearchParams(search), headers: req.headers });
+    if (upstreamResult) return send(req, res, upstreamResult, pathname);
     const result = dispatch({ method: req.method, url: req.url, pathname, search, headers: req.headers, body, state: routeState });
     return send(req, res, result, pathname);
   }

@@ -13,6 +13,7 @@ import {
   refreshInBackground,
 } from "./origin_fetch.js";
 import { NULL_BODY_STATUSES, evaluateFor, fieldsWith, responseFromEntry, responseFromResult } from "./response_assembly.js";
+import { applyDownstreamToHeaders } from "./downstream.js";
 import { RequestContext, debugHeaders, rawTarget } from "./request_context.js";
 import { lookupSlowTiers, noteKvRequest, noteServedForKv, tierAllowed, tiersFor } from "./tiers/tier_set.js";
 import { maybeFlushMetrics } from "./control_sync.js";
@@ -20,6 +21,9 @@ import { handleLocalRoute } from "./local_routes.js";
 import { invalidate } from "./purge.js";
 import { withRateLimit } from "./rate_limiter.js";
 import { AUTH_MODES, PUBLIC_ACCESS, authenticate, recordOriginVerdict } from "./auth.js";
+import { hopFor, ownSubrequestResponse, selfFetchProblem } from "./loop_guard.js";
+import { mountRejectionMessage, unmountedAnswer } from "./mount.js";
+import { UpstreamRefusal, answerRefusal, secretMissingMessage } from "./upstreams.js";
 
 export { rawTarget };
 
@@ -83,12 +87,15 @@ async function lookup(rc, decision) {
   let staleForError = null;
   let staleForValidators = null;
   let staleTier = null;
+  // The entry found, whatever its freshness: an upstream whose quota refuses the call may be answered by it.
+  let staleAtHand = null;
   if (found) {
     staleTier = found.tier;
     // The request fields the stored response varies on reach the origin too: they select the variant, and
     // a conditional request must carry them (RFC 9111 §4.3.1).
     if (found.entry.variant?.length) rc.variantFields = found.entry.variant.map(([name]) => name);
     const evaluation = evaluateFor(rc, found.entry, decision);
+    staleAtHand = { entry: found.entry, tier: found.tier, evaluation };
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
         metrics.hit(found.tier);
@@ -120,6 +127,12 @@ async function lookup(rc, decision) {
     if (rc.headersTooLargeForOrigin()) return rc.rejectHeadersTooLarge();
     result = await coalescedFetch(rc, decision, tiers, staleForValidators, staleTier);
   } catch (err) {
+    if (err instanceof UpstreamRefusal) {
+      const answer = answerRefusal(rc, decision, err, staleAtHand);
+      if (!answer.stale) return answer.response;
+      metrics.stale();
+      return responseFromEntry(rc, staleAtHand.entry, { ...decision, reason: answer.reason }, CACHE_STATUS.STALE, staleAtHand);
+    }
     if (staleForError && err instanceof OriginError) {
       metrics.stale();
       rc.log("warn", "served_stale_on_error", { kind: err.kind, key: decision.key });
@@ -131,7 +144,8 @@ async function lookup(rc, decision) {
     // told to fetch for themselves.
     if (lease) rc.ctx.waitUntil(lease.release());
   }
-  if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && result.status >= 500) {
+  // 5xx — and an upstream's 429 — is an error the stale entry answers instead of.
+  if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && (result.status >= 500 || result.upstreamError)) {
     metrics.stale();
     return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
   }
@@ -170,7 +184,7 @@ async function passThrough(rc, decision, { markBypass }) {
   if (method !== "GET" && method !== "HEAD") init.body = rc.request.body;
   let final;
   try {
-    const res = await fetchOriginCounted(url, init, rc.cfg.originTimeoutMs);
+    const res = await fetchOriginCounted(url, init, rc.cfg.originTimeoutMs, hopFor(rc.request, rc.cfg));
     final = await finalResponse(rc, res);
   } catch (err) {
     return originErrorResponse(rc, err);
@@ -193,6 +207,7 @@ async function passThrough(rc, decision, { markBypass }) {
   }
   const headers = new Headers(fieldsWith(final.fields, verdict.dispositions, ABI.HeaderDisposition.Forward));
   if (verdict.addDate) headers.set("date", new Date(nowMs).toUTCString());
+  applyDownstreamToHeaders(rc, decision, headers, { remainingS: 0, originOwn: verdict.downstreamOrigin });
   if (markBypass) headers.set("cache-status", cacheStatusValue(rc.cfg, CACHE_STATUS.BYPASS, undefined, final));
   rc.stamp(headers);
   debugHeaders(rc, headers, decision);
@@ -203,16 +218,25 @@ async function passThrough(rc, decision, { markBypass }) {
 // ---- entry point -------------------------------------------------------------------------------
 
 // options.warming: the request comes from the cron's warm list (scheduled.js).
-export async function handleRequest(request, env, ctx, cfg, { warming = false } = {}) {
+//   withoutCore: an error that leaves this request to be answered without the core (worker.js, after the core
+//   trapped twice on it): the plain proxy below, as when the core cannot be built.
+export async function handleRequest(request, env, ctx, cfg, { warming = false, withoutCore = null } = {}) {
   const now = Date.now();
   metrics.request();
   // A timestamp comparison unless a flush of this isolate's counters (and a purge-log pull) is due.
   // Before any route, ops endpoints included: a worker that only sees health checks still reports.
   maybeFlushMetrics(env, ctx, now);
+  // The worker's own origin fetch, come back (loop_guard.js): stopped before anything else is done for it.
+  const looped = ownSubrequestResponse(request, cfg);
+  if (looped) {
+    metrics.rejected();
+    return looped;
+  }
   const url = request.url;
   let core;
   let decision;
   try {
+    if (withoutCore) throw withoutCore;
     decision = withCore(env, (c) => {
       core = c;
       return c.decideRequest(request.method, rawTarget(url), request.headers, now);
@@ -223,7 +247,13 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
     logEvent("error", "core_unavailable", { message: String(err?.message || err) });
     const rc = new RequestContext(request, env, ctx, cfg, null, now, url);
     rc.core = { report: { reasons: [], classes: [], ruleNames: [], sessions: [] } };
-    if (new URL(url).pathname === "/health") return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    const pathname = new URL(url).pathname;
+    // Without the core nothing can place a path under MOUNT_PATH: health only, at the mount as written.
+    const unmounted = unmountedAnswer(cfg, pathname);
+    if (unmounted === "health" || (!unmounted && pathname === "/health")) {
+      return handleLocalRoute(rc, { localRoute: ABI.LocalRoute.Health }, { coreError: String(err?.message || err) });
+    }
+    if (unmounted === "refuse") return rc.error(503, "the core is unavailable, and without it paths under MOUNT_PATH cannot be mapped to the origin");
     return degradedPassThrough(rc);
   }
   const rc = new RequestContext(request, env, ctx, cfg, core, now, url);
@@ -244,6 +274,13 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
         metrics.rejected();
         rc.log("error", "auth_mode_invalid", { mode: cfg.authMode.slice(0, 40) });
         return rc.error(503, `AUTH_MODE ${JSON.stringify(cfg.authMode.slice(0, 40))} is not one of ${AUTH_MODES.join(", ")}: the worker serves nothing until it is fixed`);
+      }
+      // BACKEND_URL under the worker's own mount on this host: every origin fetch would come back (loop_guard.js).
+      const selfFetch = selfFetchProblem(core.report, cfg, url);
+      if (selfFetch) {
+        metrics.rejected();
+        rc.log("error", "backend_under_mount", { mount: core.report.mount.path });
+        return rc.error(503, selfFetch);
       }
       // Auth comes before the cache: a hit must never be a way around the origin's access control.
       const auth = cfg.authMode === "none" ? PUBLIC_ACCESS : await authenticate(rc, decision);
@@ -271,8 +308,13 @@ export async function handleRequest(request, env, ctx, cfg, { warming = false } 
       metrics.rejected();
       const reason = core.report.reasons[decision.reason] || "rejected";
       rc.log("warn", "request_rejected", { reason, status: decision.httpStatus, method: request.method });
-      const extra = decision.httpStatus === 405 ? { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
-      return rc.error(decision.httpStatus || 400, `request rejected: ${reason}`, extra);
+      const extra = decision.httpStatus === 405
+        ? { allow: reason === "upstream:method-not-allowed" ? "GET, HEAD" : "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" } : undefined;
+      if (reason === "upstream:secret-missing") return rc.error(503, `${secretMissingMessage(core, decision)} (${reason})`);
+      if (reason === "upstream:no-judge") {
+        return rc.error(503, `this route is served by an upstream API, which cannot judge a client's credentials in AUTH_MODE=origin: declare the upstream "public": true in the rules, or use AUTH_MODE=jwt (${reason})`);
+      }
+      return rc.error(decision.httpStatus || 400, mountRejectionMessage(core.report, reason) ?? `request rejected: ${reason}`, extra);
     }
     case ABI.Action.ServeLocal:
       if (decision.localRoute === ABI.LocalRoute.Preflight) return preflightResponse(request, cfg, (h) => stampWorkerHeaders(h, cfg));
@@ -294,7 +336,7 @@ async function degradedPassThrough(rc) {
     for (const [n, v] of rc.request.headers) if (!HOP_BY_HOP.has(n) && n !== "host" && !n.startsWith("cf-")) headers.append(n, v);
     const init = { method: rc.request.method, headers };
     if (rc.request.method !== "GET" && rc.request.method !== "HEAD") init.body = rc.request.body;
-    res = await fetchOriginCounted(originUrl(rc.cfg, rawTarget(rc.url)), init, rc.cfg.originTimeoutMs);
+    res = await fetchOriginCounted(originUrl(rc.cfg, rawTarget(rc.url)), init, rc.cfg.originTimeoutMs, hopFor(rc.request, rc.cfg));
   } catch (err) {
     return originErrorResponse(rc, err);
   }

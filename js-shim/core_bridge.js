@@ -101,9 +101,54 @@ function instantiate(module) {
   return instance;
 }
 
+// Every call into the module goes through one of these wrappers: a trap (WebAssembly.RuntimeError) in any export
+// marks the instance broken — after a trap its stack pointer and heap may be anything — so getCore builds a fresh
+// one for the next call, and the trap is counted and logged once. The error is rethrown: worker.js answers the
+// request again with a fresh core, then without one (isCoreTrap). Fixed arity, not rest parameters: this runs a
+// few times per request on the hit path. (No export takes more than 8 arguments.)
+function guardExports(raw, owner) {
+  const guarded = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== "function") {
+      guarded[name] = value;
+      continue;
+    }
+    const inject = injectedTraps.get(name);
+    guarded[name] = (a, b, c, d, e, f, g, h) => {
+      try {
+        // A request holding an instance that trapped meanwhile gets no more answers from it.
+        if (owner.trapped) throw new WebAssembly.RuntimeError(`core instance trapped earlier (${name} not called)`);
+        if (inject !== undefined && inject.left > 0) {
+          inject.left--;
+          throw new WebAssembly.RuntimeError(`injected trap in ${name} (test)`);
+        }
+        return value(a, b, c, d, e, f, g, h);
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) owner.markTrapped(name, err);
+        throw err;
+      }
+    };
+  }
+  return guarded;
+}
+
+// Test hook: the next `count` calls of export `name` trap, in instances built from now on (tests/integration:
+// a trap in every export is survived). Empty in production: guardExports reads it once per instance.
+const injectedTraps = new Map();
+export function _injectTrapForTests(name, count = 1) {
+  injectedTraps.set(name, { left: count });
+  current = null;
+}
+
+// Whether an error is the core trapping (the instance is already dropped).
+export function isCoreTrap(err) {
+  return err instanceof WebAssembly.RuntimeError;
+}
+
 class CoreInstance {
   constructor(instance, config) {
-    this.exports = instance.exports;
+    this.trapped = false;
+    this.exports = guardExports(instance.exports, this);
     this.memory = this.exports.memory;
     const version = this.exports.ec_abi_version();
     if (version !== ABI.kAbiVersion) throw new CoreError(`core ABI ${version}, shim expects ${ABI.kAbiVersion}`);
@@ -115,7 +160,9 @@ class CoreInstance {
     this.exports.ec_set_max_body_bytes(config.maxBodyBytes >>> 0);
     const configBytes = encoder.encode(JSON.stringify({
       originBase: config.originBase, shards: config.shards, rules: config.rules || null,
-      authExemptPaths: config.authExemptPaths,
+      authExemptPaths: config.authExemptPaths, authMode: config.authMode, rateLimit: config.rateLimit,
+      mountPath: config.mountPath, originPath: config.originPath,
+      originUrls: config.originUrls, secretsPresent: config.secretsPresent,
     }));
     const ptr = this.exports.ec_alloc(configBytes.length);
     this.refreshViews();
@@ -145,6 +192,16 @@ class CoreInstance {
     this.credentials = credentials;
     this.forwarding = this.report.forwarding;
     this.maxHeaderBytes = this.report.limits?.maxHeaderBytes ?? 16384;
+    // The rules' upstream APIs (src/upstream_setup.h): names, URLs in force, where each secret goes, quotas.
+    this.upstreams = this.report.upstreams?.origins || [];
+  }
+
+  markTrapped(exportName, err) {
+    if (this.trapped) return;
+    this.trapped = true;
+    traps++;
+    if (current === this) current = null;
+    console.error(JSON.stringify({ level: "error", event: "core_trap", export: exportName, message: String(err.message) }));
   }
 
   // Memory may grow during any call that allocates; views over a detached buffer read nothing.
@@ -197,6 +254,14 @@ class CoreInstance {
     const end = this.putString(this.scratch, key);
     if (end < 0) throw new CoreError("key larger than the scratch region");
     return this.exports.ec_shard_for_key(end - this.scratch);
+  }
+
+  // The purge tag naming one key in Workers Cache (src/cache_key.h keyTag).
+  keyTag(key) {
+    this.refreshViews();
+    const end = this.putString(this.scratch, key);
+    if (end < 0) return null;
+    return this.readString(this.result, this.exports.ec_key_tag(end - this.scratch));
   }
 
   // A client address in one spelling (src/client_address.h), or null when it is no IP address.
@@ -284,6 +349,9 @@ class CoreInstance {
       rangeLast: this.getU32(r, ABI.kDecRangeLast),
       rangeSuffix: this.getU32(r, ABI.kDecRangeSuffix),
       rateBucket: this.getU32(r, ABI.kDecRateBucket),
+      downstream: this.getU32(r, ABI.kDecDownstream),
+      browserTtlS: this.getU32(r, ABI.kDecBrowserTtlS),
+      origin: this.getU32(r, ABI.kDecOrigin),
       key,
       originTarget,
       tags,
@@ -365,6 +433,7 @@ class CoreInstance {
       addDate: this.getU32(r, ABI.kStoreAddDate) === 1,
       shareable: this.getU32(r, ABI.kStoreShareable) === 1,
       staleIfUnreachableS: this.getU32(r, ABI.kStoreStaleIfUnreachableS),
+      downstreamOrigin: this.getU32(r, ABI.kStoreDownstreamOrigin) === 1,
       dispositions: count === ABI.kAbsent || count !== fields.length
         ? null : this.u8.slice(r + ABI.kStoreDispositions, r + ABI.kStoreDispositions + count),
     };
@@ -568,6 +637,64 @@ class CoreInstance {
     }
   }
 
+  // The windows a call to upstream `origin` must fit, for `purpose` (ABI.UpstreamPurpose) at nowMs
+  // (src/upstream_quota.h): [{kind, limit, cap, startMs, resetAtMs}]; empty when the upstream has no quota.
+  upstreamQuotaAsk(origin, purpose, nowMs) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putU32(s, ABI.kQaOrigin, origin);
+    this.putU32(s, ABI.kQaPurpose, purpose);
+    this.putF64(s, ABI.kQaNowMs, nowMs);
+    const count = this.exports.ec_upstream_quota_ask();
+    const windows = [];
+    for (let i = 0; i < count; i++) {
+      const at = this.result + ABI.kQaWindows + i * ABI.kQaWindowBytes;
+      windows.push({
+        kind: this.getU32(at, ABI.kQaWindowKind), limit: this.getU32(at, ABI.kQaWindowLimit), cap: this.getU32(at, ABI.kQaWindowCap),
+        startMs: this.f64[(at + ABI.kQaWindowStartMs) >>> 3], resetAtMs: this.f64[(at + ABI.kQaWindowResetAtMs) >>> 3],
+      });
+    }
+    return windows;
+  }
+
+  // What to do after the quota counter's answer: {call: ABI.UpstreamCall, reason, status, retryAfterS}.
+  // facts: {origin, purpose, count: ABI.QuotaCount, bindingKind, bindingCount, staleFreshness (0: none), nowMs, resetAtMs}.
+  upstreamQuotaVerdict(facts) {
+    this.refreshViews();
+    const s = this.scratch;
+    this.putU32(s, ABI.kQvOrigin, facts.origin);
+    this.putU32(s, ABI.kQvPurpose, facts.purpose);
+    this.putU32(s, ABI.kQvCount, facts.count);
+    this.putU32(s, ABI.kQvBindingKind, facts.bindingKind ?? 0);
+    this.putU32(s, ABI.kQvBindingCount, facts.bindingCount ?? 0);
+    this.putU32(s, ABI.kQvStale, facts.staleFreshness || 0);
+    this.putF64(s, ABI.kQvNowMs, facts.nowMs);
+    this.putF64(s, ABI.kQvResetAtMs, facts.resetAtMs || 0);
+    const call = this.exports.ec_upstream_quota_verdict();
+    const r = this.result;
+    return {
+      call, reason: this.getU32(r, ABI.kQvResReason), status: this.getU32(r, ABI.kQvResStatus), retryAfterS: this.getU32(r, ABI.kQvResRetryAfterS),
+    };
+  }
+
+  // Whether an upstream's answer is an error (src/upstream_response.h): {verdict: ABI.UpstreamResponse, reason, marker}.
+  // The body is copied into the module only when the origin lists errorBodyKeys and the status is 2xx.
+  upstreamResponseError(origin, status, body) {
+    const inspect = status >= 200 && status <= 299 && body && body.length > 0 && (this.upstreams[origin]?.errorBodyKeys?.length ?? 0) > 0;
+    const ptr = inspect ? this.exports.ec_alloc(body.length) : 0;
+    try {
+      this.refreshViews();
+      if (inspect) this.u8.set(body, ptr);
+      this.putU32(this.scratch, ABI.kUrOrigin, origin);
+      this.putU32(this.scratch, ABI.kUrStatus, status);
+      const verdict = this.exports.ec_upstream_response_error(ptr, inspect ? body.length : 0);
+      const r = this.result;
+      return { verdict, reason: this.getU32(r, ABI.kUrResReason), marker: this.getU32(r, ABI.kUrResMarker) };
+    } finally {
+      if (inspect) this.exports.ec_free(ptr);
+    }
+  }
+
   // bytes: Uint8Array as stored. Returns {error} or {meta, body} with body a view into `bytes`.
   decodeEntry(bytes) {
     const ptr = this.exports.ec_alloc(bytes.length);
@@ -640,9 +767,33 @@ function configFromEnv(env) {
     shards: cfg.cacheDoShards,
     rules: env.CACHE_RULES || null,
     authExemptPaths: cfg.authExemptPrefixes,
+    authMode: cfg.authMode,
+    // RATE_LIMIT=off: the core decides no rate bucket (anything else keeps the rules' limits; rate_limiter.js warns).
+    rateLimit: String(env.RATE_LIMIT ?? "on").trim().toLowerCase() === "off" ? "off" : "on",
+    // MOUNT_PATH as written (the core validates and normalises it) and BACKEND_URL's path, which the core compares
+    // with it (src/mount_path.h).
+    mountPath: cfg.mountPath,
+    originPath: cfg.backendUrl ? cfg.backendUrl.pathname : "/",
     // The figure the shim buffers bodies up to (bigger ones stream through uncached), so both agree.
     maxBodyBytes: cfg.maxCacheBodyBytes,
+    ...upstreamConfig(env),
   };
+}
+
+// ORIGIN_URLS (a JSON object {"<origin>": "<url>"}: local development and tests point upstreams at the demo
+// origin) and the NAMES of the vars and secrets that are set: the core decides which routes can be served
+// without ever seeing a secret's value (src/upstream_setup.h).
+function upstreamConfig(env) {
+  let originUrls = null;
+  if (env.ORIGIN_URLS) {
+    try {
+      originUrls = JSON.parse(String(env.ORIGIN_URLS));
+    } catch {
+      originUrls = "invalid"; // the core reports it (not an object)
+    }
+  }
+  const secretsPresent = Object.keys(env).filter((name) => /^[A-Z_][A-Z0-9_]*$/.test(name) && typeof env[name] === "string" && env[name].length > 0).sort();
+  return { originUrls, secretsPresent };
 }
 
 // The core for this isolate, built on first use. A different configuration (tests run several
@@ -654,7 +805,7 @@ export function getCore(env) {
   let derived = configsByEnv.get(env);
   if (!derived) {
     const config = configFromEnv(env);
-    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.rules || ""}` };
+    derived = { config, key: `${config.originBase}|${config.shards}|${config.maxBodyBytes}|${config.authExemptPaths.join(",")}|${config.authMode}|${config.rateLimit}|${config.mountPath}|${config.originPath}|${JSON.stringify(config.originUrls)}|${config.secretsPresent.join(",")}|${config.rules || ""}` };
     configsByEnv.set(env, derived);
   }
   if (current && derived.key === currentConfigKey) return current;
@@ -671,19 +822,9 @@ export function getCore(env) {
   return current;
 }
 
-// Runs fn(core); if the core traps, the instance is dropped so the next call re-instantiates.
+// Runs fn(core). A trap in any call has already dropped the instance (guardExports): the next call re-instantiates.
 export function withCore(env, fn) {
-  const core = getCore(env);
-  try {
-    return fn(core);
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) {
-      traps++;
-      if (current === core) current = null;
-      console.error(JSON.stringify({ level: "error", event: "core_trap", message: String(err.message) }));
-    }
-    throw err;
-  }
+  return fn(getCore(env));
 }
 
 export function coreStats() {

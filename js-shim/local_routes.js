@@ -10,6 +10,8 @@ import { applyCors } from "./cors.js";
 import { AUTH_MODES } from "./auth.js";
 import { secretsEqual } from "./admin_auth.js";
 import { withTimeout } from "./timeouts.js";
+import { mountHealthProblems } from "./mount.js";
+import { describeUpstreams, upstreamProblems } from "./upstreams.js";
 
 export { secretsEqual } from "./admin_auth.js";
 
@@ -41,6 +43,8 @@ async function health(rc, extra) {
   if (rules.status !== "ok") problems.push("the CACHE_RULES override is invalid: the built-in rules are in force");
   if (!rc.cfg.backendUrl) problems.push("BACKEND_URL is not a valid URL");
   if (!AUTH_MODES.includes(rc.cfg.authMode)) problems.push(`AUTH_MODE is not one of ${AUTH_MODES.join(", ")}: requests are refused`);
+  problems.push(...mountHealthProblems(rc.core.report, rc.cfg, rc.url));
+  problems.push(...upstreamProblems(rc.core));
   // The origin's hostname is the operator's to see: an attacker would use it to go around the cache.
   const operator = await isOperator(rc);
   return withCors(rc, jsonResponse({
@@ -48,6 +52,7 @@ async function health(rc, extra) {
     problems,
     version: rc.cfg.version,
     environment: rc.cfg.environment,
+    mount: rc.core.report?.mount?.path || null,
     ...(operator ? { backend: rc.cfg.backendDisplay, authMode: rc.cfg.authMode } : {}),
     timestamp: new Date().toISOString(),
     tiers,
@@ -79,7 +84,9 @@ async function cacheHealth(rc) {
   const reasons = [];
   if (!tiers.shared) reasons.push(described.shared.reason);
   else if (shared.status !== "healthy") reasons.push(`the ${tiers.shared.name} tier is ${shared.status}${shared.message ? `: ${shared.message}` : ""}`);
+  reasons.push(...upstreamProblems(rc.core));
   const status = !enabled ? "unavailable" : reasons.length ? "degraded" : "healthy";
+  const upstreams = await describeUpstreams(rc, metrics.counters());
   return withCors(rc, jsonResponse({
     status,
     enabled,
@@ -90,6 +97,7 @@ async function cacheHealth(rc) {
     shared,
     control: controlStatus(),
     metrics: snapshot,
+    upstreams,
   }, 200, rc.cfg));
 }
 
@@ -102,6 +110,8 @@ async function cacheMetrics(rc) {
   const isolate = metrics.snapshot();
   const totals = synced?.totals;
   const merged = totals ? describeCounters(totals.counters) : isolate;
+  // Per upstream API: calls, denials, stale answers, refusals (merged counters) and the budget left (exact).
+  const upstreams = await describeUpstreams(rc, totals ? totals.counters : metrics.counters());
   return withCors(rc, jsonResponse({
     scope: totals ? "all isolates (flushed totals)" : "this isolate",
     since: totals ? new Date(totals.since).toISOString() : isolate.since,
@@ -116,6 +126,7 @@ async function cacheMetrics(rc) {
     memory: tiers.memory.stats(),
     control: controlStatus(),
     core: coreStats(),
+    upstreams,
   }, 200, rc.cfg));
 }
 

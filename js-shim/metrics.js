@@ -127,6 +127,8 @@ export const metrics = {
     bump(`writes.${tier}`);
     if (tier === "kv") bump(`kv.writes.${utcDay()}`);
   },
+  // An upstream API's calls, denials, stale answers, refusals, errors and skipped refreshes (upstreams.js).
+  upstream(name, what) { bump(`upstream.${name}.${what}`); },
   kvWriteDeferred() { bump(`kv.deferred.${utcDay()}`); },
   kvWriteSkipped(reason = "429") { bump(`kv.${reason === "budget" ? "skipsBudget" : "skips429"}.${utcDay()}`); },
   // KV writes today in every isolate: the others' (as of the last flush) plus ours not yet flushed.

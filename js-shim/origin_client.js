@@ -2,12 +2,13 @@
 // enforces ORIGIN_TIMEOUT_MS with an abort signal, classifies failures (timeout → 504, unreachable → 502),
 // buffers cacheable bodies up to a limit (larger ones stream through), and coalesces concurrent fetches of one
 // key in this isolate.
+import { HOP_HEADER, isOwnLoopAnswer } from "./loop_guard.js";
 
 export class OriginError extends Error {
   constructor(kind, message) {
     super(message);
-    this.kind = kind; // "timeout" | "unreachable" | "config"
-    this.status = kind === "timeout" ? 504 : 502;
+    this.kind = kind; // "timeout" | "unreachable" | "config" | "invalid-response" | "loop"
+    this.status = kind === "timeout" ? 504 : kind === "loop" ? 508 : 502;
   }
 }
 
@@ -84,12 +85,21 @@ export function upstreamHeaders(request, { cacheable, validators, forwarding, cr
 }
 
 // fetch with a deadline covering the response headers; the body has its own read below.
-export async function fetchOrigin(url, init, timeoutMs) {
+// hop: loop_guard.js's hopFor(): init.headers (a Headers) carries it, and an answer saying the fetch came back to
+// this worker is a loop error rather than a response.
+export async function fetchOrigin(url, init, timeoutMs, hop) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new OriginError("timeout", `origin did not answer within ${timeoutMs} ms`)), timeoutMs);
+  if (hop) init.headers.set(HOP_HEADER, hop.value);
   try {
-    return await fetch(url, { ...init, signal: controller.signal, redirect: "manual" });
+    const res = await fetch(url, { ...init, signal: controller.signal, redirect: "manual" });
+    if (hop && isOwnLoopAnswer(res, hop)) {
+      await res.body?.cancel().catch(() => {});
+      throw new OriginError("loop", "BACKEND_URL leads back to this worker: its origin fetch arrived at the worker itself, and the loop was stopped there");
+    }
+    return res;
   } catch (err) {
+    if (err instanceof OriginError) throw err;
     if (controller.signal.aborted) throw new OriginError("timeout", `origin did not answer within ${timeoutMs} ms`);
     throw new OriginError("unreachable", `origin unreachable: ${err && err.message ? err.message : String(err)}`);
   } finally {

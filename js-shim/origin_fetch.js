@@ -6,6 +6,8 @@ import { metrics } from "./metrics.js";
 import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
 import { evaluateFor, fieldsOf, fieldsWith } from "./response_assembly.js";
 import { storeInTiers } from "./tiers/tier_set.js";
+import { hopFor } from "./loop_guard.js";
+import { UpstreamRefusal, answerRefusal, judgeUpstreamAnswer, scrubSecret, spendUpstreamCall, upstreamOf, upstreamRequest } from "./upstreams.js";
 
 // Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
 // per key at a time.
@@ -32,10 +34,10 @@ function originBudgetMs(rc) {
 const INTERIM_HEAD_ALLOWANCE_BYTES = 64 * 1024;
 
 // fetchOrigin, counted in the metrics: its latency, and success unless it failed or answered 5xx.
-export async function fetchOriginCounted(url, init, timeoutMs) {
+export async function fetchOriginCounted(url, init, timeoutMs, hop) {
   const started = Date.now();
   try {
-    const res = await fetchOrigin(url, init, timeoutMs);
+    const res = await fetchOrigin(url, init, timeoutMs, hop);
     metrics.origin(Date.now() - started, res.status < 500);
     return res;
   } catch (err) {
@@ -162,23 +164,43 @@ function renewFromNotModified(rc, decision, tiers, staleEntry, staleTier, final,
 //   {kind: "revalidated", entry}    304 on a conditional refresh: the old entry renewed
 // Throws OriginError on network failure, timeout or a response that is not HTTP.
 // staleTier: the tier staleEntry was read from ("kv" means KV holds that copy).
-export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null) {
-  const url = originUrl(rc.cfg, decision.originTarget);
+// options.background: a stale-while-revalidate refresh (an upstream's day reserve is not for it).
+export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier = null, options = {}) {
   const validators = staleEntry && (staleEntry.etag || staleEntry.lastModified)
     ? { etag: staleEntry.etag, lastModified: staleEntry.lastModified } : null;
-  const headers = upstreamHeaders(rc.request, {
-    cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
-    variantFields: rc.variantFields,
-  });
-  // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
-  headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
-  const requestTimeMs = Date.now();
-  const budgetMs = originBudgetMs(rc);
-  if (budgetMs <= 0) {
-    throw new OriginError("timeout", `no time left for the origin: the request's ${rc.cfg.originTimeoutMs} ms went to the cache tiers`);
+  // A rule with an `origin` (upstreams.js): the call must fit the upstream's quota, and carries its secret.
+  const upstream = upstreamOf(rc, decision);
+  let url, headers, timeoutMs = rc.cfg.originTimeoutMs, secret = null;
+  if (upstream) {
+    const purpose = options.background ? ABI.UpstreamPurpose.Background : rc.warming ? ABI.UpstreamPurpose.Warm : ABI.UpstreamPurpose.Client;
+    await spendUpstreamCall(rc, decision, upstream, purpose);
+    ({ url, headers, timeoutMs, secret } = upstreamRequest(rc, decision, upstream, validators));
+  } else {
+    url = originUrl(rc.cfg, decision.originTarget);
+    headers = upstreamHeaders(rc.request, {
+      cacheable: true, validators, forwarding: rc.core.forwarding, credentials: rc.core.credentials, ruleIndex: decision.ruleIndex,
+      variantFields: rc.variantFields,
+    });
+    // The client's User-Agent is not forwarded (unkeyed input); the origin sees the cache itself.
+    headers.set("user-agent", rc.warming ? "edge-cache-warmer" : `edge-cache/${rc.cfg.version}`);
   }
-  const res = await fetchOriginCounted(url, { method: "GET", headers }, budgetMs);
-  const final = await finalResponse(rc, res);
+  const requestTimeMs = Date.now();
+  // The miss's budget (missDeadlineMs) counts from the request's arrival with this origin's own timeout: time
+  // already spent on the limiter and the cache tiers comes out of it.
+  const budgetMs = rc.now + timeoutMs - Date.now();
+  if (budgetMs <= 0) {
+    throw new OriginError("timeout", `no time left for the origin: the request's ${timeoutMs} ms went to the cache tiers`);
+  }
+  let res, final;
+  try {
+    // The loop guard's hop goes to upstreams too: an ORIGIN_URLS entry that leads back here is stopped the same way.
+    res = await fetchOriginCounted(url, { method: "GET", headers }, budgetMs, hopFor(rc.request, rc.cfg));
+    final = await finalResponse(rc, res);
+  } catch (err) {
+    // A runtime's error text may quote the URL: the secret in it never reaches a log or a client.
+    if (secret && err instanceof OriginError) err.message = scrubSecret(err.message, secret);
+    throw err;
+  }
   const nowMs = Date.now();
 
   if (final.status === 304 && validators) {
@@ -186,7 +208,7 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
     if (renewed) return renewed;
     // The 304 names another representation than the one stored: ask again, unconditionally.
     rc.log("warn", "not_modified_mismatch", { key: decision.key });
-    return fetchFromOrigin(rc, decision, tiers, null, null);
+    return fetchFromOrigin(rc, decision, tiers, null, null, options);
   }
 
   let body = final.body;
@@ -202,11 +224,14 @@ export async function fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier
     }
     body = buffered.body;
   }
+  // An upstream's error in disguise is never stored (the throw skips the store); 429 / 5xx are marked so the
+  // caller answers stale instead when it can.
+  const upstreamError = upstream ? judgeUpstreamAnswer(rc, upstream, secret, final.status, body, final.fields).errorStatus : false;
   const verdict = rc.core.decideResponse(decision, final.status, final.fields, { nowMs, requestTimeMs, bodyLength: body.byteLength });
   if (!verdict.dispositions) throw unreadable(rc);
   const result = {
     kind: "response", status: final.status, forward: fieldsFor(final.fields, verdict, ABI.HeaderDisposition.Forward, nowMs),
-    body, entry: null, shareable: verdict.shareable, verdict,
+    body, entry: null, shareable: verdict.shareable, verdict, upstreamError,
   };
   if (verdict.storable) {
     const stored = fieldsFor(final.fields, verdict, ABI.HeaderDisposition.Store, nowMs);
@@ -260,8 +285,14 @@ export function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) 
   if (rc.headersTooLargeForOrigin()) return; // the stale entry is served; a later request refreshes it
   const flight = refreshFlights.run(decision.key, async () => {
     try {
-      await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier);
+      await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier, { background: true });
     } catch (err) {
+      if (err instanceof UpstreamRefusal) {
+        // The core's answer for a background refresh it refused is to skip it: the stale entry was served.
+        metrics.upstream(err.upstream.name, "skipped");
+        rc.log("info", "background_refresh_skipped", { upstream: err.upstream.name, reason: rc.core.report.reasons[err.outcome.reason] });
+        return;
+      }
       rc.log("warn", "background_refresh_failed", { message: String(err?.message || err) });
     }
   });
@@ -269,6 +300,8 @@ export function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) 
 }
 
 export function originErrorResponse(rc, err) {
+  // A call the upstream's quota does not allow, and no stale entry at hand: the core's 503 with Retry-After.
+  if (err instanceof UpstreamRefusal) return answerRefusal(rc, null, err, null).response;
   if (err instanceof OriginError) {
     metrics.miss();
     rc.log("warn", "origin_error", { kind: err.kind, message: err.message });

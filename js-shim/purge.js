@@ -12,6 +12,7 @@ import { requireAdmin } from "./admin_auth.js";
 import { controlStub } from "./control_sync.js";
 import { purgeLog } from "./purge_log.js";
 import { metrics } from "./metrics.js";
+import { purgeWorkersCache } from "./downstream.js";
 import { jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { withTimeout } from "./timeouts.js";
@@ -172,7 +173,15 @@ export async function executePurge(rc, spec) {
     }
   }
 
-  // 3. This isolate's memory, and this location's edge cache for exact keys.
+  // 3. Cloudflare's Workers Cache in front of the worker, when there is one: by key tag, prefix or tag.
+  result.workersCache = await purgeWorkersCache(rc, {
+    keys: spec.kind === "keys" ? targets.map((t) => t.key) : [],
+    prefixes: spec.kind === "prefix" ? [spec.prefix] : [],
+    tags: spec.kind === "tags" ? spec.tags : [],
+  });
+  if (result.workersCache.error) errors.push({ step: "workers-cache", message: result.workersCache.error });
+
+  // 4. This isolate's memory, and this location's edge cache for exact keys.
   if (spec.kind === "keys") {
     for (const t of targets) if (tiers.memory.delete(t.key)) result.removed.memory++;
     if (tiers.edge) {
@@ -224,6 +233,10 @@ export function invalidate(rc, records) {
       for (const prefix of prefixes) steps.push(withTimeout(tiers.shared.purgePrefix(prefix), TIMEOUT_MS, "shared purge"));
     }
     if (tiers.edge) for (const key of keys) steps.push(withTimeout(Promise.resolve(tiers.edge.delete(key)), TIMEOUT_MS, "edge delete"));
+    // Workers Cache: the keys' tags; a prefix record (every variant of one key) as its request path.
+    const base = rc.core.report?.originBase || "";
+    const paths = prefixes.map((p) => (p.startsWith(base) ? p.slice(base.length) : p).split(/[?\n]/)[0]).filter((p) => p.startsWith("/"));
+    steps.push(purgeWorkersCache(rc, { keys, prefixes: paths }));
     const results = await Promise.allSettled(steps);
     const failed = results.filter((r) => r.status === "rejected");
     if (failed.length) {

@@ -5,6 +5,7 @@ import { ABI } from "./core_bridge.js";
 import { applyCorsToFields } from "./cors.js";
 import { CACHE_STATUS, cacheStatusValue } from "./responses.js";
 import { debugHeaders, debugReason, keyHeaderValue } from "./request_context.js";
+import { applyDownstreamToFields, applyDownstreamToHeaders } from "./downstream.js";
 
 export const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -57,6 +58,9 @@ export function responseFromEntry(rc, entry, decision, cacheStatus, { tier, eval
     fields["x-cache-reason"] = debugReason(rc, decision);
     if (decision.key) fields["x-cache-key"] = keyHeaderValue(decision.key);
   }
+  applyDownstreamToFields(rc, decision, fields, {
+    remainingS: evaluation.remainingS, ageS: evaluation.ageS, entry, servedFromTiers: cacheStatus === CACHE_STATUS.HIT && tier !== undefined,
+  });
   if (evaluation.conditional === ABI.ConditionalOutcome.NotModified) {
     return new Response(null, { status: 304, headers: fields });
   }
@@ -97,6 +101,9 @@ export function responseFromResult(rc, decision, result, cacheStatus) {
   }
   const headers = new Headers(result.forward);
   if (result.verdict?.ageS > 0) headers.set("age", String(result.verdict.ageS));
+  // A browser never keeps a MISS under a class's browserTtl: its replays would say MISS for what was then a
+  // cached answer (the frontends count cache-status). It revalidates once, and keeps the HIT.
+  applyDownstreamToHeaders(rc, decision, headers, { remainingS: 0, originOwn: Boolean(result.verdict?.downstreamOrigin) });
   if (result.kind === "stream") {
     headers.set("cache-status", cacheStatusValue(rc.cfg, CACHE_STATUS.BYPASS));
     rc.stamp(headers);

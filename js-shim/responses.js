@@ -43,7 +43,7 @@ const ERROR_NAMES = {
   400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
   413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type", 429: "too_many_requests",
   431: "request_header_fields_too_large", 500: "internal_error", 502: "bad_gateway",
-  503: "service_unavailable", 504: "gateway_timeout",
+  503: "service_unavailable", 504: "gateway_timeout", 508: "loop_detected",
 };
 
 // Errors are JSON {error, message, status}; never a stack trace, never a secret.

@@ -46,6 +46,8 @@ export function runtimeConfig(env) {
     metricsFlushIntervalMs: intVar(env, "METRICS_FLUSH_INTERVAL_MS", 5000, { min: 100, max: 3_600_000 }),
     debugHeaders: String(env.DEBUG_HEADERS || "false") === "true",
     // "rfc9211" adds the standard Cache-Status form; anything else keeps the literal HIT/MISS/STALE/BYPASS.
+    // Forces the Workers Cache fields (downstream.js) where the runtime's ctx.cache is absent (tests, dry runs).
+    workersCache: String(env.WORKERS_CACHE || "").trim().toLowerCase() === "on",
     cacheStatusFormat: String(env.CACHE_STATUS_FORMAT || "").trim().toLowerCase() === "rfc9211" ? "rfc9211" : "literal",
     doCacheEnabled: String(env.FEATURE_FLAG_DO_CACHE ?? "true") !== "false",
     // Unset means "none" (the development default); anything else must be one of the modes, or every
@@ -57,6 +59,8 @@ export function runtimeConfig(env) {
     authCacheTtlS: intVar(env, "AUTH_CACHE_TTL", 300, { min: 1, max: 86400 }),
     jwtLeewayS: intVar(env, "JWT_LEEWAY_S", 30, { max: 600 }),
     adminTokenConfigured: typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN.length > 0,
+    // The path the worker is mounted under on its host, as written; the core validates it (src/mount_path.h).
+    mountPath: env.MOUNT_PATH === undefined || env.MOUNT_PATH === null ? "" : String(env.MOUNT_PATH),
   });
   cache.set(env, cfg);
   return cfg;

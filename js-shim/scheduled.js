@@ -6,6 +6,7 @@ import { syncNow } from "./control_sync.js";
 import { handleRequest } from "./cache_handler.js";
 import { runtimeConfig } from "./runtime_config.js";
 import { logEvent } from "./responses.js";
+import { mountPrefix } from "./mount.js";
 
 // Scheduled events have no request URL; the edge tier keys on a host, so warming uses WARM_HOST
 // (the worker's public hostname) when set.
@@ -17,8 +18,12 @@ export async function runScheduled(event, env, ctx) {
   const started = Date.now();
   const summary = { cron: event.cron, warmed: 0, hits: 0, misses: 0, failed: 0, statuses: {} };
   let warm = [];
+  // The warm list holds the rules' paths (the origin's); clients, and so the warmer, ask under MOUNT_PATH.
+  let mount = "";
   try {
-    warm = getCore(env).report.warm || [];
+    const report = getCore(env).report;
+    warm = report.warm || [];
+    mount = mountPrefix(report);
   } catch (err) {
     logEvent("error", "scheduled_core_unavailable", { message: String(err?.message || err) });
     return summary;
@@ -29,7 +34,7 @@ export async function runScheduled(event, env, ctx) {
     while (queue.length) {
       const path = queue.shift();
       try {
-        const res = await handleRequest(new Request(host + path, { headers: { "user-agent": "edge-cache-warmer" } }), env, ctx, cfg, { warming: true });
+        const res = await handleRequest(new Request(host + mount + path, { headers: { "user-agent": "edge-cache-warmer" } }), env, ctx, cfg, { warming: true });
         await res.arrayBuffer();
         const status = res.headers.get("cache-status") || "NONE";
         summary.statuses[status] = (summary.statuses[status] || 0) + 1;

@@ -42,15 +42,29 @@ CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes) {
 // FNV-1a's low bits depend only on the low bits of each byte, so `% n` for a power-of-two n would put
 // keys differing in one letter (sym=A, sym=I, sym=Q) on one shard. A 64-bit finaliser (MurmurHash3's
 // fmix64) spreads every input bit over the result first.
-uint32_t shardForKey(std::string_view key, uint32_t shardCount) {
-  if (shardCount <= 1) return 0;
+namespace {
+uint64_t mixedHash(std::string_view key) {
   uint64_t h = fnv1a64(key);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
-  return uint32_t(h % shardCount);
+  return h;
+}
+}  // namespace
+
+uint32_t shardForKey(std::string_view key, uint32_t shardCount) {
+  if (shardCount <= 1) return 0;
+  return uint32_t(mixedHash(key) % shardCount);
+}
+
+std::string keyTag(std::string_view key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t h = mixedHash(key);
+  std::string tag = "key-";
+  for (int shift = 60; shift >= 0; shift -= 4) tag.push_back(kHex[(h >> shift) & 0xf]);
+  return tag;
 }
 
 }  // namespace edge_cache

@@ -35,6 +35,10 @@ CacheKey buildCacheKey(const KeyParts& parts, size_t maxBytes = 480);
 // The same key written into `out` (its capacity is reused: the per-request path). Returns `hashed`.
 bool buildCacheKeyInto(const KeyParts& parts, size_t maxBytes, std::string& out);
 
+// A short purge tag naming one key for caches that purge by tag only (Workers Cache: Cache-Tag): "key-" + 16 hex
+// digits of fmix64(fnv1a64(key)). Not a secret and not collision-free: a collision purges one extra entry.
+std::string keyTag(std::string_view key);
+
 // Shard index in [0, shardCount): fmix64(fnv1a64(key)) % shardCount; shardCount 0 or 1 gives 0.
 // Stable across builds: it names Durable Objects, so this function must never change.
 uint32_t shardForKey(std::string_view key, uint32_t shardCount);

@@ -61,6 +61,17 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reason::Count)> kName
     "rule:date-outside-calendar",
     "market:outside-calendar",
     "entry:stale-if-unreachable",
+    "mount:outside-prefix",
+    "mount:invalid",
+    "upstream:secret-missing",
+    "upstream:method-not-allowed",
+    "upstream:within-quota",
+    "upstream:quota-exhausted",
+    "upstream:reserve-kept",
+    "upstream:quota-unavailable",
+    "upstream:error-status",
+    "upstream:error-body",
+    "upstream:no-judge",
 };
 }  // namespace
 

@@ -73,6 +73,19 @@ enum class Reason : uint32_t {
   MarketOutsideCalendar,   // market-aware class, the market's today outside the calendar's coverage: trading TTL
   // Entry freshness (appended)
   EntryStaleIfUnreachable, // stale beyond stale-if-error: usable only if the origin cannot be reached
+  // Request decision (appended): MOUNT_PATH (mount_path.h)
+  MountOutsidePrefix,      // the path is not under the worker's mount: 404, the rest of the host is the origin's
+  MountInvalid,            // MOUNT_PATH was refused: 503 for everything but the worker's own endpoints
+  // Upstream APIs (appended; issue #15, upstream_config.h)
+  UpstreamSecretMissing,    // the route's origin needs a secret the worker does not have: 503
+  UpstreamMethodNotAllowed, // an upstream route is read only (GET, HEAD): 405
+  UpstreamWithinQuota,      // the call fits every window of the origin's quota: made
+  UpstreamQuotaExhausted,   // a window is spent: stale entry, else 503 until it resets
+  UpstreamReserveKept,      // a background refresh or warm-up stopped before the day's reserve
+  UpstreamQuotaUnavailable, // the quota counter could not be asked: no call (a quota is never exceeded)
+  UpstreamErrorStatus,      // the upstream answered 429 or 5xx
+  UpstreamErrorBody,        // the upstream answered 2xx with an error marker in its JSON body (errorBodyKeys)
+  UpstreamNoJudge,          // AUTH_MODE=origin and an upstream not declared public: nobody can judge the client: 503
   Count
 };
 

@@ -48,6 +48,12 @@ std::optional<uint32_t> readHead(std::string_view& in, HeaderFields& fields, Int
         return std::nullopt;
       }
     }
+    // RFC 9112 §2.2 / §5.5: a bare CR or LF, or a NUL, in a field line makes the message invalid (a recipient
+    // rejects it or replaces them; the fields here are views, so it is rejected). No Headers object holds them.
+    if (line.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      error = InterimError::BadHead;
+      return std::nullopt;
+    }
     fields.push_back({name, trimOws(line.substr(colon + 1))});
   }
   return status;

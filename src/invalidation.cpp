@@ -136,8 +136,16 @@ InvalidationResult decideInvalidation(const PolicyContext& ctx, const Invalidati
   const std::string originHost = hostOfUri(ctx.originBase);
   addRecordsFor(ctx, f.target, f.nowMs, r.records);
   for (std::string_view reference : {f.location, f.contentLocation}) {
-    const std::string target = sameHostTarget(reference, f.target, f.requestHost, originHost);
-    if (!target.empty()) addRecordsFor(ctx, target, f.nowMs, r.records);
+    std::string target = sameHostTarget(reference, f.target, f.requestHost, originHost);
+    if (target.empty()) continue;
+    // The request target is the client's (under MOUNT_PATH); the origin, which knows nothing of the mount, names
+    // its own paths in an absolute URI or an absolute path: those are put under the mount to be keyed like the
+    // client's. A relative reference resolved against the client's target is already the client's.
+    const std::string_view ref = trimOws(reference);
+    if (!ctx.mount.prefix.empty() && (ref.front() == '/' || authorityStart(ref) != std::string_view::npos)) {
+      target.insert(0, ctx.mount.prefix);
+    }
+    addRecordsFor(ctx, target, f.nowMs, r.records);
   }
   return r;
 }

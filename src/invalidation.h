@@ -16,7 +16,8 @@ namespace edge_cache {
 struct InvalidationFacts {
   uint32_t method = 0;            // abi::Method
   uint32_t status = 0;            // the origin's final status
-  std::string_view target;        // the request's raw request-target ("/path?query")
+  std::string_view target;        // the request's raw request-target ("/path?query"), as the client sent it (with
+                                  // MOUNT_PATH's prefix: the origin's Location paths are put under it)
   std::string_view requestHost;   // the host the client addressed (the worker's own), lower-case, no port
   std::string_view location;      // "" when absent
   std::string_view contentLocation;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "market_calendar.h"
+#include "mount_path.h"
 #include "rules.h"
 
 namespace edge_cache {
@@ -25,6 +26,18 @@ struct PolicyContext {
   // AUTH_EXEMPT_PATHS, normalised: a request path equal to one of these or below it ("/auth" covers "/auth" and
   // "/auth/x", never "/authority") is answered without credentials in the jwt and origin modes.
   std::vector<std::string> authExemptPaths;
+  // AUTH_MODE: what the cache in front of the worker (Workers Cache) may keep depends on it — with any auth,
+  // every request must reach the worker to be judged.
+  enum class AuthMode : uint32_t { None = 0, Jwt = 1, Origin = 2, Invalid = 3 };
+  AuthMode authMode = AuthMode::None;
+  // RATE_LIMIT=off: no request is counted, whatever the rules' rateLimits say (no bucket is decided), so what
+  // the rules would have limited may go to Workers Cache.
+  bool rateLimitsSwitchedOff = false;
+  // MOUNT_PATH: where the worker's paths start on its host (mount_path.h). Rules, keys, local endpoints and the
+  // origin target all see the path below it.
+  MountConfig mount;
+  // Per rules.origins entry (same index): its URL in force, key base and secret presence (upstream_setup.h).
+  std::vector<UpstreamRuntime> upstreams;
   // A cache of a pure function of the request's time, not configuration: mutable so that deciding stays
   // a read of the context. One instance serves one request at a time (Wasm is single-threaded).
   // The market state (hence today's market date) until its next session boundary or midnight.

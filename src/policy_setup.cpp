@@ -6,6 +6,8 @@
 
 #include "decision_reason.h"
 #include "market_calendar.h"
+#include "mount_path.h"
+#include "url_normalizer.h"
 #include "sha256.h"
 
 namespace edge_cache {
@@ -27,6 +29,10 @@ bool installRules(PolicySetup& setup, std::string_view text, std::string_view so
   candidate.originBase = std::move(setup.ctx.originBase);
   candidate.shardCount = setup.ctx.shardCount;
   candidate.authExemptPaths = std::move(setup.ctx.authExemptPaths);
+  candidate.authMode = setup.ctx.authMode;
+  candidate.rateLimitsSwitchedOff = setup.ctx.rateLimitsSwitchedOff;
+  candidate.mount = std::move(setup.ctx.mount);
+  setup.upstreamProblems = applyUpstreamSettings(candidate, setup.upstreamSettings);
   setup.ctx = std::move(candidate);
   setup.rulesSource = std::string(source);
   setup.rulesDigest = sha256Hex(text).substr(0, 16);
@@ -97,6 +103,25 @@ nlohmann::ordered_json forwardingJson(const PolicyContext& ctx) {
   return {{"cacheable", cacheable}, {"byRule", std::move(byRule)}, {"passThroughDropped", kPassThroughDropped}};
 }
 
+// MOUNT_PATH ("mountPath", as the operator wrote it) and the path of BACKEND_URL ("originPath"): whether the
+// backend's path lies under the mount is decided here, once; whether it is on the request's host, per request by
+// the shim (the core never sees a host).
+MountConfig mountFromConfig(const nlohmann::ordered_json& cfg) {
+  const auto stringField = [&](const char* name) -> std::string {
+    auto it = cfg.find(name);
+    return it != cfg.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  MountConfig mount = parseMountPath(stringField("mountPath"));
+  if (!mount.problem.empty() || mount.prefix.empty()) return mount;
+  std::string originPath = stringField("originPath");
+  if (originPath.empty() || originPath.front() != '/') originPath.insert(0, 1, '/');
+  const UrlResult normalised = normalizeRequestTarget(originPath, UrlOptions{});
+  // A backend path the normaliser refuses cannot be compared: it is held to be under the mount (refused on the
+  // mount's host) rather than trusted.
+  mount.backendUnderMount = !normalised.url || pathUnderMount(mount.prefix, normalised.url->path);
+  return mount;
+}
+
 }  // namespace
 
 PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRules) {
@@ -109,6 +134,16 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
     if (auto it = cfg.find("shards"); it != cfg.end() && it->is_number_unsigned()) {
       setup.ctx.shardCount = std::max<uint32_t>(1, it->get<uint32_t>());
     }
+    if (auto it = cfg.find("authMode"); it != cfg.end() && it->is_string()) {
+      const std::string& mode = it->get_ref<const std::string&>();
+      setup.ctx.authMode = mode == "none"     ? PolicyContext::AuthMode::None
+                           : mode == "jwt"    ? PolicyContext::AuthMode::Jwt
+                           : mode == "origin" ? PolicyContext::AuthMode::Origin
+                                              : PolicyContext::AuthMode::Invalid;
+    }
+    if (auto it = cfg.find("rateLimit"); it != cfg.end() && it->is_string()) {
+      setup.ctx.rateLimitsSwitchedOff = it->get_ref<const std::string&>() == "off";
+    }
     // AUTH_EXEMPT_PATHS, as paths: "/auth/" and "/auth" both mean /auth and everything below it.
     if (auto it = cfg.find("authExemptPaths"); it != cfg.end() && it->is_array()) {
       for (const auto& p : *it) {
@@ -119,6 +154,8 @@ PolicySetup setupPolicy(std::string_view configJson, std::string_view embeddedRu
         setup.ctx.authExemptPaths.push_back(std::move(path));
       }
     }
+    setup.ctx.mount = mountFromConfig(cfg);
+    setup.upstreamSettings = parseUpstreamSettings(cfg);
     if (auto it = cfg.find("rules"); it != cfg.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
       override = it->get<std::string>();
       hasOverride = true;
@@ -180,7 +217,12 @@ std::string policyReportJson(const PolicySetup& setup) {
   report["rateLimits"] = rateLimitsJson(setup.ctx.rules);
   report["credentials"] = credentialsJson(setup.ctx);
   report["forwarding"] = forwardingJson(setup.ctx);
+  report["upstreams"] = upstreamsReportJson(setup.ctx, setup.upstreamProblems);
   report["originBase"] = setup.ctx.originBase;
+  const MountConfig& mount = setup.ctx.mount;
+  report["mount"] = {{"path", mount.prefix.empty() ? "/" : mount.prefix},
+                     {"problem", mount.problem.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(mount.problem)},
+                     {"backendUnderMount", mount.backendUnderMount}};
   report["shards"] = setup.ctx.shardCount;
   // Strings from a rejected override may hold invalid UTF-8: replace rather than abort (dump would throw).
   return report.dump(-1, ' ', false, json::error_handler_t::replace);

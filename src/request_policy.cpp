@@ -6,10 +6,13 @@
 #include "byte_range.h"
 #include "cache_control.h"
 #include "cache_key.h"
+#include "downstream_policy.h"
 #include "header_list.h"
 #include "market_calendar.h"
 #include "market_ttl.h"
+#include "mount_path.h"
 #include "rule_matcher.h"
+#include "upstream_route.h"
 #include "url_normalizer.h"
 
 namespace edge_cache {
@@ -211,7 +214,11 @@ void decideRequest(const PolicyContext& ctx, const RequestFacts& facts, Decision
   // A verdict of the origin on a credential covers what one origin decision covers: the rule, or for a request
   // no rule matched, its key alone (never "every unmatched path"; a request without a key gets no scope).
   if (out.ruleIndex == abi::kNone) out.setFlag(DecisionFlag::AuthScopeKey);
-  out.rateBucket = rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
+  out.rateBucket = ctx.rateLimitsSwitchedOff ? abi::kNone : rateBucketFor(ctx.rules.rateLimits, out, out.url.path);
+  if (out.action == Action::ServeLocal) return;
+  const DownstreamDecision downstream = decideDownstream(ctx, out);
+  out.downstream = downstream.flags;
+  out.browserTtlS = downstream.browserTtlS;
 }
 
 namespace {
@@ -231,6 +238,9 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   out.tags.clear();
   out.rangeFirst = out.rangeLast = out.rangeSuffix = abi::kNone;
   out.rateBucket = abi::kNone;
+  out.downstream = 0;
+  out.browserTtlS = 0;
+  out.originIndex = abi::kNone;
 
   const RulesConfig& rules = ctx.rules;
   if (facts.totalHeaderBytes > rules.limits.maxHeaderBytes) return reject(out, 431, Reason::HeadersTooLarge);
@@ -244,6 +254,11 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   if (UrlError error = normalizeRequestTargetInto(facts.target, opts, out.url); error != UrlError::None) {
     return reject(out, error == UrlError::TooLong ? 414 : 400, reasonForUrlError(error));
   }
+  // Below the mount, everything (rules, keys, the worker's own endpoints, the origin target) sees the path as the
+  // origin knows it. Decided on the normalised path, so "/cach%65/x" is inside and "/cache%2Fx" outside.
+  const MountConfig& mount = ctx.mount;
+  const bool mountRefused = !mount.problem.empty();
+  if (!mountRefused && !stripMountPrefix(mount.prefix, out.url.path)) return reject(out, 404, Reason::MountOutsidePrefix);
   const NormalizedUrl& u = out.url;
   out.originTarget = u.path;
   if (!u.originQuery.empty()) {
@@ -267,10 +282,13 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
     return;
   }
   if (decideLocalRoute(u.path, facts.method, out)) return;
+  if (mountRefused) return reject(out, 503, Reason::MountInvalid);
 
   const bool isGet = facts.method == bit(Method::Get);
   const bool isHead = facts.method == bit(Method::Head);
   if (!isGet && !isHead) {
+    // Upstream routes are read only: nothing is passed through to an upstream (it would spend its quota uncached).
+    if (routesToUpstream(ctx, u.path)) return reject(out, 405, Reason::UpstreamMethodNotAllowed);
     out.reason = Reason::MethodNotCacheable;
     return;
   }
@@ -279,17 +297,21 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   // to the origin as they are. HEAD ignores Range (RFC 9110 §14.2).
   if (facts.has(RequestHeader::Range) && isGet) {
     const std::optional<ByteRangeSpec> range = tryParseSingleByteRange(facts.header(RequestHeader::Range));
-    if (!range) {
+    // An upstream route answers several ranges with the whole response (RFC 9110 §14.2 lets a server ignore
+    // Range): a pass-through would reach the upstream uncounted.
+    if (!range && !routesToUpstream(ctx, u.path)) {
       out.reason = Reason::RangeRequest;
       return;
     }
     const auto clamp = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, abi::kNone - 1)); };
-    out.setFlag(DecisionFlag::Range);
-    if (range->suffixLength) {
-      out.rangeSuffix = clamp(*range->suffixLength);
-    } else {
-      out.rangeFirst = clamp(range->first);
-      if (range->last) out.rangeLast = clamp(*range->last);
+    if (range) {
+      out.setFlag(DecisionFlag::Range);
+      if (range->suffixLength) {
+        out.rangeSuffix = clamp(*range->suffixLength);
+      } else {
+        out.rangeFirst = clamp(range->first);
+        if (range->last) out.rangeLast = clamp(*range->last);
+      }
     }
   }
 
@@ -338,11 +360,14 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
   }
   const TtlClass& cls = rules.classes[classIndex];
   applyClass(cls, classIndex, out);
+  const bool upstream = rule && rule->originIndex != Rule::kNoOrigin;
   if (cls.ttlS == 0 && !cls.followOrigin) {
     out.reason = reason == Reason::RuleDateOutsideCalendar ? reason
                  : rule                                    ? Reason::RuleNotCached
                                                            : Reason::DefaultNotCached;
-    return;
+    // An upstream route's uncached class still goes through the fetch path below: the quota counts its calls.
+    if (!upstream) return;
+    reason = out.reason;
   }
   if (!rule) reason = cls.followOrigin ? Reason::DefaultFollowOrigin : Reason::RuleClass;
   if (cls.followOrigin) out.setFlag(DecisionFlag::FollowOrigin);
@@ -370,13 +395,27 @@ void decideAction(const PolicyContext& ctx, const RequestFacts& facts, Decision&
       vary[varyCount++] = {rule->varyHeaders[i], facts.headerValues[slots[i]]};
     }
   }
-  KeyParts parts{ctx.originBase, u.path, u.keyQuery, std::span(vary.data(), varyCount)};
+  // An upstream route's key starts with the upstream's origin and holds the query the upstream is asked for: the
+  // client's value of the credential parameter is in neither.
+  std::string_view keyBase = ctx.originBase;
+  std::string_view keyQuery = u.keyQuery;
+  if (upstream) {
+    out.originIndex = rule->originIndex;
+    if (!upstreamReady(ctx, rule->originIndex)) return reject(out, 503, Reason::UpstreamSecretMissing);
+    if (ctx.authMode == PolicyContext::AuthMode::Origin) {
+      if (!rules.origins[rule->originIndex].publicAccess) return reject(out, 503, Reason::UpstreamNoJudge);
+      out.setFlag(DecisionFlag::AuthExempt);
+    }
+    keyQuery = buildUpstreamTarget(rules.origins[rule->originIndex], *rule, captures, u, out.originTarget);
+    keyBase = ctx.upstreams[rule->originIndex].keyBase;
+  }
+  KeyParts parts{keyBase, u.path, keyQuery, std::span(vary.data(), varyCount)};
   if (buildCacheKeyInto(parts, rules.keys.maxKeyBytes, out.key)) out.setFlag(DecisionFlag::KeyHashed);
   if (rule) expandTags(*rule, captures, out.tags);
 
   out.action = u.bypassRequested ? Action::Refresh : Action::Lookup;
   if (u.bypassRequested) out.reason = Reason::BypassParam;
-  cacheableOriginTarget(u, rule, out.originTarget);
+  if (!upstream) cacheableOriginTarget(u, rule, out.originTarget);
 }
 }  // namespace
 

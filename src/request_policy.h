@@ -29,6 +29,9 @@ struct Decision {
   // The Range flag's byte range (byte_range.h): first-last, first- (last kNone), or a suffix (suffix set).
   uint32_t rangeFirst = abi::kNone, rangeLast = abi::kNone, rangeSuffix = abi::kNone;
   uint32_t rateBucket = abi::kNone;  // abi::kDecRateBucket
+  uint32_t downstream = 0;           // abi::DownstreamFlag bits (downstream_policy.h)
+  uint32_t browserTtlS = 0;
+  uint32_t originIndex = abi::kNone;  // abi::kDecOrigin: the rule's upstream (upstream_route.h), kNone = backend
   // The normalised request target the decision was made for; kept here so its buffers are reused too.
   NormalizedUrl url;
 

@@ -102,6 +102,8 @@ StoreDecision decideResponse(const PolicyContext& ctx, const ResponseFacts& f, u
   StoreDecision d = decideStorage(ctx, f, maxBodyBytes);
   const CacheControl cc = parseCacheControl(f.header(ResponseHeader::CacheControl));
   d.shareable = d.storable || (f.status >= 500 && f.status <= 599 && !f.has(ResponseHeader::SetCookie) && !cc.isPrivate);
+  const bool followOrigin = (f.decisionFlags & static_cast<uint32_t>(abi::DecisionFlag::FollowOrigin)) != 0;
+  d.downstreamOriginCacheControl = f.has(ResponseHeader::CacheControl) && (followOrigin || cc.noStore || cc.isPrivate);
   return d;
 }
 

@@ -67,6 +67,10 @@ struct StoreDecision {
   // Vary fields the key does not hold (lower-case names): the shim keeps the request's values of these with
   // the entry, and a later request is served it only with matching values (variant.h).
   std::vector<std::string> variantNames;
+  // Clients get the origin's own Cache-Control rather than the worker's (downstream_policy.h): the class
+  // follows the origin and it sent one, or it forbids storing or sharing (no-store, private) — the worker
+  // never weakens that.
+  bool downstreamOriginCacheControl = false;
 };
 
 // The facts of an origin response to a request the core decided: the decision's class, rule, flags,

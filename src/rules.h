@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "path_pattern.h"
+#include "upstream_config.h"
 
 namespace edge_cache {
 
@@ -64,6 +65,11 @@ struct TtlClass {
   // §4.2.4 lets a disconnected cache do so. Default: a day for followOrigin classes; rule classes have their
   // staleIfError for both.
   uint32_t staleIfUnreachableS = 0;
+  // How long a browser may reuse an answer without asking the worker (Cache-Control: max-age to clients),
+  // never longer than the entry's remaining freshness here. 0 (default): the browser revalidates every time
+  // (no-cache), so the worker answers a repeat with a 304 from its tiers. A class whose data a few minutes old
+  // in a browser is acceptable may say so.
+  uint32_t browserTtlS = 0;
 };
 
 inline constexpr uint32_t kDefaultFollowOriginStaleIfUnreachableS = 86400;
@@ -97,6 +103,11 @@ struct Rule {
   // Credential query parameters (keys.credentialParams) this route's origin needs: forwarded, never keyed.
   // Every other credential parameter is dropped before the origin, like any parameter the key does not hold.
   std::vector<std::string> forwardCredentialParams;
+  // The upstream this route's requests go to (index into RulesConfig::origins), and the path asked of it, with
+  // `{capture}` references ("/v3/profile/{ticker}"); no origin: BACKEND_URL and the request's own path.
+  uint32_t originIndex = kNoOrigin;
+  std::string originPath;  // empty: the request's path
+  static constexpr uint32_t kNoOrigin = 0xFFFFFFFF;
 };
 
 // What a credential is (issue #14): request header fields, cookies and query parameters. A request that carries
@@ -158,6 +169,7 @@ struct RulesConfig {
   // (request_forwarding.h): anything else a client sends never reaches the origin, so it cannot change what
   // is cached.
   std::vector<std::string> forwardRequestHeaders;
+  std::vector<UpstreamOrigin> origins;  // the rules' `origins`, in file order (upstream_config.h)
 
   std::optional<uint16_t> findClass(std::string_view name) const {
     for (size_t i = 0; i < classes.size() && i <= UINT16_MAX; ++i)

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "abi/abi_layout.h"
+#include "upstream_loader.h"
 
 namespace edge_cache {
 namespace {
@@ -29,12 +30,13 @@ constexpr uint32_t kMaxKeyBytes = 512;  // KV's key limit
 
 constexpr std::string_view kTopFields[] = {"version", "classes", "default",    "keys",
                                            "limits",  "market",  "rules",      "warm",
-                                           "rateLimits", "forwardRequestHeaders"};
+                                           "rateLimits", "forwardRequestHeaders", "origins"};
 constexpr std::string_view kClassFields[] = {"ttl",   "staleWhileRevalidate", "staleIfError", "negativeTtl",
                                              "tiers", "marketAware",          "closedMaxTtl", "followOrigin",
-                                             "heuristic", "heuristicMaxTtl", "staleIfUnreachable"};
+                                             "heuristic", "heuristicMaxTtl", "staleIfUnreachable", "browserTtl"};
 constexpr std::string_view kRuleFields[] = {"name", "path", "class", "methods", "pastDate", "vary", "tags",
-                                            "sharedAcrossCredentials", "forwardCredentialParams"};
+                                            "sharedAcrossCredentials", "forwardCredentialParams",
+                                            "origin", "originPath"};
 constexpr std::string_view kPastDateFields[] = {"param", "class", "recent"};
 constexpr std::string_view kRecentFields[] = {"tradingDays", "class"};
 constexpr std::string_view kKeyFields[] = {"bypassParam",       "ignoreParams",      "credentialParams",
@@ -264,9 +266,10 @@ class Loader {
     for (size_t i = 0; ruleList && ruleList->is_array() && i < cfg.rules.size() && i < ruleList->size(); ++i) {
       for (size_t k = 0; k < cfg.rules[i].varyHeaders.size(); ++k) {
         const std::string& name = cfg.rules[i].varyHeaders[k];
-        const bool credential = name == "cookie" || std::find(cfg.keys.credentialHeaders.begin(),
-                                                              cfg.keys.credentialHeaders.end(), name) !=
-                                                        cfg.keys.credentialHeaders.end();
+        // Authorization carries credentials whatever credentialHeaders lists (RFC 9110 §11.6.2).
+        const bool credential = name == "cookie" || name == "authorization" ||
+                                std::find(cfg.keys.credentialHeaders.begin(), cfg.keys.credentialHeaders.end(),
+                                          name) != cfg.keys.credentialHeaders.end();
         if (credential) {
           problem("/rules/" + std::to_string(i) + "/vary/" + std::to_string(k),
                   quote(name) + " carries credentials: a cache key must never hold one (mark the route "
@@ -286,6 +289,8 @@ class Loader {
         }
       }
     }
+    // Upstreams after the rules: a rule's "origin" names one, and its "originPath" uses the rule's captures.
+    loadUpstreams(root, cfg, problems_);
     // Warm entries are checked last: the URL length limit and the rules they match must be known.
     if (const Json* warm = find(root, "warm")) loadWarm(*warm, "/warm", cfg);
   }
@@ -467,6 +472,7 @@ class Loader {
     const auto heuristic = hasHeuristic ? flag("heuristic") : std::optional<bool>(true);
     const bool hasHeuristicMax = find(body, "heuristicMaxTtl") != nullptr;
     const auto heuristicMax = hasHeuristicMax ? duration("heuristicMaxTtl") : std::optional<uint32_t>(kDefaultHeuristicMaxTtlS);
+    const auto browserTtl = duration("browserTtl");
     const bool hasStaleIfUnreachable = find(body, "staleIfUnreachable") != nullptr;
     const auto staleIfUnreachable = duration("staleIfUnreachable");
     const bool hasTtl = find(body, "ttl") != nullptr;
@@ -502,7 +508,8 @@ class Loader {
       if (!cached) {
         if (*tiers != 0) problem(child(ptr, "tiers"), "a class with ttl 0 is not cached: it must not list tiers");
         const std::pair<std::string_view, std::optional<uint32_t>> storedOnly[] = {
-            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative}};
+            {"staleWhileRevalidate", swr}, {"staleIfError", sie}, {"negativeTtl", negative},
+            {"staleIfUnreachable", staleIfUnreachable}};
         for (const auto& [key, value] : storedOnly)
           if (value.value_or(0) > 0) problem(child(ptr, key), "has no effect: a class with ttl 0 is not cached");
       } else if (*tiers == 0) {
@@ -520,6 +527,7 @@ class Loader {
     c.followOrigin = followOrigin.value_or(false);
     c.heuristicFreshness = c.followOrigin && heuristic.value_or(true);
     c.heuristicMaxTtlS = heuristicMax.value_or(kDefaultHeuristicMaxTtlS);
+    c.browserTtlS = browserTtl.value_or(0);
     c.staleIfUnreachableS = hasStaleIfUnreachable ? staleIfUnreachable.value_or(0)
                             : c.followOrigin       ? kDefaultFollowOriginStaleIfUnreachableS
                                                    : 0;
@@ -559,6 +567,11 @@ class Loader {
     if (const Json* list = find(v, "credentialHeaders")) {
       keys.credentialHeaders.clear();
       loadHeaderNames(*list, child(ptr, "credentialHeaders"), keys.credentialHeaders);
+      // Authorization is a credential whatever the list says (RFC 9111 §3.5 names it): a list that leaves it out
+      // adds headers, it never makes a bearer token anonymous (and so storable and shared).
+      if (std::find(keys.credentialHeaders.begin(), keys.credentialHeaders.end(), "authorization") ==
+          keys.credentialHeaders.end())
+        keys.credentialHeaders.insert(keys.credentialHeaders.begin(), "authorization");
     }
     if (const Json* list = find(v, "credentialCookies")) {
       std::vector<std::string> names;
@@ -1025,6 +1038,13 @@ class Loader {
 };
 
 }  // namespace
+
+std::string quoteForProblem(std::string_view s) { return quote(s); }
+std::string pointerChild(const std::string& pointer, std::string_view key) { return child(pointer, key); }
+std::string pointerChild(const std::string& pointer, size_t index) { return child(pointer, index); }
+std::string suggestionFor(std::string_view word, const std::vector<std::string_view>& candidates) {
+  return suggestion(word, candidates);
+}
 
 RulesLoadResult loadRules(std::string_view jsonText) {
   RulesLoadResult result;

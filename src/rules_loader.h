@@ -28,4 +28,11 @@ struct RulesLoadResult {
 // Never fails on any input (including invalid UTF-8 and deep nesting); collects every problem, not just the first.
 RulesLoadResult loadRules(std::string_view jsonText);
 
+// The loader's message helpers, for the sections loaded in their own files (upstream_loader.cpp): a string as a
+// quoted literal, a JSON pointer to a member or an element, and " (did you mean "x"?)" for a near miss.
+std::string quoteForProblem(std::string_view s);
+std::string pointerChild(const std::string& pointer, std::string_view key);
+std::string pointerChild(const std::string& pointer, size_t index);
+std::string suggestionFor(std::string_view word, const std::vector<std::string_view>& candidates);
+
 }  // namespace edge_cache

@@ -13,7 +13,9 @@ bool isTcharSf(char c) {
   return isAlpha(c) || isDigit(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-enum class ItemType { None, Integer, Decimal, String, Token, Bytes, Boolean, InnerList };
+// A negative Integer is its own type here: delta-seconds (RFC 9111 §1.2.2) is 1*DIGIT, and RFC 9213 §2.1 says
+// not to consume values that violate the constraints the directive's syntax implies.
+enum class ItemType { None, Integer, NegativeInteger, Decimal, String, Token, Bytes, Boolean, InnerList };
 
 struct Parser {
   std::string_view in;
@@ -58,7 +60,8 @@ struct Parser {
   }
 
   ItemType number() {
-    if (peek() == '-') ++pos;
+    const bool negative = peek() == '-';
+    if (negative) ++pos;
     size_t digits = 0, fraction = 0;
     bool decimal = false;
     while (!done()) {
@@ -74,7 +77,7 @@ struct Parser {
       ++pos;
     }
     if (digits == 0) return ItemType::None;
-    if (!decimal) return digits <= 15 ? ItemType::Integer : ItemType::None;
+    if (!decimal) return digits > 15 ? ItemType::None : negative ? ItemType::NegativeInteger : ItemType::Integer;
     return fraction >= 1 && fraction <= 3 ? ItemType::Decimal : ItemType::None;
   }
 

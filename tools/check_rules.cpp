@@ -40,6 +40,17 @@ int main(int argc, char** argv) {
   }
   const auto& cfg = *result.config;
   std::cout << "ok: " << cfg.classes.size() << " classes, " << cfg.rules.size() << " rules, " << cfg.warm.size()
-            << " warm URLs\n";
+            << " warm URLs";
+  // Upstreams are listed only when the file has some: a file without them prints what it always printed.
+  if (!cfg.origins.empty()) {
+    std::cout << ", " << cfg.origins.size() << " origins (";
+    for (size_t i = 0; i < cfg.origins.size(); ++i) {
+      const auto& o = cfg.origins[i];
+      std::cout << (i ? ", " : "") << o.name;
+      if (!o.credential.secret.empty()) std::cout << ": secret " << o.credential.secret;
+    }
+    std::cout << ")";
+  }
+  std::cout << "\n";
   return 0;
 }

@@ -5,6 +5,7 @@
 //   edge-cache-explain /v3/reference/tickers/AAPL --response "Cache-Control: private"
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -21,6 +22,8 @@
 #include "policy_setup.h"
 #include "request_policy.h"
 #include "response_policy.h"
+#include "upstream_quota.h"
+#include "upstream_route.h"
 
 using namespace edge_cache;
 
@@ -29,11 +32,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: edge-cache-explain <url-or-path> [--at <ISO-8601 time>] [--rules <file>] [--origin <scheme://host>]\n"
     "                          [--method GET] [--header 'Name: value']... [--response 'Name: value']...\n"
-    "                          [--status 200] [--shards N] [--json]\n"
+    "                          [--status 200] [--shards N] [--mount /prefix] [--json]\n"
     "  <url>      a path (/v1/x?y=1) or an http(s) URL, whose origin is then the backend's\n"
     "  --at       2026-11-23T15:00:00Z, with an offset (+01:00), or without one = New York local time;\n"
     "             default: now\n"
     "  --origin   the backend (BACKEND_URL); only its origin enters keys, as in the worker\n"
+    "  --mount    MOUNT_PATH: the URL is the client's, with the prefix the worker is mounted under\n"
     "  --response origin response headers: also explain whether the response would be stored\n";
 
 int fail(const std::string& message) {
@@ -177,7 +181,7 @@ bool splitHeader(const std::string& h, std::string& name, std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, at, rulesFile, origin, method = "GET";
+  std::string url, at, rulesFile, origin, mount, method = "GET";
   std::vector<std::string> requestHeaders, responseHeaders;
   int status = 200;
   uint32_t shards = 4;
@@ -196,11 +200,12 @@ int main(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else if (a == "--at" || a == "--rules" || a == "--origin" || a == "--method" || a == "--header" ||
-               a == "--response" || a == "--status" || a == "--shards") {
+               a == "--response" || a == "--status" || a == "--shards" || a == "--mount") {
       if (!(v = next(a.c_str()))) return fail(a + " needs a value\n" + kUsage);
       if (a == "--at") at = *v;
       else if (a == "--rules") rulesFile = *v;
       else if (a == "--origin") origin = *v;
+      else if (a == "--mount") mount = *v;
       else if (a == "--method") method = *v;
       else if (a == "--header") requestHeaders.push_back(*v);
       else if (a == "--response") responseHeaders.push_back(*v);
@@ -257,8 +262,15 @@ int main(int argc, char** argv) {
     rulesText = ss.str();
   }
   nlohmann::json cfg = {{"originBase", origin}, {"shards", shards}};
+  // Local development points upstreams elsewhere (ORIGIN_URLS): explain shows the same URLs when it is set.
+  if (const char* urls = std::getenv("ORIGIN_URLS"); urls && *urls) {
+    const nlohmann::json parsed = nlohmann::json::parse(urls, nullptr, false);
+    if (!parsed.is_discarded()) cfg["originUrls"] = parsed;
+  }
   if (!rulesFile.empty()) cfg["rules"] = rulesText;
+  if (!mount.empty()) cfg["mountPath"] = mount;
   PolicySetup setup = setupPolicy(cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), embedded::kRulesJson);
+  if (!setup.ctx.mount.problem.empty()) return fail("malformed --mount: " + setup.ctx.mount.problem);
   if (!rulesFile.empty() && setup.rulesSource != "override") {
     std::cerr << "edge-cache-explain: " << rulesFile << " is invalid:\n";
     for (const auto& p : setup.problems) std::cerr << "  " << rulesFile << ":" << p.path << ": " << p.message << "\n";
@@ -295,6 +307,7 @@ int main(int argc, char** argv) {
   nlohmann::ordered_json out;
   out["url"] = target;
   out["origin"] = origin;
+  if (!setup.ctx.mount.prefix.empty()) out["mount"] = setup.ctx.mount.prefix;
   out["at"] = {{"utc", formatUtc(nowMs)}, {"newYork", formatNewYork(nowMs)}};
   if (!zoneNote.empty()) out["at"]["note"] = zoneNote;
   out["market"] = {{"session", std::string(market::sessionName(ms.session))},
@@ -318,6 +331,41 @@ int main(int argc, char** argv) {
   out["originTarget"] = d.originTarget;
   out["tags"] = d.tags;
   out["flags"] = flagNames(d.flags);
+  // An upstream route (rules' "origins"): where the request goes, the secret masked, and what it would spend.
+  if (d.originIndex < rules.origins.size()) {
+    const UpstreamOrigin& o = rules.origins[d.originIndex];
+    const MaskedUpstreamRequest m = maskedUpstreamRequest(setup.ctx, d.originIndex, d.originTarget);
+    nlohmann::ordered_json up;
+    up["origin"] = o.name;
+    up["url"] = m.url;
+    if (!m.header.empty()) up["header"] = m.header;
+    if (o.credential.place != UpstreamCredential::Place::None)
+      up["secret"] = o.credential.secret + " (never in keys, logs or responses; not checked here)";
+    std::string quota;
+    const QuotaAsk ask = quotaAsk(o.quota, abi::UpstreamPurpose::Client, nowMs);
+    const QuotaAsk background = quotaAsk(o.quota, abi::UpstreamPurpose::Background, nowMs);
+    for (uint32_t i = 0; i < ask.count; ++i) {
+      const QuotaWindow& w = ask.windows[i];
+      const bool day = w.kind == abi::QuotaWindowKind::Day;
+      quota += (quota.empty() ? "" : "; ") + std::to_string(w.limit) + (day ? " a day" : " a minute");
+      if (day) {
+        quota += std::string(" (") + (o.quota.dayZone == QuotaDayZone::NewYork ? "New York" : "UTC") + " day from " +
+                 formatUtc(w.startMs) + ", resets " + formatUtc(w.resetAtMs) + "; background refreshes and warming stop at " +
+                 std::to_string(background.windows[i].cap) + ")";
+      }
+    }
+    const bool fetches = d.action == abi::Action::Lookup || d.action == abi::Action::Refresh;
+    up["quota"] = quota.empty() ? "not limited" : quota;
+    up["spends"] = !fetches ? "nothing (not fetched)"
+                   : d.action == abi::Action::Refresh ? "1 call (the cache is not read)"
+                                                       : "1 call on a miss or an expired entry; nothing on a hit";
+    if (!o.errorBodyKeys.empty()) {
+      std::string keys;
+      for (const std::string& k : o.errorBodyKeys) keys += (keys.empty() ? "" : ", ") + k;
+      up["errorBodyKeys"] = keys + " (a 2xx JSON body with one of them at the top is an error: not stored, stale served)";
+    }
+    out["upstream"] = std::move(up);
+  }
   if (d.reason == Reason::RuleDateOutsideCalendar) {
     out["note"] = std::string(ms.covered ? "the request's date is" : "the market's today is") +
                   " outside the calendar's coverage (" + coverage() + "): the rule's own class applies, not its pastDate class";

@@ -28,17 +28,22 @@
 //   ec_decide_invalidation() -> u32 records       an unsafe request's outcome → purge records in result
 //   ec_evaluate_entry() -> Freshness              EntryFacts in scratch → Evaluation in result
 //   ec_parse_interim(ptr, len) -> InterimError    bytes after an interim (1xx) head → the final response
+//   ec_key_tag(len) -> u32 length                 a key (UTF-8 at scratch offset 0) → its purge tag in result
 //   ec_canonical_ip(len) -> u32 length            an IP address (UTF-8 at scratch offset 0) → its canonical
 //                                                 spelling in result (length 0: not an IP address)
 //   ec_encode_entry(bodyPtr, bodyLen) -> u32 len  EncodeFacts in scratch → envelope bytes (see Encoded)
 //   ec_decode_entry(ptr, len) -> u32 error        envelope bytes → DecodedEntry in result
 //   ec_selftest_trap()                            traps on purpose (tests of the shim's recovery)
 //   ec_check_jwt() -> JwtCode                     JwtFacts in scratch → JwtCheck in result
+//   ec_upstream_quota_ask() -> u32 windows        QuotaAskFacts in scratch → the windows to count in result
+//   ec_upstream_quota_verdict() -> UpstreamCall   QuotaVerdictFacts in scratch → UpstreamCallOutcome in result
+//   ec_upstream_response_error(ptr, len)          UpstreamResponseFacts in scratch + the body at (ptr, len) →
+//       -> UpstreamResponse                       whether the upstream's answer is an error (status or body)
 #include <cstdint>
 
 namespace edge_cache::abi {
 
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = 4;
 inline constexpr uint32_t kAbsent = 0xFFFFFFFF;
 inline constexpr uint32_t kNone = 0xFFFFFFFF;
 inline constexpr uint32_t kScratchBytes = 65536;
@@ -113,6 +118,23 @@ inline constexpr uint32_t kDecRateBucket = 80;
 inline constexpr uint32_t kRateBucketDefault = 0;
 inline constexpr uint32_t kRateBucketBypass = 1;
 inline constexpr uint32_t kRateBucketFirstClass = 2;
+// What the worker tells the caches after it (src/downstream_policy.h): DownstreamFlag bits, and the most a
+// browser may reuse an answer without asking (seconds; the shim caps it by the entry's remaining freshness).
+inline constexpr uint32_t kDecDownstream = 84;
+inline constexpr uint32_t kDecBrowserTtlS = 88;
+
+enum class DownstreamFlag : uint32_t {
+  // The class follows the origin: the origin's own Cache-Control is what clients get, when it sent one.
+  BrowserOriginOwn = 1,
+  // Credentials decided this answer: only private caches may keep it.
+  BrowserPrivate = 2,
+  // Cloudflare's cache in front of the worker (Workers Cache) may keep this answer: the data is the same for
+  // everyone and nothing needs the worker per request (no auth, no rate limit, not a refresh).
+  WorkersCacheEligible = 4,
+};
+// The upstream this request goes to (rules' `origins`, index in the configure report's "upstreams"); kNone: the
+// backend (BACKEND_URL). Set on a Reject too (a missing secret names its origin).
+inline constexpr uint32_t kDecOrigin = 124;
 inline constexpr uint32_t kDecMarketSession = 52;  // market::Session + 1, 0 when the class is not market-aware
 inline constexpr uint32_t kDecKeyLength = 56;
 inline constexpr uint32_t kDecOriginTargetLength = 60;  // path?query to send to the origin
@@ -206,7 +228,9 @@ inline constexpr uint32_t kStoreVariantCount = 36;
 // §4.2.4: a disconnected cache may serve stale unless a directive forbids it); not for 5xx answers.
 inline constexpr uint32_t kStoreStaleIfUnreachableS = 40;
 inline constexpr uint32_t kStoreFieldCount = 44;     // = kResFieldCount
-inline constexpr uint32_t kStoreDispositions = 48;   // u8 per field: HeaderDisposition bits
+// 1: clients get the origin's own Cache-Control (src/response_policy.h downstreamOriginCacheControl).
+inline constexpr uint32_t kStoreDownstreamOrigin = 52;
+inline constexpr uint32_t kStoreDispositions = 56;   // u8 per field: HeaderDisposition bits
 
 enum class HeaderDisposition : uint32_t {
   Forward = 1,  // sent to the client this response answers
@@ -384,5 +408,59 @@ inline constexpr uint32_t kJwtResSubLength = 40;     // "" when absent
 inline constexpr uint32_t kJwtResIssLength = 44;
 inline constexpr uint32_t kJwtResSignatureLength = 48;
 inline constexpr uint32_t kJwtResStrings = 56;       // sub (UTF-8), iss (UTF-8), signature (decoded bytes)
+
+// ---- Upstream quotas and errors (issue #15; src/upstream_quota.h, src/upstream_response.h) ---------------
+// Why the call is made: background refreshes and cron warming never spend a day's reserve.
+enum class UpstreamPurpose : uint32_t { Client = 0, Background = 1, Warm = 2 };
+enum class QuotaWindowKind : uint32_t { Minute = 0, Day = 1 };
+
+// ec_upstream_quota_ask: QuotaAskFacts (scratch) → the windows the counter checks and counts (result). A call
+// may be made when every window's count is below its cap; it then counts in every window.
+inline constexpr uint32_t kQaOrigin = 0;             // u32 origin index
+inline constexpr uint32_t kQaPurpose = 4;            // UpstreamPurpose
+inline constexpr uint32_t kQaNowMs = 8;              // f64
+inline constexpr uint32_t kQaWindowCount = 0;        // u32 (also the return value); 0: not limited
+inline constexpr uint32_t kQaWindows = 8;            // kQaWindowCount × kQaWindowBytes
+inline constexpr uint32_t kQaWindowBytes = 32;
+inline constexpr uint32_t kQaWindowKind = 0;         // QuotaWindowKind
+inline constexpr uint32_t kQaWindowLimit = 4;        // the quota
+inline constexpr uint32_t kQaWindowCap = 8;          // what this purpose may count up to (limit - reserve)
+inline constexpr uint32_t kQaWindowStartMs = 16;     // f64
+inline constexpr uint32_t kQaWindowResetAtMs = 24;   // f64: when the window's budget is whole again
+
+// What the counter answered.
+enum class QuotaCount : uint32_t { Denied = 0, Granted = 1, Unavailable = 2 };
+// ec_upstream_quota_verdict: QuotaVerdictFacts (scratch) → UpstreamCallOutcome (result).
+inline constexpr uint32_t kQvOrigin = 0;
+inline constexpr uint32_t kQvPurpose = 4;
+inline constexpr uint32_t kQvCount = 8;              // QuotaCount
+inline constexpr uint32_t kQvBindingKind = 12;       // QuotaWindowKind of the window that refused
+inline constexpr uint32_t kQvBindingCount = 16;      // its count
+inline constexpr uint32_t kQvStale = 20;             // Freshness of the stale entry at hand, 0 when none
+inline constexpr uint32_t kQvNowMs = 24;             // f64
+inline constexpr uint32_t kQvResetAtMs = 32;         // f64: the refusing window's reset (0 when unknown)
+
+enum class UpstreamCall : uint32_t {
+  Spend = 1,       // make the call
+  ServeStale = 2,  // answer with the stale entry at hand (cache-status STALE)
+  Refuse = 3,      // answer kQvResStatus (503) with Retry-After kQvResRetryAfterS
+  Skip = 4,        // a background refresh that must not spend: nothing to answer, nothing fetched
+};
+inline constexpr uint32_t kQvResCall = 0;            // UpstreamCall (also the return value)
+inline constexpr uint32_t kQvResReason = 4;          // Reason
+inline constexpr uint32_t kQvResStatus = 8;
+inline constexpr uint32_t kQvResRetryAfterS = 12;
+
+// ec_upstream_response_error(bodyPtr, bodyLen): UpstreamResponseFacts (scratch) → the verdict (result).
+inline constexpr uint32_t kUrOrigin = 0;
+inline constexpr uint32_t kUrStatus = 4;
+enum class UpstreamResponse : uint32_t {
+  Ok = 0,
+  ErrorStatus = 1,  // 429 or 5xx: a stale entry answers instead when there is one
+  ErrorBody = 2,    // a 2xx whose JSON body has one of the origin's errorBodyKeys: never stored, stale instead
+};
+inline constexpr uint32_t kUrResVerdict = 0;         // UpstreamResponse (also the return value)
+inline constexpr uint32_t kUrResReason = 4;
+inline constexpr uint32_t kUrResMarker = 8;          // index into the origin's errorBodyKeys, kNone otherwise
 
 }  // namespace edge_cache::abi

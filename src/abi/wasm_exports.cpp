@@ -10,6 +10,7 @@
 #include "abi/abi_codec.h"
 #include "abi/abi_layout.h"
 #include "byte_range.h"
+#include "cache_key.h"
 #include "client_address.h"
 #include "conditional_request.h"
 #include "crc32.h"
@@ -23,6 +24,8 @@
 #include "policy_setup.h"
 #include "request_policy.h"
 #include "response_policy.h"
+#include "upstream_quota.h"
+#include "upstream_response.h"
 #include "variant.h"
 
 #define EC_EXPORT(name) extern "C" __attribute__((export_name(#name)))
@@ -156,6 +159,9 @@ EC_EXPORT(ec_decide_request) uint32_t ec_decide_request() {
   wr32(out, abi::kDecRangeLast, d.rangeLast);
   wr32(out, abi::kDecRangeSuffix, d.rangeSuffix);
   wr32(out, abi::kDecRateBucket, d.rateBucket);
+  wr32(out, abi::kDecDownstream, d.downstream);
+  wr32(out, abi::kDecBrowserTtlS, d.browserTtlS);
+  wr32(out, abi::kDecOrigin, d.originIndex);
   wr32(out, abi::kDecKeyLength, static_cast<uint32_t>(d.key.size()));
   wr32(out, abi::kDecOriginTargetLength, static_cast<uint32_t>(d.originTarget.size()));
   wr32(out, abi::kDecTagsLength, static_cast<uint32_t>(d.tags.size()));
@@ -213,6 +219,7 @@ EC_EXPORT(ec_decide_response) uint32_t ec_decide_response() {
   wr32(out, abi::kStoreAddDate, d.headers.addDate ? 1 : 0);
   wr32(out, abi::kStoreShareable, d.shareable ? 1 : 0);
   wr32(out, abi::kStoreStaleIfUnreachableS, d.staleIfUnreachableS);
+  wr32(out, abi::kStoreDownstreamOrigin, d.downstreamOriginCacheControl ? 1 : 0);
   const auto dispositions = static_cast<uint32_t>(d.headers.dispositions.size());
   wr32(out, abi::kStoreFieldCount, fieldsOk ? dispositions : abi::kAbsent);
   if (dispositions > 0) std::memcpy(out + abi::kStoreDispositions, d.headers.dispositions.data(), dispositions);
@@ -505,6 +512,15 @@ EC_EXPORT(ec_parse_interim) uint32_t ec_parse_interim(uint32_t ptr, uint32_t len
   return 0;
 }
 
+// A key's purge tag for Workers Cache's Cache-Tag (cache_key.h keyTag).
+EC_EXPORT(ec_key_tag) uint32_t ec_key_tag(uint32_t keyLength) {
+  ModuleState& s = state();
+  const uint32_t len = keyLength < abi::kScratchBytes ? keyLength : abi::kScratchBytes;
+  const std::string tag = keyTag(std::string_view(reinterpret_cast<const char*>(s.scratch), len));
+  std::memcpy(s.result, tag.data(), tag.size());
+  return static_cast<uint32_t>(tag.size());
+}
+
 // A client address in its canonical spelling (client_address.h), for rate-limit identities.
 EC_EXPORT(ec_canonical_ip) uint32_t ec_canonical_ip(uint32_t length) {
   ModuleState& s = state();
@@ -611,3 +627,85 @@ static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Full) == static_ca
 static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Partial) == static_cast<uint32_t>(edge_cache::abi::RangeOutcome::Partial));
 static_assert(static_cast<uint32_t>(edge_cache::RangeOutcome::Unsatisfiable) ==
               static_cast<uint32_t>(edge_cache::abi::RangeOutcome::Unsatisfiable));
+
+// ---- upstream quotas and errors (issue #15) ----------------------------------------------------------
+namespace {
+const UpstreamOrigin* upstreamAt(const ModuleState& s, uint32_t index) {
+  return s.configured && index < s.setup.ctx.rules.origins.size() ? &s.setup.ctx.rules.origins[index] : nullptr;
+}
+abi::UpstreamPurpose purposeFrom(uint32_t v) {
+  return v == static_cast<uint32_t>(abi::UpstreamPurpose::Background) ? abi::UpstreamPurpose::Background
+         : v == static_cast<uint32_t>(abi::UpstreamPurpose::Warm)     ? abi::UpstreamPurpose::Warm
+                                                                      : abi::UpstreamPurpose::Client;
+}
+}  // namespace
+
+// The windows a call to the origin must fit (upstream_quota.h). Returns their count (0: not limited, or no such
+// origin).
+EC_EXPORT(ec_upstream_quota_ask) uint32_t ec_upstream_quota_ask() {
+  ModuleState& s = state();
+  const uint8_t* in = s.scratch;
+  uint8_t* out = s.result;
+  wr32(out, abi::kQaWindowCount, 0);
+  const UpstreamOrigin* origin = upstreamAt(s, rd32(in, abi::kQaOrigin));
+  if (!origin) return 0;
+  const QuotaAsk ask = quotaAsk(origin->quota, purposeFrom(rd32(in, abi::kQaPurpose)), abi::msFromDouble(rdf64(in, abi::kQaNowMs)));
+  for (uint32_t i = 0; i < ask.count; ++i) {
+    const QuotaWindow& w = ask.windows[i];
+    const uint32_t at = abi::kQaWindows + i * abi::kQaWindowBytes;
+    wr32(out, at + abi::kQaWindowKind, static_cast<uint32_t>(w.kind));
+    wr32(out, at + abi::kQaWindowLimit, w.limit);
+    wr32(out, at + abi::kQaWindowCap, w.cap);
+    wrf64(out, at + abi::kQaWindowStartMs, static_cast<double>(w.startMs));
+    wrf64(out, at + abi::kQaWindowResetAtMs, static_cast<double>(w.resetAtMs));
+  }
+  wr32(out, abi::kQaWindowCount, ask.count);
+  return ask.count;
+}
+
+// What the worker does after the counter's answer (upstream_quota.h).
+EC_EXPORT(ec_upstream_quota_verdict) uint32_t ec_upstream_quota_verdict() {
+  ModuleState& s = state();
+  const uint8_t* in = s.scratch;
+  uint8_t* out = s.result;
+  UpstreamCallOutcome o;
+  o.reason = Reason::UpstreamQuotaUnavailable;
+  o.status = 503;
+  o.retryAfterS = kQuotaUnavailableRetryS;
+  if (const UpstreamOrigin* origin = upstreamAt(s, rd32(in, abi::kQvOrigin))) {
+    QuotaVerdictFacts f;
+    f.purpose = purposeFrom(rd32(in, abi::kQvPurpose));
+    const uint32_t count = rd32(in, abi::kQvCount);
+    f.count = count == static_cast<uint32_t>(abi::QuotaCount::Granted)  ? abi::QuotaCount::Granted
+              : count == static_cast<uint32_t>(abi::QuotaCount::Denied) ? abi::QuotaCount::Denied
+                                                                        : abi::QuotaCount::Unavailable;
+    f.bindingKind = rd32(in, abi::kQvBindingKind) == static_cast<uint32_t>(abi::QuotaWindowKind::Day) ? abi::QuotaWindowKind::Day
+                                                                                                      : abi::QuotaWindowKind::Minute;
+    f.bindingCount = rd32(in, abi::kQvBindingCount);
+    f.staleFreshness = rd32(in, abi::kQvStale);
+    f.nowMs = abi::msFromDouble(rdf64(in, abi::kQvNowMs));
+    f.resetAtMs = abi::msFromDouble(rdf64(in, abi::kQvResetAtMs));
+    o = decideUpstreamCall(origin->quota, f);
+  }
+  wr32(out, abi::kQvResCall, static_cast<uint32_t>(o.call));
+  wr32(out, abi::kQvResReason, static_cast<uint32_t>(o.reason));
+  wr32(out, abi::kQvResStatus, o.status);
+  wr32(out, abi::kQvResRetryAfterS, o.retryAfterS);
+  return static_cast<uint32_t>(o.call);
+}
+
+// Whether an upstream's answer is an error: its status, or its 2xx body's top-level keys (upstream_response.h).
+EC_EXPORT(ec_upstream_response_error) uint32_t ec_upstream_response_error(uint32_t bodyPtr, uint32_t bodyLen) {
+  ModuleState& s = state();
+  uint8_t* out = s.result;
+  UpstreamResponseVerdict v;
+  const UpstreamOrigin* origin = upstreamAt(s, rd32(s.scratch, abi::kUrOrigin));
+  if (origin && inMemory(bodyPtr, bodyLen)) {
+    const std::string_view body(reinterpret_cast<const char*>(static_cast<uintptr_t>(bodyPtr)), bodyLen);
+    v = judgeUpstreamResponse(origin->errorBodyKeys, rd32(s.scratch, abi::kUrStatus), body);
+  }
+  wr32(out, abi::kUrResVerdict, static_cast<uint32_t>(v.verdict));
+  wr32(out, abi::kUrResReason, static_cast<uint32_t>(v.reason));
+  wr32(out, abi::kUrResMarker, v.marker);
+  return static_cast<uint32_t>(v.verdict);
+}

@@ -111,6 +111,17 @@ TEST_CASE("reason names: the table is aligned with the enum") {
       {Reason::RuleDateOutsideCalendar, "rule:date-outside-calendar"},
       {Reason::MarketOutsideCalendar, "market:outside-calendar"},
       {Reason::EntryStaleIfUnreachable, "entry:stale-if-unreachable"},
+      {Reason::MountOutsidePrefix, "mount:outside-prefix"},
+      {Reason::MountInvalid, "mount:invalid"},
+      {Reason::UpstreamSecretMissing, "upstream:secret-missing"},
+      {Reason::UpstreamMethodNotAllowed, "upstream:method-not-allowed"},
+      {Reason::UpstreamWithinQuota, "upstream:within-quota"},
+      {Reason::UpstreamQuotaExhausted, "upstream:quota-exhausted"},
+      {Reason::UpstreamReserveKept, "upstream:reserve-kept"},
+      {Reason::UpstreamQuotaUnavailable, "upstream:quota-unavailable"},
+      {Reason::UpstreamErrorStatus, "upstream:error-status"},
+      {Reason::UpstreamErrorBody, "upstream:error-body"},
+      {Reason::UpstreamNoJudge, "upstream:no-judge"},
   };
   CHECK(std::size(cases) == kCount);  // a new Reason needs a pinned name here
   for (const Case& c : cases) {

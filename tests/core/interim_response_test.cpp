@@ -156,6 +156,14 @@ TEST_CASE("tryParseFinalResponse: the final response after interim ones (RFC 911
       {"obs-fold", "HTTP/1.1 200 OK\r\nX-A: v\r\n  continued\r\n\r\n", InterimError::BadHead},
       {"bad head after an interim one", "HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nX A: v\r\n\r\n",
        InterimError::BadHead},
+      // RFC 9112 §2.2 / §5.5: a bare CR or LF, or a NUL, in a field line is rejected (found by the
+      // interim_response fuzz target: such a value would reach the shim's Headers, which throws on it).
+      {"bare LF in a field value", "HTTP/1.1 200 OK\r\nX-A: a\nb\r\n\r\n", InterimError::BadHead},
+      {"bare CR in a field value", "HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", InterimError::BadHead},
+      {"NUL in a field value", "HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n"sv, InterimError::BadHead},
+      {"bare LF ending a field line", "HTTP/1.1 200 OK\r\nX-A: a\n\r\n\r\n", InterimError::BadHead},
+      {"bare LF in an interim head", "HTTP/1.1 103 Early Hints\r\nLink: <a>\nX: y\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+       InterimError::BadHead},
       // Framing that does not match the bytes.
       {"Content-Length beyond the bytes", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
        InterimError::BadFraming},

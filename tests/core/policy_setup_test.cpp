@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -396,4 +397,81 @@ TEST_CASE("setup: assignVarySlots fits the ABI's header slots") {
   r.varyHeaders = names(15);
   ctx.rules.rules.push_back(std::move(r));
   CHECK_FALSE(assignVarySlots(ctx, nullptr));
+}
+
+// Issue #14: the report tells the shim what a credential is (it reads those fields to tell credentials apart and
+// sends the core their presence) and what reaches the origin (an allow list for cacheable fetches, a drop list
+// for pass-throughs).
+TEST_CASE("setup: the report's credentials and forwarding sections") {
+  const uint32_t authorizationSlot = static_cast<uint32_t>(abi::RequestHeader::Authorization);
+  {
+    const json report = parseReport(shippedSetup());
+    const json credentials = report.value("credentials", json());
+    CHECK(credentials.is_object());
+    CHECK(strings(credentials.value("headers", json())) == std::vector<std::string>{"authorization"});
+    CHECK(strings(credentials.value("params", json())) ==
+          std::vector<std::string>{"apiKey", "api_key", "access_token", "token"});
+    CHECK(credentials.value("slots", json()) == json::array({authorizationSlot}));
+    CHECK(credentials.contains("cookies"));
+    CHECK(credentials.value("cookies", json::array()).is_null());  // absent: any cookie is a credential
+
+    const json forwarding = report.value("forwarding", json());
+    CHECK(forwarding.is_object());
+    const std::vector<std::string> cacheable = strings(forwarding.value("cacheable", json()));
+    // Content negotiation and the credentials (the origin judges them) reach the origin on a cacheable fetch.
+    for (const char* name : {"accept", "accept-language", "accept-charset", "authorization", "cookie"}) {
+      CAPTURE(name);
+      CHECK(std::count(cacheable.begin(), cacheable.end(), name) == 1);
+    }
+    // Unkeyed inputs an origin might reflect never do (F8): an allow list, so none of these is on it.
+    const std::vector<std::string> dropped = strings(forwarding.value("passThroughDropped", json()));
+    for (const char* name : {"host", "x-forwarded-host", "x-forwarded-uri", "x-forwarded-path", "x-original-path",
+                             "x-forwarded-ssl", "front-end-https", "x-url-scheme", "x-real-ip", "x-forwarded-proto",
+                             "x-original-url", "x-rewrite-url", "forwarded", "x-http-method-override", "connection",
+                             "transfer-encoding", "upgrade", "te"}) {
+      CAPTURE(name);
+      CHECK(std::count(cacheable.begin(), cacheable.end(), name) == 0);
+      // A pass-through (never stored) forwards what the client sent, less these.
+      CHECK(std::count(dropped.begin(), dropped.end(), name) == 1);
+    }
+    for (const std::string& name : cacheable) CHECK(std::count(dropped.begin(), dropped.end(), name) == 0);
+    // One entry per rule: the fields it keys on (none in the shipped rules).
+    const json byRule = forwarding.value("byRule", json());
+    CHECK(byRule.is_array());
+    CHECK(byRule.size() == shippedContext().rules.rules.size());
+    for (const json& vary : byRule) CHECK(vary == json::array());
+  }
+  {
+    constexpr std::string_view kRules = R"({"version": 1,
+      "classes": {"PAGE": {"ttl": "1h", "tiers": ["memory"]}},
+      "default": "PAGE",
+      "keys": {"credentialHeaders": ["authorization", "x-api-key"], "credentialCookies": ["sessionid"],
+               "credentialParams": ["sig"]},
+      "forwardRequestHeaders": ["x-request-id", "accept"],
+      "rules": [{"name": "a", "path": "/a/*", "class": "PAGE", "vary": ["accept-language", "x-tenant"]},
+                {"name": "b", "path": "/b/*", "class": "PAGE"}]
+    })";
+    const PolicySetup s = setupPolicy(configJson(kRules), embedded::kRulesJson);
+    CHECK(s.rulesSource == "override");
+    const json report = parseReport(s);
+    const json credentials = report.value("credentials", json());
+    CHECK(strings(credentials.value("headers", json())) == std::vector<std::string>{"authorization", "x-api-key"});
+    CHECK(strings(credentials.value("params", json())) == std::vector<std::string>{"sig"});
+    CHECK(strings(credentials.value("cookies", json())) == std::vector<std::string>{"sessionid"});
+    // The custom header gets an extra slot, after the vary headers, and the shim is told to read it.
+    const std::vector<std::string> extra = strings(report.value("extraRequestHeaders", json()));
+    CHECK(extra == std::vector<std::string>{"accept-language", "x-tenant", "x-api-key"});
+    CHECK(credentials.value("slots", json()) == json::array({authorizationSlot, abi::kReqHeaderFirstExtra + 2}));
+
+    const json forwarding = report.value("forwarding", json());
+    const std::vector<std::string> cacheable = strings(forwarding.value("cacheable", json()));
+    for (const char* name : {"accept", "accept-language", "accept-charset", "authorization", "x-api-key", "cookie",
+                             "x-request-id"}) {
+      CAPTURE(name);
+      CHECK(std::count(cacheable.begin(), cacheable.end(), name) == 1);  // listed once, even when named twice
+    }
+    CHECK(std::count(cacheable.begin(), cacheable.end(), "x-tenant") == 0);  // only where a rule keys on it
+    const json byRule = forwarding.value("byRule", json());
+    CHECK(byRule == json::array({json::array({"accept-language", "x-tenant"}), json::array()}));
+  }
 }

@@ -881,3 +881,247 @@ TEST_CASE("loadRules: rateLimits is modelled exactly; absent means disabled") {
     if (x.config) CHECK(x.config->rateLimits.enabled == c.enabled);
   }
 }
+
+// ---- Issue #14: what a credential is, what is forwarded, which routes share data across credentials ----------
+
+TEST_CASE("loadRules: credential and forwarding fields, one problem per mistake") {
+  struct Case {
+    std::string_view what;
+    std::string doc;
+    std::string_view path;
+    std::string_view message;  // a fragment of the message
+  };
+  const Case cases[] = {
+      // keys.credentialHeaders: lower-case field names (the shim passes names lower-cased), no duplicates.
+      {"credentialHeaders not an array", withTop(R"("keys": {"credentialHeaders": "authorization"})"),
+       "/keys/credentialHeaders", "expected an array"},
+      {"credentialHeaders in upper case", withTop(R"("keys": {"credentialHeaders": ["Authorization"]})"),
+       "/keys/credentialHeaders/0", "lower-case field names only"},
+      {"credentialHeaders with a space", withTop(R"("keys": {"credentialHeaders": ["authorization", "x api"]})"),
+       "/keys/credentialHeaders/1", "invalid header name \"x api\""},
+      {"credentialHeaders empty name", withTop(R"("keys": {"credentialHeaders": [""]})"), "/keys/credentialHeaders/0",
+       "invalid header name"},
+      {"credentialHeaders duplicate", withTop(R"("keys": {"credentialHeaders": ["x-key", "authorization", "x-key"]})"),
+       "/keys/credentialHeaders/2", "duplicate header \"x-key\""},
+      {"credentialHeaders not strings", withTop(R"("keys": {"credentialHeaders": [7]})"), "/keys/credentialHeaders/0",
+       "expected a string"},
+      // keys.credentialCookies: cookie-names are tokens (RFC 6265 §4.1.1).
+      {"credentialCookies not an array", withTop(R"("keys": {"credentialCookies": "sid"})"), "/keys/credentialCookies",
+       "expected an array"},
+      {"credentialCookies with '='", withTop(R"("keys": {"credentialCookies": ["sid=1"]})"), "/keys/credentialCookies/0",
+       "invalid cookie name \"sid=1\""},
+      {"credentialCookies with ';'", withTop(R"("keys": {"credentialCookies": ["a", "sid;"]})"),
+       "/keys/credentialCookies/1", "invalid cookie name"},
+      {"credentialCookies with a space", withTop(R"("keys": {"credentialCookies": ["my sid"]})"),
+       "/keys/credentialCookies/0", "invalid cookie name"},
+      {"credentialCookies empty name", withTop(R"("keys": {"credentialCookies": [""]})"), "/keys/credentialCookies/0",
+       "invalid cookie name"},
+      {"credentialCookies duplicate", withTop(R"("keys": {"credentialCookies": ["sid", "sid"]})"),
+       "/keys/credentialCookies/1", "duplicate cookie name \"sid\""},
+      // forwardRequestHeaders (top level).
+      {"forwardRequestHeaders not an array", withTop(R"("forwardRequestHeaders": "x-request-id")"),
+       "/forwardRequestHeaders", "expected an array"},
+      {"forwardRequestHeaders in upper case", withTop(R"("forwardRequestHeaders": ["X-Request-Id"])"),
+       "/forwardRequestHeaders/0", "lower-case field names only"},
+      {"forwardRequestHeaders duplicate", withTop(R"("forwardRequestHeaders": ["x-a", "x-a"])"),
+       "/forwardRequestHeaders/1", "duplicate header \"x-a\""},
+      {"forwardRequestHeaders misspelt", withTop(R"("forwardRequestHeader": ["x-a"])"), "/forwardRequestHeader",
+       "unknown field"},
+      // A rule's sharedAcrossCredentials and forwardCredentialParams.
+      {"sharedAcrossCredentials not a boolean",
+       withRules(R"({"name": "r", "path": "/r", "class": "C", "sharedAcrossCredentials": "yes"})"),
+       "/rules/0/sharedAcrossCredentials", "expected true or false"},
+      {"forwardCredentialParams not an array",
+       makeDoc(kClasses, R"({"name": "r", "path": "/r", "class": "C", "forwardCredentialParams": "apiKey"})",
+               R"("keys": {"credentialParams": ["apiKey"]})"),
+       "/rules/0/forwardCredentialParams", "expected an array"},
+      {"forwardCredentialParams names no credential parameter",
+       withRules(R"({"name": "r", "path": "/r", "class": "C", "forwardCredentialParams": ["apiKey"]})"),
+       "/rules/0/forwardCredentialParams/0", "\"apiKey\" is not one of keys.credentialParams"},
+      {"forwardCredentialParams names an ordinary parameter",
+       makeDoc(kClasses, R"({"name": "r", "path": "/r", "class": "C", "forwardCredentialParams": ["apiKey", "page"]})",
+               R"("keys": {"credentialParams": ["apiKey"]})"),
+       "/rules/0/forwardCredentialParams/1", "\"page\" is not one of keys.credentialParams"},
+      {"forwardCredentialParams invalid name",
+       makeDoc(kClasses, R"({"name": "r", "path": "/r", "class": "C", "forwardCredentialParams": ["a&b"]})",
+               R"("keys": {"credentialParams": ["apiKey"]})"),
+       "/rules/0/forwardCredentialParams/0", ""},
+      // No rule may key on a credential: a key must never hold a secret.
+      {"vary on Authorization", withRules(R"({"name": "r", "path": "/r", "class": "C", "vary": ["accept", "authorization"]})"),
+       "/rules/0/vary/1", "\"authorization\" carries credentials"},
+      {"vary on Cookie", withRules(R"({"name": "r", "path": "/r", "class": "C", "vary": ["cookie"]})"), "/rules/0/vary/0",
+       "carries credentials"},
+      {"vary on a configured credential header",
+       makeDoc(kClasses, R"({"name": "r", "path": "/r", "class": "C", "vary": ["x-api-key"]})",
+               R"("keys": {"credentialHeaders": ["authorization", "x-api-key"]})"),
+       "/rules/0/vary/0", "\"x-api-key\" carries credentials"},
+      {"vary on a credential header declared after the rules",
+       R"({"version": 1, "classes": {"C": {"ttl": "1h", "tiers": ["edge"]}}, "default": "C",
+           "rules": [{"name": "a", "path": "/a", "class": "C"}, {"name": "r", "path": "/r", "class": "C", "vary": ["x-token"]}],
+           "keys": {"credentialHeaders": ["x-token"]}})",
+       "/rules/1/vary/0", "carries credentials"},
+      // Authorization carries credentials whatever keys.credentialHeaders lists (RFC 9110 §11.6.2): a key keyed
+      // on it would hold a bearer token.
+      {"vary on Authorization when credentialHeaders lists others",
+       makeDoc(kClasses, R"({"name": "r", "path": "/r", "class": "C", "vary": ["authorization"]})",
+               R"("keys": {"credentialHeaders": ["x-api-key"]})"),
+       "/rules/0/vary/0", "carries credentials"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    CAPTURE(c.doc);
+    const RulesLoadResult r = loadRules(c.doc);
+    CHECK_FALSE(r.config.has_value());
+    CHECK_MESSAGE(r.problems.size() == 1, listProblems(r));
+    if (r.problems.empty()) continue;
+    CHECK(r.problems[0].path == c.path);
+    CHECK_MESSAGE(r.problems[0].message.find(c.message) != std::string::npos, r.problems[0].message);
+  }
+}
+
+TEST_CASE("loadRules: credential and forwarding fields are modelled exactly") {
+  const std::string doc = R"({"version": 1,
+    "rules": [
+      {"name": "market", "path": "/m/*", "class": "C", "sharedAcrossCredentials": true,
+       "forwardCredentialParams": ["APIKEY", "sig"], "vary": ["accept-language"]},
+      {"name": "private", "path": "/p/*", "class": "C", "sharedAcrossCredentials": false},
+      {"name": "plain", "path": "/x/*", "class": "C"}
+    ],
+    "classes": {"C": {"ttl": "1h", "tiers": ["edge"]}},
+    "default": "C",
+    "keys": {"credentialParams": ["apiKey", "sig"], "credentialHeaders": ["authorization", "x-api-key"],
+             "credentialCookies": ["sessionid", "__Host-auth"]},
+    "forwardRequestHeaders": ["x-request-id", "accept-encoding"]
+  })";
+  const RulesLoadResult r = loadRules(doc);
+  CHECK_MESSAGE(r.problems.empty(), listProblems(r));
+  CHECK(r.config.has_value());
+  if (!r.config) return;
+  const RulesConfig& cfg = *r.config;
+  CHECK(cfg.keys.credentialHeaders == std::vector<std::string>{"authorization", "x-api-key"});
+  CHECK(cfg.keys.credentialCookies.has_value());
+  if (cfg.keys.credentialCookies) CHECK(*cfg.keys.credentialCookies == std::vector<std::string>{"sessionid", "__Host-auth"});
+  CHECK(cfg.keys.credentialParams == std::vector<std::string>{"apiKey", "sig"});
+  CHECK(cfg.forwardRequestHeaders == std::vector<std::string>{"x-request-id", "accept-encoding"});
+  CHECK(cfg.rules.size() == 3);
+  if (cfg.rules.size() != 3) return;
+  CHECK(cfg.rules[0].sharedAcrossCredentials);
+  // Credential parameter names compare case-insensitively: APIKEY is apiKey.
+  CHECK(cfg.rules[0].forwardCredentialParams == std::vector<std::string>{"APIKEY", "sig"});
+  CHECK_FALSE(cfg.rules[1].sharedAcrossCredentials);
+  CHECK_FALSE(cfg.rules[2].sharedAcrossCredentials);
+  CHECK(cfg.rules[2].forwardCredentialParams.empty());
+
+  // Absent: Authorization is the credential header, any cookie is a credential, nothing extra is forwarded.
+  const RulesLoadResult minimal = loadRules(withRules(""));
+  CHECK(minimal.config.has_value());
+  if (!minimal.config) return;
+  CHECK(minimal.config->keys.credentialHeaders == std::vector<std::string>{"authorization"});
+  CHECK_FALSE(minimal.config->keys.credentialCookies.has_value());
+  CHECK(minimal.config->forwardRequestHeaders.empty());
+  // An empty cookie list is not an absent one: no cookie is a credential.
+  const RulesLoadResult noCookies = loadRules(withTop(R"("keys": {"credentialCookies": []})"));
+  CHECK(noCookies.config.has_value());
+  if (noCookies.config) {
+    CHECK(noCookies.config->keys.credentialCookies.has_value());
+    if (noCookies.config->keys.credentialCookies) CHECK(noCookies.config->keys.credentialCookies->empty());
+  }
+}
+
+TEST_CASE("loadRules: the shipped market-data rules share data across credentials; the others do not") {
+  const RulesLoadResult r = loadRules(readShippedRules());
+  CHECK(r.config.has_value());
+  if (!r.config) return;
+  for (const Rule& rule : r.config->rules) {
+    CAPTURE(rule.name);
+    const bool uncached = r.config->classes[rule.classIndex].ttlS == 0 && !r.config->classes[rule.classIndex].followOrigin;
+    // snapshot, auth, api-auth, users: per-user or live data, never shared.
+    const bool perUser = rule.name == "snapshot" || rule.name == "auth" || rule.name == "api-auth" || rule.name == "users";
+    CHECK(rule.sharedAcrossCredentials == !perUser);
+    if (perUser) CHECK(uncached);
+    CHECK(rule.forwardCredentialParams.empty());
+  }
+  CHECK(r.config->keys.credentialHeaders == std::vector<std::string>{"authorization"});
+  CHECK(r.config->keys.credentialParams == std::vector<std::string>{"apiKey", "api_key", "access_token", "token"});
+}
+
+TEST_CASE("loadRules: class options heuristic, heuristicMaxTtl and staleIfUnreachable") {
+  struct Problem {
+    std::string_view what;
+    std::string_view body;  // class X
+    std::string_view path;
+    std::string_view message;
+  };
+  const Problem problems[] = {
+      {"heuristic on a rule class", R"({"ttl": "1h", "tiers": ["edge"], "heuristic": true})", "/classes/X/heuristic",
+       "applies only to followOrigin classes"},
+      {"heuristicMaxTtl on a rule class", R"({"ttl": "1h", "tiers": ["edge"], "heuristicMaxTtl": "1h"})",
+       "/classes/X/heuristicMaxTtl", "applies only to followOrigin classes"},
+      {"heuristicMaxTtl without heuristic",
+       R"({"followOrigin": true, "tiers": ["edge"], "heuristic": false, "heuristicMaxTtl": "1h"})",
+       "/classes/X/heuristicMaxTtl", "has no effect"},
+      {"heuristic not a boolean", R"({"followOrigin": true, "tiers": ["edge"], "heuristic": "on"})",
+       "/classes/X/heuristic", "expected true or false"},
+      {"heuristicMaxTtl not a duration", R"({"followOrigin": true, "tiers": ["edge"], "heuristicMaxTtl": "1w"})",
+       "/classes/X/heuristicMaxTtl", "unknown unit"},
+      {"staleIfUnreachable negative", R"({"followOrigin": true, "tiers": ["edge"], "staleIfUnreachable": -1})",
+       "/classes/X/staleIfUnreachable", "must not be negative"},
+      {"staleIfUnreachable too long", R"({"ttl": "1h", "tiers": ["edge"], "staleIfUnreachable": "3651d"})",
+       "/classes/X/staleIfUnreachable", "longer than 10 years"},
+      // Like staleIfError: a class that is never stored must not look as if it were.
+      {"staleIfUnreachable on an uncached class", R"({"ttl": 0, "staleIfUnreachable": "1h"})",
+       "/classes/X/staleIfUnreachable", "has no effect"},
+  };
+  for (const Problem& p : problems) {
+    CAPTURE(p.what);
+    const RulesLoadResult r = loadRules(withClass(p.body));
+    CHECK_FALSE(r.config.has_value());
+    CHECK_MESSAGE(r.problems.size() == 1, listProblems(r));
+    if (r.problems.empty()) continue;
+    CHECK(r.problems[0].path == p.path);
+    CHECK_MESSAGE(r.problems[0].message.find(p.message) != std::string::npos, r.problems[0].message);
+  }
+
+  struct Value {
+    std::string_view what;
+    std::string_view body;
+    bool heuristic;
+    uint32_t heuristicMaxTtlS, staleIfUnreachableS;
+  };
+  const Value values[] = {
+      // followOrigin: heuristics on, capped at a day (RFC 9111 §4.2.2), stale for a day when the origin is
+      // unreachable (§4.2.4), unless the class says otherwise.
+      {"followOrigin defaults", R"({"followOrigin": true, "tiers": ["edge"]})", true, 86400, 86400},
+      {"heuristic off", R"({"followOrigin": true, "tiers": ["edge"], "heuristic": false})", false, 86400, 86400},
+      {"heuristic cap", R"({"followOrigin": true, "tiers": ["edge"], "heuristic": true, "heuristicMaxTtl": "7d"})", true,
+       604800, 86400},
+      {"no stale when unreachable", R"({"followOrigin": true, "tiers": ["edge"], "staleIfUnreachable": 0})", true, 86400, 0},
+      {"stale for 2h when unreachable", R"({"followOrigin": true, "tiers": ["edge"], "staleIfUnreachable": "2h"})", true,
+       86400, 7200},
+      // Rule classes: no heuristics; staleIfUnreachable only when set.
+      {"rule class defaults", R"({"ttl": "1h", "tiers": ["edge"]})", false, 86400, 0},
+      {"rule class stale when unreachable", R"({"ttl": "1h", "tiers": ["edge"], "staleIfUnreachable": "1d"})", false,
+       86400, 86400},
+  };
+  for (const Value& v : values) {
+    CAPTURE(v.what);
+    const RulesLoadResult r = loadRules(withClass(v.body));
+    CHECK_MESSAGE(r.problems.empty(), listProblems(r));
+    if (!r.config) continue;
+    const auto x = r.config->findClass("X");
+    CHECK(x.has_value());
+    if (!x) continue;
+    const TtlClass& cls = r.config->classes[*x];
+    CHECK(cls.heuristicFreshness == v.heuristic);
+    CHECK(cls.heuristicMaxTtlS == v.heuristicMaxTtlS);
+    CHECK(cls.staleIfUnreachableS == v.staleIfUnreachableS);
+  }
+  // The shipped ORIGIN class: no guessing (heuristic false), a day of stale answers when the origin is down.
+  const RulesLoadResult shipped = loadRules(readShippedRules());
+  if (!shipped.config) return;
+  const auto origin = shipped.config->findClass("ORIGIN");
+  CHECK(origin.has_value());
+  if (!origin) return;
+  CHECK_FALSE(shipped.config->classes[*origin].heuristicFreshness);
+  CHECK(shipped.config->classes[*origin].staleIfUnreachableS == 86400);
+}

@@ -173,7 +173,7 @@ function assertUsageError(res, re) {
 
 // The real-wrangler test (slow: it rebuilds the Wasm) runs alongside the stand-in tests.
 describe("edge-cache deploy", { concurrency: true }, () => {
-  const REAL = "real wrangler: deploy --dry-run --outdir bundles both configs of this checkout";
+  const REAL = "real wrangler: deploy --dry-run --outdir bundles both configs of this checkout, and each placement of docs/deploying.md";
   test(REAL, { timeout: 300_000 }, async (t) => {
     // on this process's Node (scripts/node.sh's choice), which the shebang of .bin/wrangler might not find
     const bin = path.join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -213,6 +213,45 @@ describe("edge-cache deploy", { concurrency: true }, () => {
       assert.ok(files.some((f) => f.endsWith(".js")), `no bundle in ${outdir}: ${files}`);
       assert.ok(files.some((f) => f.endsWith(".wasm")), `no Wasm module in ${outdir}: ${files}`);
     }
+
+    // The placements of docs/deploying.md ("Where the worker runs"), each in the production config in place of its
+    // `workers_dev = false`, bundled by the same wrangler (after the builds above: the module is not rebuilt here,
+    // so no two runs write it at once). Wrangler validates the routes offline: their shape, and no path in a custom
+    // domain. The production config holds the same blocks, commented out.
+    const docs = fs.readFileSync(path.join(REPO, "docs", "deploying.md"), "utf8");
+    const production = fs.readFileSync(path.join(REPO, "wrangler.production.toml"), "utf8");
+    const placements = [...docs.matchAll(/```toml\n# placement: ([^\n]+)\n([\s\S]*?)```/g)].map(([, name, toml]) => ({ name, toml }));
+    assert.deepEqual(placements.map((p) => p.name.split(" (")[0]), ["workers.dev", "custom domain", "path of the API's host"]);
+    const withPlacement = (toml) => {
+      assert.match(production, /^workers_dev = false$/m);
+      return production
+        .replace(/^main = "js-shim\/worker\.js"$/m, `main = ${JSON.stringify(path.join(REPO, "js-shim", "worker.js"))}`)
+        .replace(/^\[build\]\ncommand = "[^"]*"\n/m, "")
+        .replace(/^workers_dev = false$/m, toml.trim());
+    };
+    const dryRun = async (name, toml, extra = []) => {
+      const config = path.join(tmp, `${name.replace(/\W+/g, "-")}.toml`);
+      fs.writeFileSync(config, withPlacement(toml));
+      return runAsync(process.execPath, [bin, "deploy", "-c", config, "--dry-run", "--outdir", `${config}.out`, ...extra],
+        { cwd: REPO, env, timeout: 240_000 });
+    };
+    for (const { name, toml } of placements) {
+      for (const line of toml.split("\n").filter((l) => l.trim() && !l.startsWith("workers_dev = false"))) {
+        assert.ok(production.includes(`# ${line}`), `wrangler.production.toml shows "${line}" (commented out)`);
+      }
+      const mounted = /MOUNT_PATH/.test(name);
+      const res = await dryRun(name, toml, mounted ? ["--var", "MOUNT_PATH:/cache"] : []);
+      assert.equal(res.code, 0, `placement "${name}": wrangler deploy --dry-run failed:\n${res.out}`);
+      assert.match(res.out, /--dry-run: exiting now\./);
+      if (mounted) assert.match(res.out, /env\.MOUNT_PATH \("\(hidden\)"\)/);
+    }
+    // ...and it refuses what Cloudflare would: a path in a custom domain, a misspelt route field.
+    const withPath = await dryRun("custom domain with a path", 'routes = [{ pattern = "cache.example.com/cache", custom_domain = true }]');
+    assert.notEqual(withPath.code, 0);
+    assert.match(withPath.out, /Paths are not allowed in Custom Domains/);
+    const misspelt = await dryRun("misspelt zone", 'routes = [{ pattern = "api.example.com/cache/*", zone = "example.com" }]');
+    assert.notEqual(misspelt.code, 0);
+    assert.match(misspelt.out, /Expected "routes" to be an array of either strings or objects/);
   });
 
   // The scripts against the stand-in; independent repositories, so run a few at a time.

@@ -26,6 +26,7 @@ function configOptions(configPath) {
 //   origin: an already started demo origin to reuse
 //   scriptPath: another worker module (baselines, fixtures); modulesRoot: the folder holding every module
 //   handleRuntimeStdio(stdout, stderr): receives workerd's output (the worker's console) instead of this process
+//   port: listen on this port (default: any free one), for a worker that must know its own address beforehand
 //
 // The options are written in Miniflare 4's shape (the one wrangler's unstable_getMiniflareWorkerOptions
 // still returns); scripts/lib/miniflare-options.mjs converts them for Miniflare 5.
@@ -59,6 +60,7 @@ async function startMiniflare(options, origin) {
     cf: false,
     persistDir: options.persistDir,
     handleRuntimeStdio: options.handleRuntimeStdio,
+    port: options.port,
   }));
   let url;
   try {

@@ -129,6 +129,23 @@ test("explain: an absolute URL's origin is serialised as the worker serialises B
   assert.equal(withOrigin.key, "https://api.example.com/v3/reference/tickers/AAPL");
 });
 
+test("explain: --mount takes the client's URL under MOUNT_PATH; the key and the origin see the path below it", () => {
+  const at = ["--at", "2026-11-23T15:00:00Z", "--json"];
+  const mounted = run(explain, ["https://api.example.com/cache/v1/reference/tickers/types", "--mount", "/cache", ...at]);
+  assert.equal(mounted.status, 0, mounted.stderr);
+  const out = JSON.parse(mounted.stdout);
+  assert.equal(out.mount, "/cache");
+  assert.equal(out.class, "WEEK");
+  assert.equal(out.originTarget, "/v1/reference/tickers/types");
+  assert.equal(out.key, "https://api.example.com/v1/reference/tickers/types");
+  const outside = JSON.parse(run(explain, ["/v1/reference/tickers/types", "--mount", "/cache", ...at]).stdout);
+  assert.equal(outside.reason, "mount:outside-prefix");
+  assert.equal(outside.status, 404);
+  const bad = run(explain, ["/cache/v1/x", "--mount", "/cache/", ...at]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /malformed --mount: MOUNT_PATH "\/cache\/" must not end with "\/" \(write "\/cache"\)/);
+});
+
 test("explain: the original worker's documented URLs and the reference classes it used", () => {
   const at = ["--at", "2026-11-23T15:00:00Z", "--json"];
   const cases = [
