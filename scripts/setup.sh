@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(clang lld llvm wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
           libclang-rt-14-dev nlohmann-json3-dev doctest-dev binaryen wabt cmake make emscripten
-          strace)
+          strace chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
