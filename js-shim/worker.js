@@ -7,8 +7,8 @@ import { jsonError, logEvent } from "./responses.js";
 import { runScheduled } from "./scheduled.js";
 
 export { CacheDurableObject } from "./cache_durable_object.js";
-export { RateLimiterDurableObject } from "./rate_limiter_durable_object.js";
-export { UpstreamQuotaDurableObject } from "./upstream_quota_durable_object.js";
+export { RateLimiterDurableObject } from "./objects/rate_limiter_durable_object.js";
+export { UpstreamQuotaDurableObject } from "./objects/upstream_quota_durable_object.js";
 
 export default {
   async fetch(request, env, ctx) {
