@@ -6,7 +6,7 @@ import { runtimeConfig } from "./runtime_config.js";
 import { jsonError, logEvent } from "./responses.js";
 import { runScheduled } from "./scheduled.js";
 
-export { CacheDurableObject } from "./cache_durable_object.js";
+export { CacheDurableObject } from "./objects/cache_shard_durable_object.js";
 export { RateLimiterDurableObject } from "./objects/rate_limiter_durable_object.js";
 export { UpstreamQuotaDurableObject } from "./objects/upstream_quota_durable_object.js";
 

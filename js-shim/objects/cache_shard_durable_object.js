@@ -7,7 +7,7 @@
 // Both roles use the same class so one binding and one migration cover them; each object only ever
 // touches its own tables.
 import { DurableObject } from "cloudflare:workers";
-import { intVar } from "./runtime_config.js";
+import { intVar } from "../runtime_config.js";
 
 // The platform's limit for multi-key storage calls; batch RPCs refuse more rather than truncate silently.
 export const MAX_BATCH_KEYS = 128;
