@@ -7,6 +7,7 @@ import { jsonError, logEvent } from "./responses.js";
 import { runScheduled } from "./scheduled.js";
 
 export { CacheDurableObject } from "./objects/cache_shard_durable_object.js";
+export { ControlDurableObject } from "./objects/control_durable_object.js";
 export { RateLimiterDurableObject } from "./objects/rate_limiter_durable_object.js";
 export { UpstreamQuotaDurableObject } from "./objects/upstream_quota_durable_object.js";
 
