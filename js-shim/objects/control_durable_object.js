@@ -40,7 +40,8 @@ export class ControlDurableObject extends DurableObject {
         const marker = importLegacyControl(this.ctx.storage, exported);
         this.totals = null;
         this.legacyImported = true;
-        console.log(JSON.stringify({ level: "info", event: "control_legacy_imported", ...marker }));
+        // Logged when there was something to move (a new deployment has nothing, and says nothing).
+        if (marker.totals || marker.purgeRecords > 0) console.log(JSON.stringify({ level: "info", event: "control_legacy_imported", ...marker }));
         return null;
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
