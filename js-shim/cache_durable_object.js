@@ -8,6 +8,7 @@
 // touches its own tables.
 import { DurableObject } from "cloudflare:workers";
 import { intVar } from "./runtime_config.js";
+import { HistoryTable } from "./metrics_history.js";
 
 // The platform's limit for multi-key storage calls; batch RPCs refuse more rather than truncate silently.
 export const MAX_BATCH_KEYS = 128;
@@ -467,6 +468,8 @@ export class CacheDurableObject extends DurableObject {
     totals.syncs++;
     // One row write per sync that carries data, whatever the number of counters.
     if (changed) this.sql.exec("INSERT OR REPLACE INTO control (name, value) VALUES ('totals', ?)", JSON.stringify(this.pruneDays(totals)));
+    // The dashboard's per-minute history (metrics_history.js): one more row write, for the current minute.
+    if (changed) this.metricsHistoryTable().record(delta, Date.now());
     const out = this.purgeRecords(sinceSeq);
     // Every isolate learns today's KV write total on each sync: it enforces the daily write budget.
     out.kvWritesToday = totals.counters[`kv.writes.${new Date().toISOString().slice(0, 10)}`] || 0;
@@ -498,6 +501,17 @@ export class CacheDurableObject extends DurableObject {
 
   async metricsTotals() {
     return structuredClone(this.loadTotals());
+  }
+
+  // The per-minute buckets of the last 24 hours, oldest first (metrics_history.js; the table is made on first use,
+  // so shards never get one).
+  metricsHistoryTable() {
+    this.history ??= new HistoryTable(this.sql);
+    return this.history;
+  }
+
+  async metricsHistory() {
+    return this.metricsHistoryTable().read(Date.now());
   }
 
   // Appends purge records ({kind: "key"|"prefix"|"tag", value}) and trims the log to its cap.

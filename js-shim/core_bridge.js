@@ -224,6 +224,7 @@ class CoreInstance {
   putU32(base, off, v) { this.u32[(base + off) >>> 2] = v; }
   getU32(base, off) { return this.u32[(base + off) >>> 2]; }
   putF64(base, off, v) { this.f64[(base + off) >>> 3] = v; }
+  getF64(base, off) { return this.f64[(base + off) >>> 3]; }
   // Length prefixes inside packed string lists are not aligned.
   putU32Unaligned(addr, v) {
     const u8 = this.u8;
@@ -262,6 +263,28 @@ class CoreInstance {
     const end = this.putString(this.scratch, key);
     if (end < 0) return null;
     return this.readString(this.result, this.exports.ec_key_tag(end - this.scratch));
+  }
+
+  // The NYSE calendar's answer for an instant (src/market_calendar.h marketStateAt), for the operator's dashboard.
+  // Instants are Unix ms; 0 where the field does not apply (closed: no current close).
+  marketState(nowMs) {
+    this.refreshViews();
+    this.putF64(this.scratch, ABI.kMktNowMs, nowMs);
+    const session = this.exports.ec_market_state();
+    const r = this.result;
+    const date = this.getU32(r, ABI.kMktMarketDate);
+    const pad = (n, w) => String(n).padStart(w, "0");
+    return {
+      session: this.report?.sessions?.[session] || `session ${session}`,
+      marketDate: `${pad(Math.floor(date / 10000), 4)}-${pad(Math.floor(date / 100) % 100, 2)}-${pad(date % 100, 2)}`,
+      regularOpen: this.getU32(r, ABI.kMktRegularOpen) === 1,
+      extendedOpen: this.getU32(r, ABI.kMktExtendedOpen) === 1,
+      covered: this.getU32(r, ABI.kMktCovered) === 1,
+      nextRegularOpenMs: this.getF64(r, ABI.kMktNextRegularOpenMs),
+      nextExtendedOpenMs: this.getF64(r, ABI.kMktNextExtendedOpenMs),
+      regularCloseMs: this.getF64(r, ABI.kMktRegularCloseMs),
+      currentCloseMs: this.getF64(r, ABI.kMktCurrentCloseMs),
+    };
   }
 
   // A client address in one spelling (src/client_address.h), or null when it is no IP address.
