@@ -194,3 +194,27 @@ test("overview: a purge is listed first among the recent purges, with its kind a
   assert.ok(Math.abs(Date.parse(o.recentPurges[0].at) - Date.now()) < 60_000);
   assert.equal(o.purgeLog.propagated, true);
 });
+
+test("under MOUNT_PATH the page is served below the prefix and calls its endpoints by relative URL", async () => {
+  const mounted = await startWorker({ origin: w.origin, vars: { ADMIN_TOKEN: TOKEN, MOUNT_PATH: "/cache" } });
+  try {
+    const res = await mounted.fetch("/cache/api/v1/cache/dashboard");
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)[1];
+    assert.doesNotMatch(script, /["'`]\/api\//, "no absolute path to an endpoint");
+    // The relative URLs the page uses, resolved against the mounted page, are the mounted endpoints.
+    const pageUrl = "https://api.example.com/cache/api/v1/cache/dashboard";
+    for (const [relative, mountedPath] of [["metrics", "/cache/api/v1/cache/metrics"], ["metrics/history?minutes=60", "/cache/api/v1/cache/metrics/history?minutes=60"],
+      ["overview", "/cache/api/v1/cache/overview"], ["purge", "/cache/api/v1/cache/purge"]]) {
+      assert.match(script, new RegExp(`api\\("${relative.replace("?", "\\?")}"`), relative);
+      const u = new URL(relative, pageUrl);
+      assert.equal(u.pathname + u.search, mountedPath);
+      const answer = await mounted.fetch(mountedPath, relative === "purge" ? { method: "POST", headers: { "x-admin-token": TOKEN, "content-type": "application/json" }, body: '{"tags":["t"]}' } : { headers: { "x-admin-token": TOKEN } });
+      assert.equal(answer.status, 200, mountedPath);
+      await answer.text();
+    }
+  } finally {
+    await mounted.close();
+  }
+});
