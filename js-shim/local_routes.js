@@ -1,5 +1,6 @@
 // Endpoints the worker answers itself (the core's ServeLocal decisions): /health, and the cache
-// operations under /api/v1/cache/ (health, metrics, purge, and the dashboard's: dashboard_routes.js). Purge is an admin operation (purge.js).
+// operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation (purge.js); the
+// operator's dashboard and its two JSON endpoints are in dashboard_routes.js.
 import { ABI, coreStats } from "./core_bridge.js";
 import { controlStatus, syncNow } from "./control_sync.js";
 import { describeCounters, metrics } from "./metrics.js";
