@@ -9,11 +9,13 @@ import assert from "node:assert/strict";
 import { startWranglerDev } from "./wrangler_dev_runner.mjs";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
 import { chromiumMissing, launchChromium } from "../../scripts/lib/chromium.mjs";
+import { upstreamVars, useTestKeys } from "./fixtures/upstream_rules.mjs";
 
 const skip = chromiumMissing() || false;
 const TOKEN = "dashboard-browser-token-51d0";
-// A MISS, then HITS hits, for each path.
-const PATHS = ["/v1/reference/tickers/types", "/v3/reference/tickers/AAPL", "/v3/reference/tickers/MSFT"];
+// A MISS, then HITS hits, for each path. The rules are the upstream tests' (fixtures/upstream_rules.mjs): these
+// paths are cached for an hour, and /news/... goes to an upstream API with a daily quota of 100 calls.
+const PATHS = ["/v3/reference/tickers/AAPL", "/v3/reference/tickers/MSFT", "/v3/reference/tickers/GOOG"];
 const HITS = 4;
 
 let origin;
@@ -26,13 +28,19 @@ const consoleErrors = [];
 before(async () => {
   if (skip) return;
   origin = await startDemoOrigin({ port: 0, host: "127.0.0.1" });
+  useTestKeys(origin);
   dev = await startWranglerDev({
-    vars: { BACKEND_URL: origin.url, ADMIN_TOKEN: TOKEN, RATE_LIMIT: "off", METRICS_FLUSH_INTERVAL_MS: "500", KV_DAILY_WRITE_LIMIT: "1000" },
+    vars: {
+      ...upstreamVars(origin), BACKEND_URL: origin.url, ADMIN_TOKEN: TOKEN, RATE_LIMIT: "off", METRICS_FLUSH_INTERVAL_MS: "500",
+      KV_DAILY_WRITE_LIMIT: "1000",
+    },
   });
   for (const p of PATHS) {
     assert.equal((await fetch(dev.base + p)).headers.get("cache-status"), "MISS", p);
     for (let i = 0; i < HITS; i++) assert.equal((await fetch(dev.base + p)).headers.get("cache-status"), "HIT", p);
   }
+  // Two calls to the upstream with a daily quota (two keys: two calls).
+  for (const q of ["us", "gb"]) assert.equal((await fetch(`${dev.base}/news/top-headlines?country=${q}`)).status, 200);
   browser = await launchChromium({ viewport: { width: 1280, height: 800 } });
   page = await browser.browser.newPage();
   page.on("request", (r) => requests.push({ url: r.url(), method: r.method(), headers: r.headers() }));
@@ -78,7 +86,7 @@ test("signed in, the page shows the figures the JSON endpoints give", { skip }, 
   await signInWithKeyboard(TOKEN);
   await page.waitForFunction(() => !document.getElementById("board").hidden);
   const metrics = await json("/api/v1/cache/metrics");
-  assert.equal(metrics.misses, PATHS.length);
+  assert.equal(metrics.misses, PATHS.length + 2, "a MISS per path, and the two upstream calls");
   assert.equal(metrics.hits.memory, PATHS.length * HITS);
   // The page refreshes by itself: wait until its figures have caught up with the traffic.
   await page.waitForFunction((n) => document.getElementById("hits-memory").dataset.value === String(n), { timeout: 20_000 }, metrics.hits.memory);
@@ -109,6 +117,24 @@ test("signed in, the page shows the figures the JSON endpoints give", { skip }, 
   assert.equal(await page.$$eval("#rps-chart polyline", (l) => l.length), 1);
   assert.ok((await page.$$eval("#share-chart rect", (r) => r.length)) >= 1);
   assert.equal(await page.$eval("#share-memory", (e) => e.dataset.value), String(history.series["hits.memory"].reduce((a, b) => a + b, 0)));
+});
+
+test("each upstream's quota left is shown as the metrics endpoint gives it", { skip }, async () => {
+  const { upstreams } = await json("/api/v1/cache/metrics");
+  assert.equal(upstreams.news.budget.day.limit, 100);
+  assert.equal(upstreams.news.budget.day.used, 2, "two calls counted");
+  const rows = await page.$$eval("#upstreams tr", (trs) => trs.map((tr) => ({
+    upstream: tr.dataset.upstream, window: tr.dataset.window, left: tr.children[2].dataset.value, limit: tr.children[3].dataset.value,
+  })));
+  const expected = [];
+  for (const [name, u] of Object.entries(upstreams)) {
+    for (const [window, b] of Object.entries(u.budget || {})) expected.push({ upstream: name, window, limit: String(b.limit) });
+  }
+  assert.deepEqual(rows.map(({ left, ...r }) => r).sort((a, b) => `${a.upstream}${a.window}`.localeCompare(`${b.upstream}${b.window}`)),
+    expected.sort((a, b) => `${a.upstream}${a.window}`.localeCompare(`${b.upstream}${b.window}`)));
+  // The day's budget does not move while nothing calls the upstream: the page's figure is the endpoint's.
+  assert.equal(rows.find((r) => r.upstream === "news" && r.window === "day").left, String(upstreams.news.budget.day.left));
+  assert.equal(await page.$eval("#upstreams-card", (e) => e.hidden), false);
 });
 
 test("the figures refresh without a page reload", { skip }, async () => {
