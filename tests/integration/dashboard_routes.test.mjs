@@ -7,6 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startWorker, eventually } from "./harness.mjs";
+import { upstreamVars, useTestKeys } from "./fixtures/upstream_rules.mjs";
 
 const TOKEN = "dashboard-admin-token-3b9e";
 let w;
@@ -216,5 +217,32 @@ test("under MOUNT_PATH the page is served below the prefix and calls its endpoin
     }
   } finally {
     await mounted.close();
+  }
+});
+
+test("a stale answer given because the origin failed is counted as such, in the totals and in today's history", async () => {
+  useTestKeys(w.origin);
+  const up = await startWorker({ origin: w.origin, vars: { ...upstreamVars(w.origin), ADMIN_TOKEN: TOKEN, RATE_LIMIT: "off" } });
+  try {
+    // fmp-quote: fresh for 1 s, then usable stale for an hour if the upstream fails.
+    const first = await up.fetch("/fmp/quote/AAPL");
+    assert.equal(first.headers.get("cache-status"), "MISS");
+    await first.text();
+    await new Promise((r) => setTimeout(r, 1200));
+    w.origin.setMode("500");
+    const stale = await up.fetch("/fmp/quote/AAPL");
+    assert.equal(stale.headers.get("cache-status"), "STALE");
+    await stale.text();
+    w.origin.setMode("ok");
+    const m = await (await up.fetch("/api/v1/cache/metrics")).json();
+    assert.equal(m.staleInsteadOfError, 1);
+    assert.equal(m.stale, 1, "counted in stale too");
+    const h = await (await up.fetch("/api/v1/cache/metrics/history?minutes=5", { headers: { "x-admin-token": TOKEN } })).json();
+    assert.equal(h.today.staleInsteadOfError, 1);
+    assert.equal(sum(h.series.staleInsteadOfError), 1);
+    assert.equal(h.today.savedOriginCalls, m.hitsTotal + m.coalesced + 1, "a stale answer instead of an error saved a call");
+  } finally {
+    w.origin.setMode("ok");
+    await up.close();
   }
 });
