@@ -130,11 +130,11 @@ async function lookup(rc, decision) {
     if (err instanceof UpstreamRefusal) {
       const answer = answerRefusal(rc, decision, err, staleAtHand);
       if (!answer.stale) return answer.response;
-      metrics.stale();
+      metrics.staleInsteadOfError();
       return responseFromEntry(rc, staleAtHand.entry, { ...decision, reason: answer.reason }, CACHE_STATUS.STALE, staleAtHand);
     }
     if (staleForError && err instanceof OriginError) {
-      metrics.stale();
+      metrics.staleInsteadOfError();
       rc.log("warn", "served_stale_on_error", { kind: err.kind, key: decision.key });
       return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
     }
@@ -146,7 +146,7 @@ async function lookup(rc, decision) {
   }
   // 5xx — and an upstream's 429 — is an error the stale entry answers instead of.
   if (staleForError && !staleForError.unreachableOnly && result.kind === "response" && (result.status >= 500 || result.upstreamError)) {
-    metrics.stale();
+    metrics.staleInsteadOfError();
     return responseFromEntry(rc, staleForError.entry, decision, CACHE_STATUS.STALE, staleForError);
   }
   metrics.miss();

@@ -1,9 +1,11 @@
 // Endpoints the worker answers itself (the core's ServeLocal decisions): /health, and the cache
-// operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation (purge.js).
+// operations under /api/v1/cache/ (health, metrics, purge). Purge is an admin operation (purge.js); the
+// operator's dashboard and its two JSON endpoints are in dashboard_routes.js.
 import { ABI, coreStats } from "./core_bridge.js";
 import { controlStatus, syncNow } from "./control_sync.js";
 import { describeCounters, metrics } from "./metrics.js";
 import { handlePurge } from "./purge.js";
+import { dashboardPage, metricsHistory, overview } from "./dashboard_routes.js";
 import { jsonError, jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { applyCors } from "./cors.js";
@@ -140,6 +142,12 @@ export async function handleLocalRoute(rc, decision, extra) {
       return cacheMetrics(rc);
     case ABI.LocalRoute.CachePurge:
       return withCors(rc, await handlePurge(rc));
+    case ABI.LocalRoute.CacheDashboard:
+      return dashboardPage(rc);
+    case ABI.LocalRoute.CacheMetricsHistory:
+      return withCors(rc, await metricsHistory(rc));
+    case ABI.LocalRoute.CacheOverview:
+      return withCors(rc, await overview(rc));
     default:
       return jsonError(404, "no such endpoint", rc.cfg);
   }

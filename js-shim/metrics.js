@@ -3,7 +3,7 @@
 //
 // Counters are one flat {name: number} map so that the delta since the last flush is a plain
 // subtraction and the control object can add deltas without knowing their meaning. Names:
-//   requests, hits.<tier>, misses, stale, bypass, rejected, coalesced, origin.requests, origin.errors,
+//   requests, hits.<tier>, misses, stale, staleInsteadOfError, bypass, rejected, coalesced, origin.requests, origin.errors,
 //   origin.revalidated304, origin.latency.<bucket>, tierErrors.<tier>, corrupt, writes.<tier>,
 //   purgeHidden, invalidations, kv.writes.<UTC day>, kv.skips429.<UTC day>, kv.skipsBudget.<UTC day>,
 //   leases.granted, leases.waits, leases.waitMs, leases.waitedOut (cross-isolate coalescing, tier_set.js)
@@ -61,6 +61,7 @@ export function describeCounters(flat, { nowMs = Date.now(), latencyMs } = {}) {
     hitsTotal,
     misses: get("misses"),
     stale: get("stale"),
+    staleInsteadOfError: get("staleInsteadOfError"),
     bypass: get("bypass"),
     rejected: get("rejected"),
     coalesced: get("coalesced"),
@@ -71,7 +72,8 @@ export function describeCounters(flat, { nowMs = Date.now(), latencyMs } = {}) {
       errors: get("origin.errors"),
       revalidated304: get("origin.revalidated304"),
       latencyMs: latencyMs || {
-        p50: histogramPercentile(flat, 50), p90: histogramPercentile(flat, 90), p99: histogramPercentile(flat, 99),
+        p50: histogramPercentile(flat, 50), p90: histogramPercentile(flat, 90), p95: histogramPercentile(flat, 95),
+        p99: histogramPercentile(flat, 99),
         samples: LATENCY_BUCKETS_MS.reduce((s, _, i) => s + get(`origin.latency.${i}`), 0), approximate: "bucket upper bounds",
       },
     },
@@ -101,6 +103,12 @@ export const metrics = {
   hit(tier) { bump(`hits.${tier}`); },
   miss() { bump("misses"); },
   stale() { bump("stale"); },
+  // A stale answer given instead of an error (the origin failed, or an upstream's quota refused the call): counted
+  // in "stale" too.
+  staleInsteadOfError() {
+    bump("stale");
+    bump("staleInsteadOfError");
+  },
   bypass() { bump("bypass"); },
   rejected() { bump("rejected"); },
   coalesced() { bump("coalesced"); },
@@ -147,7 +155,7 @@ export const metrics = {
     const pct = (p) => (n ? sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] : null);
     return {
       since: new Date(since).toISOString(),
-      ...describeCounters(counters, { latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), samples: n } }),
+      ...describeCounters(counters, { latencyMs: { p50: pct(50), p90: pct(90), p95: pct(95), p99: pct(99), samples: n } }),
     };
   },
   // The counters changed since the last successful flush. commit() marks them flushed; if the flush

@@ -31,6 +31,16 @@ export class PurgeLog {
     while (map.size > cap) map.delete(map.keys().next().value);
   }
 
+  // The latest purges this isolate knows of (its own, and those pulled from the control object), newest first:
+  // [{kind, value, at}]. For the operator's dashboard; a value purged twice appears once, at its latest time.
+  recent(limit) {
+    const all = [];
+    for (const [kind, map] of [["key", this.keys], ["prefix", this.prefixes], ["tag", this.tags]]) {
+      for (const [value, at] of map) all.push({ kind, value, at });
+    }
+    return all.sort((a, b) => b.at - a.at).slice(0, limit);
+  }
+
   // The time of the latest purge matching this entry, or 0.
   purgedAt(key, entry) {
     if (this.size === 0) return 0;

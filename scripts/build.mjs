@@ -58,6 +58,8 @@ function cmakeBuild(dir, configureArgs, { env, targets = [] } = {}) {
 }
 
 run(process.execPath, [join(root, "scripts/gen-abi-js.mjs")]);
+// The operator's dashboard page and its Content-Security-Policy, bundled into the worker as a JS module.
+run(process.execPath, [join(root, "scripts/gen-dashboard-page.mjs")]);
 
 const wantNative = !has("--wasm-only") && !has("--emscripten-only");
 const wantWasm = !has("--native-only") && !has("--emscripten-only");

@@ -67,6 +67,9 @@ bool decideLocalRoute(std::string_view path, uint32_t method, Decision& out) {
       {"/api/v1/cache/health", LocalRoute::CacheHealth, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
       {"/api/v1/cache/metrics", LocalRoute::CacheMetrics, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
       {"/api/v1/cache/purge", LocalRoute::CachePurge, bit(Method::Post), Reason::LocalAdmin},
+      {"/api/v1/cache/dashboard", LocalRoute::CacheDashboard, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
+      {"/api/v1/cache/metrics/history", LocalRoute::CacheMetricsHistory, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
+      {"/api/v1/cache/overview", LocalRoute::CacheOverview, bit(Method::Get) | bit(Method::Head), Reason::LocalAdmin},
   };
   for (const Route& r : kRoutes) {
     if (path != r.path) continue;

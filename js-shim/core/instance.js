@@ -10,6 +10,7 @@ import { entryCodec } from "./entry_codec.js";
 import { CoreError } from "./errors.js";
 import { invalidationCodec } from "./invalidation_codec.js";
 import { keyCodec } from "./key_codec.js";
+import { marketCodec } from "./market_codec.js";
 import { memoryAccess } from "./memory.js";
 import { requestCodec, requestHeaderPlans } from "./request_codec.js";
 import { responseCodec } from "./response_codec.js";
@@ -129,7 +130,7 @@ class CoreInstance {
 // The codecs become methods of CoreInstance, defined as class methods are (not enumerable), once at load: a
 // call such as core.decideRequest(...) is one prototype method call, as when they were written in the class.
 // Two codecs defining the same name would be a bug: refused at load.
-for (const codec of [memoryAccess, requestCodec, responseCodec, entryCodec, keyCodec, invalidationCodec, upstreamCodec]) {
+for (const codec of [memoryAccess, requestCodec, responseCodec, entryCodec, keyCodec, invalidationCodec, upstreamCodec, marketCodec]) {
   for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(codec))) {
     if (Object.hasOwn(CoreInstance.prototype, name)) throw new Error(`core/instance.js: two definitions of CoreInstance.${name}`);
     Object.defineProperty(CoreInstance.prototype, name, { ...descriptor, enumerable: false });

@@ -22,6 +22,7 @@ export const memoryAccess = {
   putU32(base, off, v) { this.u32[(base + off) >>> 2] = v; },
   getU32(base, off) { return this.u32[(base + off) >>> 2]; },
   putF64(base, off, v) { this.f64[(base + off) >>> 3] = v; },
+  getF64(base, off) { return this.f64[(base + off) >>> 3]; },
   // Length prefixes inside packed string lists are not aligned.
   putU32Unaligned(addr, v) {
     const u8 = this.u8;

@@ -7,6 +7,7 @@
 // is imported from there on the first call (legacy_control.js), so a deployment keeps its totals and log.
 import { DurableObject } from "cloudflare:workers";
 import { IMPORT_MARKER, importLegacyControl, legacyControlStub, legacyImportDone } from "./legacy_control.js";
+import { HistoryTable } from "../metrics_history.js";
 
 // The purge log keeps this many records; isolates fetch at most this many per sync.
 const PURGE_LOG_MAX_RECORDS = 1000;
@@ -81,6 +82,8 @@ export class ControlDurableObject extends DurableObject {
     totals.syncs++;
     // One row write per sync that carries data, whatever the number of counters.
     if (changed) this.sql.exec("INSERT OR REPLACE INTO control (name, value) VALUES ('totals', ?)", JSON.stringify(this.pruneDays(totals)));
+    // The dashboard's per-minute history (metrics_history.js): one more row write, for the current minute.
+    if (changed) this.metricsHistoryTable().record(delta, Date.now());
     const out = this.purgeRecords(sinceSeq);
     // Every isolate learns today's KV write total on each sync: it enforces the daily write budget.
     out.kvWritesToday = totals.counters[`kv.writes.${new Date().toISOString().slice(0, 10)}`] || 0;
@@ -113,6 +116,17 @@ export class ControlDurableObject extends DurableObject {
   async metricsTotals() {
     await this.ready();
     return structuredClone(this.loadTotals());
+  }
+
+  // The per-minute buckets of the last 24 hours, oldest first (metrics_history.js; the table is made on first use).
+  metricsHistoryTable() {
+    this.history ??= new HistoryTable(this.sql);
+    return this.history;
+  }
+
+  async metricsHistory() {
+    await this.ready();
+    return this.metricsHistoryTable().read(Date.now());
   }
 
   // Appends purge records ({kind: "key"|"prefix"|"tag", value}) and trims the log to its cap.

@@ -165,6 +165,8 @@ export class DurableObjectTier {
       shards: shards.length,
       entries: shards.reduce((n, s) => n + s.entries, 0),
       bytes: shards.reduce((n, s) => n + s.bytes, 0),
+      // The shards' byte budgets together (DO_SHARD_BUDGET_BYTES each): past its own, a shard evicts.
+      budgetBytes: shards.reduce((n, s) => n + (Number(s.budgetBytes) || 0), 0),
     };
   }
 

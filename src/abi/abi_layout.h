@@ -39,11 +39,13 @@
 //   ec_upstream_quota_verdict() -> UpstreamCall   QuotaVerdictFacts in scratch → UpstreamCallOutcome in result
 //   ec_upstream_response_error(ptr, len)          UpstreamResponseFacts in scratch + the body at (ptr, len) →
 //       -> UpstreamResponse                       whether the upstream's answer is an error (status or body)
+//   ec_market_state() -> u32 session + 1          MarketFacts in scratch → MarketStateOut in result (the
+//                                                 dashboard asks; never called on the serving path)
 #include <cstdint>
 
 namespace edge_cache::abi {
 
-inline constexpr uint32_t kAbiVersion = 4;
+inline constexpr uint32_t kAbiVersion = 5;
 inline constexpr uint32_t kAbsent = 0xFFFFFFFF;
 inline constexpr uint32_t kNone = 0xFFFFFFFF;
 inline constexpr uint32_t kScratchBytes = 65536;
@@ -91,7 +93,12 @@ enum class Action : uint32_t {
   Reject = 4,      // answer kDecHttpStatus with a JSON error naming the reason
   ServeLocal = 5,  // the worker answers itself: kDecLocalRoute says which endpoint
 };
-enum class LocalRoute : uint32_t { None = 0, Health = 1, Preflight = 2, CacheHealth = 3, CacheMetrics = 4, CachePurge = 5 };
+// The operator's dashboard: CacheDashboard is the page (HTML); CacheMetricsHistory (the per-minute counters its
+// charts read) and CacheOverview (what else it shows that the public endpoints do not) need the admin token.
+enum class LocalRoute : uint32_t {
+  None = 0, Health = 1, Preflight = 2, CacheHealth = 3, CacheMetrics = 4, CachePurge = 5, CacheDashboard = 6,
+  CacheMetricsHistory = 7, CacheOverview = 8,
+};
 
 inline constexpr uint32_t kDecAction = 0;
 inline constexpr uint32_t kDecReason = 4;          // Reason (see decision_reason.h; names in the report)
@@ -462,5 +469,20 @@ enum class UpstreamResponse : uint32_t {
 inline constexpr uint32_t kUrResVerdict = 0;         // UpstreamResponse (also the return value)
 inline constexpr uint32_t kUrResReason = 4;
 inline constexpr uint32_t kUrResMarker = 8;          // index into the origin's errorBodyKeys, kNone otherwise
+
+// ---- ec_market_state: the NYSE calendar's answer for an instant (src/market_calendar.h marketStateAt) -------
+// The operator's dashboard shows whether the market is open and when it next opens. The shim passes the time: the
+// core reads no clock.
+inline constexpr uint32_t kMktNowMs = 0;             // f64 Unix ms (scratch)
+inline constexpr uint32_t kMktSession = 0;           // market::Session + 1 (also the return value; names in the
+                                                     // configure report's "sessions")
+inline constexpr uint32_t kMktRegularOpen = 4;       // 1: inside 09:30–regular close of a trading day
+inline constexpr uint32_t kMktExtendedOpen = 8;      // 1: inside 04:00–extended close of a trading day
+inline constexpr uint32_t kMktCovered = 12;          // 1: the market date is inside the calendar's coverage
+inline constexpr uint32_t kMktNextRegularOpenMs = 16;   // f64
+inline constexpr uint32_t kMktNextExtendedOpenMs = 24;  // f64
+inline constexpr uint32_t kMktCurrentCloseMs = 32;      // f64: end of the current extended session, 0 when closed
+inline constexpr uint32_t kMktRegularCloseMs = 40;      // f64: today's regular close when regularOpen, else 0
+inline constexpr uint32_t kMktMarketDate = 48;          // u32 YYYYMMDD, the New York date of the instant
 
 }  // namespace edge_cache::abi

@@ -20,6 +20,7 @@
 #include "interim_response.h"
 #include "invalidation.h"
 #include "jwt_claims.h"
+#include "market_calendar.h"
 #include "not_modified.h"
 #include "policy_setup.h"
 #include "request_policy.h"
@@ -708,4 +709,25 @@ EC_EXPORT(ec_upstream_response_error) uint32_t ec_upstream_response_error(uint32
   wr32(out, abi::kUrResReason, static_cast<uint32_t>(v.reason));
   wr32(out, abi::kUrResMarker, v.marker);
   return static_cast<uint32_t>(v.verdict);
+}
+
+// The operator's dashboard: whether the market is open at the instant the shim passes, and when it next opens.
+EC_EXPORT(ec_market_state) uint32_t ec_market_state() {
+  ModuleState& s = state();
+  const market::MarketState m = market::marketStateAt(abi::msFromDouble(rdf64(s.scratch, abi::kMktNowMs)));
+  // regularCloseSecond is New York seconds of the market date: the instant of today's close while open.
+  const int64_t regularCloseMs = m.regularOpen ? market::fromNewYork(m.marketDate, market::regularCloseSecond(m.marketDate)) : 0;
+  uint8_t* out = s.result;
+  const uint32_t session = static_cast<uint32_t>(m.session) + 1;
+  wr32(out, abi::kMktSession, session);
+  wr32(out, abi::kMktRegularOpen, m.regularOpen ? 1 : 0);
+  wr32(out, abi::kMktExtendedOpen, m.extendedOpen ? 1 : 0);
+  wr32(out, abi::kMktCovered, m.covered ? 1 : 0);
+  wrf64(out, abi::kMktNextRegularOpenMs, static_cast<double>(m.nextRegularOpenMs));
+  wrf64(out, abi::kMktNextExtendedOpenMs, static_cast<double>(m.nextExtendedOpenMs));
+  wrf64(out, abi::kMktCurrentCloseMs, static_cast<double>(m.currentCloseMs));
+  wrf64(out, abi::kMktRegularCloseMs, static_cast<double>(regularCloseMs));
+  const int year = m.marketDate.year < 0 ? 0 : (m.marketDate.year > 9999 ? 9999 : m.marketDate.year);
+  wr32(out, abi::kMktMarketDate, static_cast<uint32_t>(year * 10000 + m.marketDate.month * 100 + m.marketDate.day));
+  return session;
 }

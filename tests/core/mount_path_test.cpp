@@ -165,6 +165,7 @@ TEST_CASE("mount: requests under the prefix are decided as the path below it; ot
       {"health, escaped", kGet, "/%63ache/health", Action::ServeLocal, 200, Reason::LocalHealth, LocalRoute::Health, "", ""},
       {"cache health", kGet, "/cache/api/v1/cache/health", Action::ServeLocal, 200, Reason::LocalAdmin, LocalRoute::CacheHealth, "", ""},
       {"metrics", kGet, "/cache/api/v1/cache/metrics", Action::ServeLocal, 200, Reason::LocalAdmin, LocalRoute::CacheMetrics, "", ""},
+      {"dashboard", kGet, "/cache/api/v1/cache/dashboard", Action::ServeLocal, 200, Reason::LocalAdmin, LocalRoute::CacheDashboard, "", ""},
       {"purge", kPost, "/cache/api/v1/cache/purge", Action::ServeLocal, 200, Reason::LocalAdmin, LocalRoute::CachePurge, "", ""},
       {"purge GET", kGet, "/cache/api/v1/cache/purge", Action::Reject, 405, Reason::MethodUnsupported, LocalRoute::CachePurge, "", ""},
       // Outside: 404, whatever the method; the endpoints at their unmounted paths are the origin's.
