@@ -1,15 +1,17 @@
-// The storage interface the serving path talks to. Every tier has the same shape:
-//   name, get(key) → entry | null, put(key, entry) (→ false when skipped on purpose), delete(key)
-// and may fail: a thrown error or a timeout is a miss for that request, counted, never a 5xx.
+// The tiers the serving path talks to, through the one tier interface (tier.js): get, put, delete, purge by
+// prefix / tag, describe. Any call may fail: a thrown error or a timeout is a miss for that request,
+// counted, never a 5xx.
 // Entries a tier returns are also checked against the purge log (purge_log.js): content stored
 // before a matching purge is a miss, wherever it comes from.
 // createCacheInstance is the one place that decides which tiers exist in this isolate.
-import { ABI } from "../core_bridge.js";
+// The generated constants, not core_bridge.js: this file loads in plain Node (tests/shim) without the Wasm module.
+import * as ABI from "../generated/abi_layout.js";
 import { metrics } from "../metrics.js";
 import { purgeLog } from "../purge_log.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
-import { SHARED_TIMEOUT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { SHARED_TIMEOUT_MS } from "./durable_object_tier.js";
 import { withTimeout } from "../timeouts.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
@@ -50,11 +52,13 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
     // KV's write admission (tiers/kv_admission.js), when KV is the shared tier and writes are deferred.
     kvAdmission: shared?.admission || null,
     describe() {
+      // Each tier's own description (tier.js: scope, what it supports) beside what this isolate knows of it.
+      const about = (tier) => (tier ? { scope: tier.describe().scope, supports: tier.describe().supports } : {});
       return {
-        memory: { enabled: true, ...memory.stats() },
-        edge: { enabled: Boolean(edge) },
+        memory: { enabled: true, ...about(memory), ...memory.stats() },
+        edge: { enabled: Boolean(edge), ...about(edge) },
         shared: {
-          enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason,
+          enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason, ...about(shared),
           ...(shared?.admission ? { kvWriteAdmission: shared.admission.stats() } : {}),
         },
       };
