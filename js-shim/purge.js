@@ -12,7 +12,7 @@
 // The log is written first so an entry re-stored by a request racing the purge is still hidden.
 import { requireAdmin } from "./admin_auth.js";
 import { controlStub } from "./control_sync.js";
-import { purgeLog } from "./purge_log.js";
+import { isolate } from "./isolate_context.js";
 import { metrics } from "./metrics.js";
 import { purgeWorkersCache } from "./downstream.js";
 import { jsonResponse } from "./responses.js";
@@ -160,7 +160,7 @@ export async function executePurge(rc, spec) {
     }
   }
   // This isolate hides matching entries at once, whatever the control object said.
-  for (const r of records) purgeLog.add({ ...r, at });
+  for (const r of records) isolate.purgeLog.add({ ...r, at });
 
   // 2. The shared tier.
   if (tiers.shared) {
@@ -228,7 +228,7 @@ export function invalidate(rc, records) {
   if (records.length === 0) return;
   metrics.invalidated(records.length);
   const at = Date.now();
-  for (const r of records) purgeLog.add({ ...r, at });
+  for (const r of records) isolate.purgeLog.add({ ...r, at });
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
   const keys = records.filter((r) => r.kind === "key").map((r) => r.value);
   const prefixes = records.filter((r) => r.kind === "prefix").map((r) => r.value);

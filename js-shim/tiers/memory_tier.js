@@ -4,6 +4,7 @@
 // they are: nothing to corrupt, and nothing expires — the least recently used go when the budget is full;
 // freshness is the core's. The isolate's one instance is owned by isolate_context.js.
 import { TIER_SCOPES } from "./tier.js";
+import { isolate } from "../isolate_context.js";
 
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -99,8 +100,9 @@ export class MemoryTier {
   }
 }
 
-let instance = null;
+// The isolate's memory tier, kept in isolate_context.js.
 export function memoryTier(budgetBytes) {
-  if (!instance || instance.budget !== budgetBytes) instance = new MemoryTier(budgetBytes);
-  return instance;
+  const current = isolate.memoryTier;
+  if (current && current.budget === budgetBytes) return current;
+  return (isolate.memoryTier = new MemoryTier(budgetBytes));
 }

@@ -7,7 +7,7 @@
 // The generated constants, not core_bridge.js: this file loads in plain Node (tests/shim) without the Wasm module.
 import * as ABI from "../generated/abi_layout.js";
 import { metrics } from "../metrics.js";
-import { purgeLog } from "../purge_log.js";
+import { isolate } from "../isolate_context.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
 import { createSharedTier, sharedTierChoice } from "./shared_tier.js";
@@ -20,13 +20,11 @@ const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.
 // shorter than that. Both are also cut to what is left of the request's miss budget (cache_handler.js).
 const EDGE_TIMEOUT_MS = 1000;
 
-const tierSets = new WeakMap();
-
 // The tier set for this env, host and core instance, built once and reused (the memory tier inside is
 // the isolate's single instance). A new core (after a trap) gets a new set: adapters hold the core.
 export function tiersFor(env, cfg, core, requestUrl) {
-  let byHost = tierSets.get(env);
-  if (!byHost) tierSets.set(env, (byHost = new Map()));
+  let byHost = isolate.tierSets.get(env);
+  if (!byHost) isolate.tierSets.set(env, (byHost = new Map()));
   const host = requestUrl.slice(0, requestUrl.indexOf("/", requestUrl.indexOf("//") + 2));
   let entry = byHost.get(host);
   if (!entry || entry.core !== core) {
@@ -75,8 +73,7 @@ export function tierAllowed(tiers, name, mask) {
 // would otherwise each ask the edge and the shard, and all but the first would wait in the shard for
 // the first one's lease, until its entry was written back (origin fetch + write) rather than until its
 // fetch was done. Joined, they get the entry the lookup found, or go on to join its origin fetch
-// (origin_fetch.js coalescedFetch) — one lookup and one lease per key per isolate.
-const slowLookups = new Map();
+// (origin_fetch.js coalescedFetch) — one lookup and one lease per key per isolate (isolate.slowLookups).
 const LOOKUP_FELL_THROUGH = Symbol("joined lookup did not finish in time");
 
 // lookupSlowTiersCoalesced, shared per key in this isolate. A request that joins gets {found, lease: null}:
@@ -85,6 +82,7 @@ const LOOKUP_FELL_THROUGH = Symbol("joined lookup did not finish in time");
 // workerd treats a request waiting only on another request's I/O as hung).
 export async function lookupSlowTiers(tiers, decision, ctx, log, leaseMs, deadlineMs = Infinity) {
   const key = decision.key;
+  const slowLookups = isolate.slowLookups;
   const running = slowLookups.get(key);
   if (running) {
     metrics.coalesced();
@@ -153,7 +151,7 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
       filled.push(tier);
       continue;
     }
-    if (entry && purgeLog.hides(decision.key, entry)) {
+    if (entry && isolate.purgeLog.hides(decision.key, entry)) {
       // Stored before a purge that matches it (another location's purge, or a prefix/tag purge the
       // Cache API could not enumerate): a miss, and the stale copy goes.
       metrics.purgeHidden();
@@ -171,10 +169,10 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
   return { found: null, lease: null };
 }
 
-// Leases this isolate holds, by key: storeInTiers marks one as settled by its own shared-tier write.
-const heldLeases = new Map();
-
+// Leases this isolate holds, by key (isolate.heldLeases): storeInTiers marks one as settled by its own
+// shared-tier write.
 function trackLease(tier, decision, token, ctx, log) {
+  const heldLeases = isolate.heldLeases;
   const held = { token, storing: false, released: false };
   heldLeases.set(decision.key, held);
   const lease = {
@@ -221,7 +219,7 @@ export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowM
   if (!admission) return;
   if (servedBy === "kv") admission.servedFromKv(decision.key);
   else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key, entry, nowMs) &&
-           !purgeLog.hides(decision.key, entry)) {
+           !isolate.purgeLog.hides(decision.key, entry)) {
     ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log));
   }
 }
@@ -230,7 +228,7 @@ export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowM
 export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
   // Content fetched before a purge that matches it (the fetch was in flight during the purge) is not
   // stored anywhere: it would otherwise outlive the purge.
-  if (purgeLog.hides(decision.key, entry)) return;
+  if (isolate.purgeLog.hides(decision.key, entry)) return;
   if (tierAllowed(tiers, "memory", mask)) tiers.memory.put(decision.key, entry);
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, mask)) continue;
@@ -240,7 +238,7 @@ export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
     }
     let lease = null;
     if (tier === tiers.shared) {
-      const held = heldLeases.get(decision.key);
+      const held = isolate.heldLeases.get(decision.key);
       if (held && !held.released) {
         held.storing = true;
         lease = held;
