@@ -51,7 +51,11 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
     kvAdmission: shared?.admission || null,
     describe() {
       // Each tier's own description (tier.js: scope, what it supports) beside what this isolate knows of it.
-      const about = (tier) => (tier ? { scope: tier.describe().scope, supports: tier.describe().supports } : {});
+      const about = (tier) => {
+        if (!tier) return {};
+        const { scope, supports } = tier.describe();
+        return { scope, supports };
+      };
       return {
         memory: { enabled: true, ...about(memory), ...memory.stats() },
         edge: { enabled: Boolean(edge), ...about(edge) },
