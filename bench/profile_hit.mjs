@@ -1,10 +1,12 @@
 // A CPU profile of the project's memory-hit path (Chrome DevTools protocol, workerd's inspector): the same
 // hit-heavy URLs as `npm run bench`, warmed, then a few seconds of load; prints self time per function.
-//   bash scripts/node.sh bench/profile_hit.mjs [--seconds 5] [--top 40] [--out profile.cpuprofile]
+//   bash scripts/node.sh bench/profile_hit.mjs [--seconds 5] [--top 40] [--out profile.cpuprofile] [--rate-limit]
+// --rate-limit: with the rate limiter on and the shipped limits raised, as the bench's `project+ratelimit`.
 import { writeFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { startOriginProcess, startWorkerTarget } from "./lib/targets.mjs";
-import { hitHeavyUrls } from "./lib/workload.mjs";
+import { readFileSync } from "node:fs";
+import { hitHeavyUrls, unlimitedRateLimits } from "./lib/workload.mjs";
 
 const argv = process.argv.slice(2);
 const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
@@ -14,7 +16,11 @@ const out = value("--out", null);
 const inspectorPort = 9229 + Math.floor(Math.random() * 500);
 
 const origin = await startOriginProcess();
-const worker = await startWorkerTarget("project", { originUrl: origin.url, vars: { RATE_LIMIT: "off" }, inspectorPort });
+const shippedRules = JSON.parse(readFileSync(new URL("../config/cache-rules.json", import.meta.url), "utf8"));
+const vars = argv.includes("--rate-limit")
+  ? { RATE_LIMIT: "on", CACHE_RULES: JSON.stringify(unlimitedRateLimits(shippedRules)) }
+  : { RATE_LIMIT: "off" };
+const worker = await startWorkerTarget("project", { originUrl: origin.url, vars, inspectorPort });
 try {
   const urls = hitHeavyUrls();
   for (const u of urls) for (let i = 0; i < 3; i++) await (await fetch(worker.url + u)).arrayBuffer();

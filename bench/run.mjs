@@ -27,7 +27,7 @@ import { root, startOriginProcess, startWorkerTarget, wasmPath } from "./lib/tar
 import {
   GUARD_MS, PLAIN_JS_TTL_OVERRIDES, REALTIME_CLOSED_MAX_S, TRACE_TTLS, idealOriginRequests, planTrace, replay, shortRules,
 } from "./lib/trace.mjs";
-import { coldTicker, hitHeavyUrls, requestSequence } from "./lib/workload.mjs";
+import { coldTicker, hitHeavyUrls, requestSequence, unlimitedRateLimits } from "./lib/workload.mjs";
 import { REFERENCE_DAY, classifyPath, marketDateOf, nextTradingDay, planReferenceDay, summarizePlan } from "./lib/reference_day.mjs";
 import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "../js-shim/tiers/kv_admission.js";
 import { BURST_DEFAULTS, pairedRatio, scenarioBurst, scenarioHerd } from "./lib/burst.mjs";
@@ -88,15 +88,6 @@ const PROJECT_VARS = { RATE_LIMIT: "off" };
 // The shipped rules (config/cache-rules.json), read once: scenarios derive their overrides from them.
 const SHIPPED_RULES = JSON.parse(readFileSync(join(root, "config/cache-rules.json"), "utf8"));
 
-// A copy of the rules whose rate limits cannot trigger during a bench run.
-function unlimitedRateLimits(rules) {
-  const r = structuredClone(rules);
-  const raise = (b) => { if (b && typeof b === "object") { if ("perMinute" in b) b.perMinute = 1_000_000; if ("perDay" in b) b.perDay = 1_000_000_000; } };
-  raise(r.rateLimits.default);
-  raise(r.rateLimits.bypass);
-  for (const b of Object.values(r.rateLimits.classes || {})) raise(b);
-  return r;
-}
 function overBudget(what) {
   if (elapsedS() < O.budgetSeconds) return false;
   const note = `skipped ${what}: the run exceeded its ${O.budgetSeconds} s budget`;

@@ -1,11 +1,12 @@
-// The isolate's link to the control object (the CACHE_DO object named "metrics"): one round trip,
+// The isolate's link to the control object (the CONTROL_DO object named "metrics",
+// objects/control_durable_object.js): one round trip,
 // at most every METRICS_FLUSH_INTERVAL_MS (default 5 s), that
 //   - adds this isolate's counter deltas to the merged totals, and
 //   - pulls the purge records this isolate has not seen, dropping matching memory entries.
 // maybeFlushMetrics is cheap enough to call on every request: unless a flush is due it is one
 // timestamp comparison; when due, the round trip runs in ctx.waitUntil, off the response's path.
-// Without a DO-backed shared tier (no CACHE_DO, or FEATURE_FLAG_DO_CACHE="false") there is no control
-// object: counters stay per isolate and purges reach only this isolate and the shared tier.
+// Without the CONTROL_DO binding, or with Durable Objects switched off (FEATURE_FLAG_DO_CACHE="false"), there is
+// no control object: counters stay per isolate and purges reach only this isolate and the shared tier.
 import { metrics } from "./metrics.js";
 import { applyPurgeRecords } from "./purge_log.js";
 import { isolate } from "./isolate_context.js";
@@ -21,8 +22,8 @@ const SYNC_TIMEOUT_MS = 3000;
 // new isolate syncs, and learns the purge log, at once), the queue, syncedOnce, lastSync.
 
 export function controlStub(env) {
-  if (!env.CACHE_DO || !runtimeConfig(env).doCacheEnabled) return null;
-  return env.CACHE_DO.get(env.CACHE_DO.idFromName(CONTROL_OBJECT_NAME));
+  if (!env.CONTROL_DO || !runtimeConfig(env).doCacheEnabled) return null;
+  return env.CONTROL_DO.get(env.CONTROL_DO.idFromName(CONTROL_OBJECT_NAME));
 }
 
 export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {

@@ -5,9 +5,9 @@
 // variables spread over the shim; each module reads its part through `isolate` at the time of use (never a
 // copy taken at import time), so resetIsolateForTests() gives every module a new isolate's state at once.
 //
-// Not here (files another change owns; see the README's layout table): core_bridge.js (the Wasm instance,
-// its trap counters and injected test traps, the configuration derived per env) and metrics.js (the counters,
-// the latency ring, the other isolates' KV writes). Durable Objects keep their state on the object instance.
+// Not here yet (files another change owns): core/instance.js (the Wasm instance, its trap counters and
+// injected test traps, the configuration derived per env) and metrics.js (the counters, the latency ring, the
+// other isolates' KV writes). Durable Objects keep their state on the object instance.
 //
 // Imports only modules that import nothing of the shim's, so this loads in plain Node and without cycles.
 import { PurgeLog } from "./purge_log.js";

@@ -1,7 +1,7 @@
 // Rate limiting per client. The policy is data: the rules' `rateLimits` section, validated by the core
 // and read here once from its configure report (core.report.rateLimits). Per request this module only
 // picks a bucket from the decision the core already made, and asks the RateLimiterDurableObject that counts
-// the client (rate_limiter_durable_object.js; limiterObjectName) to count it — exactly, which Workers KV cannot.
+// the client (objects/rate_limiter_durable_object.js; limiterObjectName) to count it — exactly, which Workers KV cannot.
 //
 // Bucket: the core's decision (kDecRateBucket: default, bypass, or a class; none for exempt paths). Each
 // bucket is its own quota.

@@ -43,7 +43,7 @@ export class RequestContext {
   }
   // A request that reaches the origin carries every header the client sent, so it is held to the rules'
   // maxHeaderBytes here, before any origin fetch. A cache hit reads only the headers the policy uses
-  // (core_bridge.js), and does not walk the rest: a Headers iteration costs more than the decision.
+  // (core/request_codec.js), and does not walk the rest: a Headers iteration costs more than the decision.
   headersTooLargeForOrigin() {
     if (this.forwardedBytes === undefined) this.forwardedBytes = forwardedHeaderBytes(this.request);
     return this.forwardedBytes > this.core.maxHeaderBytes;

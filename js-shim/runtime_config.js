@@ -36,7 +36,7 @@ export function runtimeConfig(env) {
     originTimeoutMs: intVar(env, "ORIGIN_TIMEOUT_MS", 10000, { min: 1, max: 300000 }),
     // Default: a quarter of the 128 MB isolate, leaving room for the Wasm memory and request buffers.
     memoryCacheBytes: intVar(env, "MEMORY_CACHE_BYTES", 32 * 1024 * 1024, { max: 96 * 1024 * 1024 }),
-    // The shim streams bodies above it uncached, and the core is given the same figure (core_bridge.js).
+    // The shim streams bodies above it uncached, and the core is given the same figure (core/config.js).
     // At least 1: to the core 0 means "no limit", to the shim "no body", so "0" is invalid like "abc".
     maxCacheBodyBytes: intVar(env, "MAX_CACHE_BODY_BYTES", 2 * 1024 * 1024, { min: 1, max: 25 * 1024 * 1024 }),
     cacheDoShards: intVar(env, "CACHE_DO_SHARDS", 1, { min: 1 }),

@@ -6,9 +6,10 @@ import { runtimeConfig } from "./runtime_config.js";
 import { jsonError, logEvent } from "./responses.js";
 import { runScheduled } from "./scheduled.js";
 
-export { CacheDurableObject } from "./cache_durable_object.js";
-export { RateLimiterDurableObject } from "./rate_limiter_durable_object.js";
-export { UpstreamQuotaDurableObject } from "./upstream_quota_durable_object.js";
+export { CacheDurableObject } from "./objects/cache_shard_durable_object.js";
+export { ControlDurableObject } from "./objects/control_durable_object.js";
+export { RateLimiterDurableObject } from "./objects/rate_limiter_durable_object.js";
+export { UpstreamQuotaDurableObject } from "./objects/upstream_quota_durable_object.js";
 
 export default {
   async fetch(request, env, ctx) {
@@ -30,7 +31,7 @@ export default {
 };
 
 // A trap in the core (any export: deciding, evaluating or decoding an entry, the store verdict...) has dropped its
-// instance (core_bridge.js). The request is answered again with a fresh instance — a trap caused by a corrupted
+// instance (core/instance.js). The request is answered again with a fresh instance — a trap caused by a corrupted
 // instance does not recur, and a tier's data is served — and if that traps too (an input that always traps),
 // without the core: a plain proxy to the origin. Never a 500 for a trap. Only while the request's body is unread
 // (GET and HEAD have none): a consumed body cannot be sent again. What the failed attempt already did (a rate-limit

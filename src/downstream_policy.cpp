@@ -14,12 +14,15 @@ DownstreamDecision decideDownstream(const PolicyContext& ctx, const Decision& d)
 
   // Workers Cache answers a request without running the worker: no auth check, no rate limit, no refresh, no
   // quota. So only a plain lookup of a cached class, with auth off and no rate limit, the same for every client
-  // (no credentials, or a route whose data is shared across them), and not a byte range.
+  // (no credentials, or a route whose data is shared across them), not a byte range, and not a route to an
+  // upstream with a quota: its answers carry the worker's quota accounting (what the day has left decides
+  // whether stale data answers and when refreshes happen), which a hit served without the worker bypasses.
   const bool cachedClass = cls.followOrigin || d.ttlS > 0;
   const bool sameForEveryone = !credentialed || (d.ruleIndex < ctx.rules.rules.size() &&
                                                  ctx.rules.rules[d.ruleIndex].sharedAcrossCredentials);
+  const bool quotaGuarded = d.originIndex < ctx.rules.origins.size() && ctx.rules.origins[d.originIndex].quota.limited();
   if (d.action == abi::Action::Lookup && cachedClass && ctx.authMode == PolicyContext::AuthMode::None &&
-      d.rateBucket == abi::kNone && sameForEveryone && !d.hasFlag(abi::DecisionFlag::Range)) {
+      d.rateBucket == abi::kNone && sameForEveryone && !quotaGuarded && !d.hasFlag(abi::DecisionFlag::Range)) {
     flag(abi::DownstreamFlag::WorkersCacheEligible);
   }
   return out;

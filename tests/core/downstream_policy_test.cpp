@@ -23,14 +23,20 @@ constexpr std::string_view kDownstreamRulesJson = R"({"version": 1,
     "ORIGIN": {"followOrigin": true, "tiers": ["memory", "edge"]}
   },
   "default": "ORIGIN",
+  "origins": {
+    "paid": {"url": "https://paid.example.com/api", "quota": {"perDay": 100}},
+    "free": {"url": "https://free.example.com/api"}
+  },
   "keys": {"credentialParams": ["apiKey"]},
   "rateLimits": {"enabled": true, "default": {"perMinute": 60}, "classes": {"QUOTE": {"perMinute": 60}},
-                 "exempt": ["/ref/*", "/shared/*", "/none/*", "/other/*"]},
+                 "exempt": ["/ref/*", "/shared/*", "/none/*", "/other/*", "/paid/*", "/free/*"]},
   "rules": [
     {"name": "quote", "path": "/quote/{t}", "class": "QUOTE"},
     {"name": "ref", "path": "/ref/{t}", "class": "REF"},
     {"name": "shared", "path": "/shared/{t}", "class": "REF", "sharedAcrossCredentials": true},
-    {"name": "none", "path": "/none/{t}", "class": "NONE"}
+    {"name": "none", "path": "/none/{t}", "class": "NONE"},
+    {"name": "paid", "path": "/paid/{t}", "class": "REF", "origin": "paid", "originPath": "/v1/{t}"},
+    {"name": "free", "path": "/free/{t}", "class": "REF", "origin": "free", "originPath": "/v1/{t}"}
   ]
 })";
 
@@ -93,6 +99,9 @@ TEST_CASE("downstream: Workers Cache gets only what needs no per-request check; 
       {"credential header", authNone, "/ref/AAPL", kGet, "Bearer t", kPrivate, 0},
       {"credential query parameter", authNone, "/ref/AAPL?apiKey=k", kGet, "", kPrivate, 0},
       {"credentialed, sharedAcrossCredentials", authNone, "/shared/AAPL", kGet, "Bearer t", kPrivate | kEligible, 0},
+      // Upstream APIs: a route whose upstream has a quota needs the worker's accounting on every request.
+      {"upstream with a quota", authNone, "/paid/AAPL", kGet, "", 0, 0},
+      {"upstream without a quota", authNone, "/free/AAPL", kGet, "", kEligible, 0},
       // A refresh (?nocache) runs the origin: never offered.
       {"bypass parameter", authNone, "/ref/AAPL?nocache=1", kGet, "", 0, 0},
   };

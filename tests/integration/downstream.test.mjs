@@ -147,3 +147,30 @@ test("a rule keyed on a request field says so in Vary, so a cache after the work
     await w.close();
   }
 });
+
+test("an upstream API with a quota is never offered to Workers Cache; one without a quota is, as any public route", async () => {
+  const upstreamRules = JSON.parse(rules({ rateLimits: { ...EXEMPT, exempt: [...EXEMPT.exempt, "/paid/*", "/free/*"] } }));
+  upstreamRules.origins = {
+    paid: { url: "https://paid.example.com/api", quota: { perDay: 100 } },
+    free: { url: "https://free.example.com/api" },
+  };
+  upstreamRules.rules.push(
+    { name: "paid", path: "/paid/{id}", origin: "paid", originPath: "/hour/{id}", class: "HOUR" },
+    { name: "free", path: "/free/{id}", origin: "free", originPath: "/hour/{id}", class: "HOUR" },
+  );
+  // Both upstreams are the scripted origin, whose /hour/1 answers 200.
+  const vars = { CACHE_RULES: JSON.stringify(upstreamRules), WORKERS_CACHE: "on", ORIGIN_URLS: JSON.stringify({ paid: origin.url, free: origin.url }) };
+  const w = await startWorker({ origin, vars });
+  try {
+    await get(w, "/paid/1");
+    const paid = await get(w, "/paid/1");
+    assert.equal(paid.h("cache-status"), "HIT");
+    assert.equal(paid.h("cloudflare-cdn-cache-control"), "no-store", "the worker accounts for the upstream's quota on every request");
+    await get(w, "/free/1");
+    const free = await get(w, "/free/1");
+    assert.equal(free.h("cache-status"), "HIT");
+    assert.match(free.h("cloudflare-cdn-cache-control") ?? "", /^max-age=\d+/);
+  } finally {
+    await w.close();
+  }
+});

@@ -35,7 +35,7 @@ async function metrics() {
 }
 
 async function controlStub() {
-  const ns = await w.mf.getDurableObjectNamespace("CACHE_DO");
+  const ns = await w.mf.getDurableObjectNamespace("CONTROL_DO");
   return ns.get(ns.idFromName("metrics"));
 }
 

@@ -57,7 +57,7 @@ test("a scheduled run warms every warm URL from the origin once; a second run hi
 });
 
 test("a scheduled run flushes this isolate's counters to the control object", async () => {
-  const ns = await w.mf.getDurableObjectNamespace("CACHE_DO");
+  const ns = await w.mf.getDurableObjectNamespace("CONTROL_DO");
   const control = ns.get(ns.idFromName("metrics"));
   const before = (await control.metricsTotals()).counters;
   await runCron();

@@ -5,7 +5,7 @@
 //
 // It holds no policy. The core decides the windows (the clock minute; the upstream's own day, New York's
 // midnight for FMP) and the cap each purpose may count up to (background refreshes and warming stop before the
-// day's reserve): they arrive with every call (core_bridge.js upstreamQuotaAsk). This object only counts.
+// day's reserve): they arrive with every call (core/upstream_codec.js upstreamQuotaAsk). This object only counts.
 import { DurableObject } from "cloudflare:workers";
 
 const MAX_WINDOWS = 4;

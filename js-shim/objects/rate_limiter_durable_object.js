@@ -4,7 +4,7 @@
 // A Durable Object runs one call at a time, so a read-check-increment inside one synchronous method is
 // atomic without locks.
 //
-// Which object counts whom is the worker's choice (rate_limiter.js limiterObjectName: one of
+// Which object counts whom is the worker's choice (../rate_limiter.js limiterObjectName: one of
 // RATE_LIMITER_SHARDS objects by the identity's hash, or one object per identity); rows are keyed
 // "<identity>|<bucket>|<m|d>" either way, so one object may count many clients. Identities arrive hashed ("ip:<hex>"): no raw IP or token is
 // ever stored here. The limits arrive with every call (from the rules, via the configure report), so a
