@@ -21,13 +21,14 @@ import * as ABI from "./generated/abi_layout.js";
 import { checkJwtClaims } from "./jwt_bridge.js";
 import { verifyHs256 } from "./jwt_verify.js";
 import { sha256Hex } from "./sha256_hex.js";
+import { isolate } from "./isolate_context.js";
 
 const REFUSED_TTL_MS = 30_000;
 const MAX_REMEMBERED = 10_000;
 export const AUTH_MODES = Object.freeze(["none", "jwt", "origin"]);
 
-// Per-isolate verdicts of the origin, by hash(credential) + scope: {accepted: bool, status, until}.
-const originVerdicts = new Map();
+// Per-isolate verdicts of the origin (isolate.originVerdicts), by hash(credential) + scope:
+// {accepted: bool, status, until}.
 
 function bearerToken(request) {
   const header = request.headers.get("authorization");
@@ -83,12 +84,12 @@ export async function authenticate(rc, decision) {
     const scope = verdictScope(decision);
     if (scope === null) return { ok: true, identity: {} };
     const verdictKey = `${credentialHash}|${scope}`;
-    const verdict = originVerdicts.get(verdictKey);
+    const verdict = isolate.originVerdicts.get(verdictKey);
     if (verdict && verdict.until > rc.now) {
       if (!verdict.accepted) return { ok: false, status: verdict.status, message: "credentials recently refused by the origin" };
       return { ok: true, identity: material ? { tokenHash: credentialHash } : {} };
     }
-    if (verdict) originVerdicts.delete(verdictKey);
+    if (verdict) isolate.originVerdicts.delete(verdictKey);
     return { ok: true, identity: {}, originCheck: { verdictKey, anonymous: !material } };
   }
 
@@ -101,14 +102,10 @@ export async function authenticate(rc, decision) {
 export function recordOriginVerdict(rc, originCheck, status) {
   if (!originCheck) return;
   // A forgotten credential is simply asked about again.
-  makeRoomIn(originVerdicts, MAX_REMEMBERED);
+  makeRoomIn(isolate.originVerdicts, MAX_REMEMBERED);
   if ((status === 401 || status === 403) && !originCheck.anonymous) {
-    originVerdicts.set(originCheck.verdictKey, { accepted: false, status, until: rc.now + REFUSED_TTL_MS });
+    isolate.originVerdicts.set(originCheck.verdictKey, { accepted: false, status, until: rc.now + REFUSED_TTL_MS });
   } else if ((status >= 200 && status < 300) || status === 304) {
-    originVerdicts.set(originCheck.verdictKey, { accepted: true, status, until: rc.now + rc.cfg.authCacheTtlS * 1000 });
+    isolate.originVerdicts.set(originCheck.verdictKey, { accepted: true, status, until: rc.now + rc.cfg.authCacheTtlS * 1000 });
   }
-}
-
-export function _resetAuthForTests() {
-  originVerdicts.clear();
 }

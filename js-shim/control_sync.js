@@ -8,7 +8,8 @@
 // Without the CONTROL_DO binding, or with Durable Objects switched off (FEATURE_FLAG_DO_CACHE="false"), there is
 // no control object: counters stay per isolate and purges reach only this isolate and the shared tier.
 import { metrics } from "./metrics.js";
-import { applyPurgeRecords, purgeLog } from "./purge_log.js";
+import { applyPurgeRecords } from "./purge_log.js";
+import { isolate } from "./isolate_context.js";
 import { runtimeConfig } from "./runtime_config.js";
 import { memoryTier } from "./tiers/memory_tier.js";
 import { logEvent } from "./responses.js";
@@ -17,10 +18,8 @@ import { withTimeout } from "./timeouts.js";
 export const CONTROL_OBJECT_NAME = "metrics";
 const SYNC_TIMEOUT_MS = 3000;
 
-let nextSyncAt = 0; // 0: the first request of a new isolate syncs (and learns the purge log) at once
-let queue = Promise.resolve();
-let syncedOnce = false;
-let lastSync = { at: null, ok: null, error: null };
+// This isolate's sync state is isolate.controlSync (isolate_context.js): nextSyncAt (0: the first request of a
+// new isolate syncs, and learns the purge log, at once), the queue, syncedOnce, lastSync.
 
 export function controlStub(env) {
   if (!env.CONTROL_DO || !runtimeConfig(env).doCacheEnabled) return null;
@@ -28,8 +27,9 @@ export function controlStub(env) {
 }
 
 export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {
-  if (nowMs < nextSyncAt) return false;
-  nextSyncAt = nowMs + runtimeConfig(env).metricsFlushIntervalMs;
+  const sync = isolate.controlSync;
+  if (nowMs < sync.nextSyncAt) return false;
+  sync.nextSyncAt = nowMs + runtimeConfig(env).metricsFlushIntervalMs;
   const done = syncNow(env);
   if (ctx && typeof ctx.waitUntil === "function") ctx.waitUntil(done);
   return true;
@@ -40,8 +40,9 @@ export function maybeFlushMetrics(env, ctx, nowMs = Date.now()) {
 // null when there is no control object or it failed (the failure is logged and counted; the delta
 // stays unflushed and goes with the next sync).
 export function syncNow(env, { wantTotals = false } = {}) {
-  const run = queue.then(() => doSync(env, wantTotals));
-  queue = run.catch(() => {});
+  const sync = isolate.controlSync;
+  const run = sync.queue.then(() => doSync(env, wantTotals));
+  sync.queue = run.catch(() => {});
   return run;
 }
 
@@ -49,32 +50,28 @@ async function doSync(env, wantTotals) {
   const stub = controlStub(env);
   if (!stub) return null;
   const flush = metrics.beginFlush();
+  const sync = isolate.controlSync;
+  const purgeLog = isolate.purgeLog;
   try {
     const res = await withTimeout(
-      stub.sync({ delta: flush.delta, sinceSeq: purgeLog.seq, firstSync: !syncedOnce, wantTotals }), SYNC_TIMEOUT_MS, "control sync");
+      stub.sync({ delta: flush.delta, sinceSeq: purgeLog.seq, firstSync: !sync.syncedOnce, wantTotals }), SYNC_TIMEOUT_MS, "control sync");
     flush.commit(res.kvWritesToday);
-    syncedOnce = true;
+    sync.syncedOnce = true;
     const cfg = runtimeConfig(env);
-    const dropped = applyPurgeRecords(res.records, memoryTier(cfg.memoryCacheBytes));
+    const dropped = applyPurgeRecords(purgeLog, res.records, memoryTier(cfg.memoryCacheBytes));
     if (res.seq > purgeLog.seq) purgeLog.seq = res.seq;
-    if (res.more) nextSyncAt = 0; // more records waiting: pull them on the next request
-    lastSync = { at: new Date().toISOString(), ok: true, error: null };
+    if (res.more) sync.nextSyncAt = 0; // more records waiting: pull them on the next request
+    sync.lastSync = { at: new Date().toISOString(), ok: true, error: null };
     if (dropped) logEvent("info", "purge_applied", { records: res.records.length, memoryDropped: dropped, seq: purgeLog.seq });
     return res;
   } catch (err) {
     metrics.tierError("do");
-    lastSync = { at: new Date().toISOString(), ok: false, error: String(err?.message || err) };
-    logEvent("warn", "control_sync_failed", { message: lastSync.error });
+    sync.lastSync = { at: new Date().toISOString(), ok: false, error: String(err?.message || err) };
+    logEvent("warn", "control_sync_failed", { message: sync.lastSync.error });
     return null;
   }
 }
 
 export function controlStatus() {
-  return { ...lastSync, purgeSeq: purgeLog.seq, purgeRecords: purgeLog.size };
-}
-
-// Test hook: a new isolate's state.
-export function _resetControlSyncForTests() {
-  nextSyncAt = 0;
-  syncedOnce = false;
+  return { ...isolate.controlSync.lastSync, purgeSeq: isolate.purgeLog.seq, purgeRecords: isolate.purgeLog.size };
 }

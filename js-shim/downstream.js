@@ -3,19 +3,19 @@
 // (src/downstream_policy.h: the decision's downstream flags and browserTtlS; the store verdict's
 // downstreamOrigin); this module formats it into fields, and reaches Workers Cache's purge.
 import * as ABI from "./generated/abi_layout.js";
+import { isolate } from "./isolate_context.js";
 
 // Whether Cloudflare's Workers Cache sits in front of this worker: the runtime gives the handler a cache with
 // purge() when `[cache] enabled = true` (the cloudflare:workers `cache` export exists locally too, without
 // methods, so the method is what is tested); WORKERS_CACHE=on forces the fields, for tests and dry runs.
 // Detected once per configuration: reading ctx.cache is a call into the runtime (about 1 % of a hit's CPU), and
-// whether the runtime offers Workers Cache does not change within an isolate.
-const detected = new WeakMap();
+// whether the runtime offers Workers Cache does not change within an isolate (isolate.workersCacheDetected).
 export function workersCacheOn(rc) {
   if (rc.cfg.workersCache) return true;
-  let on = detected.get(rc.cfg);
+  let on = isolate.workersCacheDetected.get(rc.cfg);
   if (on === undefined) {
     on = typeof rc.ctx?.cache?.purge === "function";
-    detected.set(rc.cfg, on);
+    isolate.workersCacheDetected.set(rc.cfg, on);
   }
   return on;
 }

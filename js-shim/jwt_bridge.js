@@ -2,7 +2,8 @@
 // (layout: src/abi/abi_layout.h). The core decides whether a bearer token is well formed, HS256, and
 // inside its validity window for the required issuer and audience; jwt_verify.js then checks the HMAC
 // over the signing input returned here. The secret never crosses into Wasm.
-import { ABI } from "./core_bridge.js";
+// The generated ABI constants, not core_bridge.js (which loads the Wasm module): this file loads in plain Node.
+import * as ABI from "./generated/abi_layout.js";
 
 // "NotYetValid" -> "jwt:not-yet-valid": the same stable strings as jwtErrorName() in src/jwt_claims.cpp.
 const kebab = (name) => name.replace(/[A-Z]/g, (c, i) => (i ? "-" : "") + c.toLowerCase());

@@ -5,20 +5,21 @@
 // Reasons besides the core's ("jwt:expired", ...): "jwt:bad-signature" (wrong key, tampered token, or a
 // signature that is not 32 bytes), "jwt:no-secret" (an empty secret would make any HMAC forgeable),
 // "jwt:claims-mismatch" (claimsResult was computed for another token).
+import { isolate } from "./isolate_context.js";
+
 const encoder = new TextEncoder();
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" };
 const SIGNATURE_BYTES = 32;
 
-// The secret is one env value per isolate: import it once rather than on every request.
-let cached = { secret: null, key: null };
+// The secret is one env value per isolate: imported once rather than on every request (isolate.jwtKey).
 
 async function verifyKey(secret) {
   if (typeof CryptoKey !== "undefined" && secret instanceof CryptoKey) return secret;
   if (typeof secret === "string") {
-    if (cached.secret === secret) return cached.key;
+    if (isolate.jwtKey.secret === secret) return isolate.jwtKey.key;
     if (secret.length === 0) return null;
     const key = await crypto.subtle.importKey("raw", encoder.encode(secret), HMAC_SHA256, false, ["verify"]);
-    cached = { secret, key };
+    isolate.jwtKey = { secret, key };
     return key;
   }
   if (secret instanceof ArrayBuffer || ArrayBuffer.isView(secret)) {

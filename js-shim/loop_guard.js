@@ -12,6 +12,7 @@
 // for two deployments chained on purpose (one's BACKEND_URL is the other's address, so theirs differ). It says
 // nothing the origin does not know. A client that sends a deployment's tag only gets a 508 for its own request.
 import { jsonError, logEvent } from "./responses.js";
+import { isolate } from "./isolate_context.js";
 
 export const HOP_HEADER = "x-edge-cache-hop";
 export const LOOP_HEADER = "x-edge-cache-loop";
@@ -29,12 +30,12 @@ function fnv1a64Hex(text) {
   return hash.toString(16).padStart(16, "0");
 }
 
-const tags = new WeakMap();
+// Computed once per config (isolate.hopTags).
 export function hopTag(cfg) {
-  let tag = tags.get(cfg);
+  let tag = isolate.hopTags.get(cfg);
   if (tag === undefined) {
     tag = fnv1a64Hex(`edge-cache|${cfg.backendUrl ? cfg.backendUrl.href : ""}|${cfg.mountPath}`);
-    tags.set(cfg, tag);
+    isolate.hopTags.set(cfg, tag);
   }
   return tag;
 }
@@ -62,10 +63,10 @@ export function hopFor(request, cfg) {
 }
 
 // The origin's answer is this deployment's own arrival-side 508: the fetch went to the worker itself.
-let lastLoopAt = null;
+// When it last happened is isolate.lastLoopAt.
 export function isOwnLoopAnswer(response, hop) {
   if (response.status !== 508 || response.headers.get(LOOP_HEADER) !== hop.tag) return false;
-  lastLoopAt = new Date().toISOString();
+  isolate.lastLoopAt = new Date().toISOString();
   logEvent("error", "loop_detected", { side: "origin-fetch" });
   return true;
 }
@@ -81,5 +82,5 @@ export function selfFetchProblem(report, cfg, requestUrl) {
 
 // When this isolate last stopped a loop on the fetching side (an ISO time), or null.
 export function lastLoopStopped() {
-  return lastLoopAt;
+  return isolate.lastLoopAt;
 }

@@ -3,6 +3,7 @@
 // buffers cacheable bodies up to a limit (larger ones stream through), and coalesces concurrent fetches of one
 // key in this isolate.
 import { HOP_HEADER, isOwnLoopAnswer } from "./loop_guard.js";
+import { isolate } from "./isolate_context.js";
 
 export class OriginError extends Error {
   constructor(kind, message) {
@@ -27,10 +28,9 @@ export function forwardedHeaderBytes(request) {
 }
 
 // Per forwarding plan (the core's report): the allow list of a cacheable fetch as a Set, with each rule's keyed
-// fields added; the drop list of a pass-through as a Set.
-const plans = new WeakMap();
+// fields added; the drop list of a pass-through as a Set. Built once per plan (isolate.forwardingPlans).
 function planOf(forwarding) {
-  let plan = plans.get(forwarding);
+  let plan = isolate.forwardingPlans.get(forwarding);
   if (!plan) {
     const base = new Set(forwarding.cacheable);
     plan = {
@@ -38,7 +38,7 @@ function planOf(forwarding) {
       byRule: forwarding.byRule.map((names) => (names.length ? new Set([...base, ...names]) : base)),
       passThroughDropped: new Set(forwarding.passThroughDropped),
     };
-    plans.set(forwarding, plan);
+    isolate.forwardingPlans.set(forwarding, plan);
   }
   return plan;
 }
@@ -159,28 +159,5 @@ export async function bufferBody(response, maxBytes, timeoutMs) {
   return { body };
 }
 
-// Single-flight per key within this isolate: the first caller runs `work`, later callers for the same
-// key await the same promise. The entry is removed when it settles, success or failure.
-export class SingleFlight {
-  constructor() {
-    this.inflight = new Map();
-    this.coalesced = 0;
-  }
-  run(key, work) {
-    const existing = this.inflight.get(key);
-    if (existing) {
-      this.coalesced++;
-      return { promise: existing, leader: false };
-    }
-    const promise = (async () => work())();
-    this.inflight.set(key, promise);
-    const clear = () => {
-      if (this.inflight.get(key) === promise) this.inflight.delete(key);
-    };
-    promise.then(clear, clear);
-    return { promise, leader: true };
-  }
-  has(key) {
-    return this.inflight.has(key);
-  }
-}
+// SingleFlight moved to its own file (single_flight.js); re-exported for the callers that knew it here.
+export { SingleFlight } from "./single_flight.js";

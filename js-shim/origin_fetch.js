@@ -1,21 +1,20 @@
 // Fetching from the origin on the serving path: one fetch per key at a time in this isolate (coalescing),
 // conditional when an entry's validators exist, interim responses resolved, the store verdict asked of the
 // core, the entry written to the tiers, and background refreshes for stale-while-revalidate.
-import { ABI } from "./core_bridge.js";
+// The generated ABI constants, not core_bridge.js (which loads the Wasm module): this file loads in plain Node.
+import * as ABI from "./generated/abi_layout.js";
 import { metrics } from "./metrics.js";
-import { OriginError, SingleFlight, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
+import { OriginError, bufferBody, fetchOrigin, originUrl, upstreamHeaders } from "./origin_client.js";
+import { isolate } from "./isolate_context.js";
 import { evaluateFor, fieldsOf, fieldsWith } from "./response_assembly.js";
 import { storeInTiers } from "./tiers/tier_set.js";
 import { hopFor } from "./loop_guard.js";
 import { UpstreamRefusal, answerRefusal, judgeUpstreamAnswer, scrubSecret, spendUpstreamCall, upstreamOf, upstreamRequest } from "./upstreams.js";
 
-// Per-isolate coordination, owned here: one origin fetch per key at a time, one background refresh
-// per key at a time.
-const originFlights = new SingleFlight();
-const refreshFlights = new SingleFlight();
-
+// Per-isolate coordination (isolate.originFlights, isolate.refreshFlights in isolate_context.js): one origin
+// fetch per key at a time, one background refresh per key at a time.
 export function originFetchInFlight(key) {
-  return originFlights.has(key);
+  return isolate.originFlights.has(key);
 }
 
 // A miss waits at most ORIGIN_TIMEOUT_MS from the request's arrival for the origin's answer to begin: time
@@ -253,7 +252,7 @@ const FOLLOWER_MARGIN_MS = 1000;
 const FELL_THROUGH = Symbol("leader result did not arrive");
 
 export async function coalescedFetch(rc, decision, tiers, staleEntry, staleTier) {
-  const flight = originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier));
+  const flight = isolate.originFlights.run(decision.key, () => fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier));
   if (flight.leader) return flight.promise;
   metrics.coalesced();
   let timer;
@@ -283,7 +282,7 @@ export async function coalescedFetch(rc, decision, tiers, staleEntry, staleTier)
 // stale-while-revalidate: one background refresh per key at a time.
 export function refreshInBackground(rc, decision, tiers, staleEntry, staleTier) {
   if (rc.headersTooLargeForOrigin()) return; // the stale entry is served; a later request refreshes it
-  const flight = refreshFlights.run(decision.key, async () => {
+  const flight = isolate.refreshFlights.run(decision.key, async () => {
     try {
       await fetchFromOrigin(rc, decision, tiers, staleEntry, staleTier, { background: true });
     } catch (err) {

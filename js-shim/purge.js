@@ -6,15 +6,18 @@
 //      (the Cache API cannot be enumerated, and is per location);
 //   2. deletes from the shared tier (the key's shard for keys; every shard for prefix/tags; KV by
 //      listing for prefix/tags);
-//   3. deletes from this isolate's memory and, for exact keys, from this location's edge cache.
+//   3. deletes from this isolate's memory and this location's edge cache: exact keys in both; prefix and
+//      tags through the tier interface (tiers/tier.js), which the edge tier refuses (the Cache API cannot be
+//      listed): the answer then names it under `hiddenByPurgeLog`, since step 1 is what reaches it.
 // The log is written first so an entry re-stored by a request racing the purge is still hidden.
 import { requireAdmin } from "./admin_auth.js";
 import { controlStub } from "./control_sync.js";
-import { purgeLog } from "./purge_log.js";
+import { isolate } from "./isolate_context.js";
 import { metrics } from "./metrics.js";
 import { purgeWorkersCache } from "./downstream.js";
 import { jsonResponse } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
+import { purgeByPattern } from "./tiers/tier.js";
 import { withTimeout } from "./timeouts.js";
 
 export const MAX_PURGE_BODY_BYTES = 64 * 1024;
@@ -157,15 +160,14 @@ export async function executePurge(rc, spec) {
     }
   }
   // This isolate hides matching entries at once, whatever the control object said.
-  for (const r of records) purgeLog.add({ ...r, at });
+  for (const r of records) isolate.purgeLog.add({ ...r, at });
 
   // 2. The shared tier.
   if (tiers.shared) {
     try {
       const shared = tiers.shared;
       const r = spec.kind === "keys" ? await withTimeout(shared.purgeKeys(targets), TIMEOUT_MS, "shared purge")
-        : spec.kind === "prefix" ? await withTimeout(shared.purgePrefix(spec.keyPrefix), TIMEOUT_MS, "shared purge")
-          : await withTimeout(shared.purgeTags(spec.tags), TIMEOUT_MS, "shared purge");
+        : await withTimeout(purgeByPattern(shared, spec), TIMEOUT_MS, "shared purge");
       result.removed.shared = r.removed;
       if (r.truncated) errors.push({ step: "shared", message: "more matching KV entries remain: repeat the purge" });
     } catch (err) {
@@ -192,7 +194,16 @@ export async function executePurge(rc, spec) {
       result.removed.edge = deleted.filter(Boolean).length;
     }
   } else {
-    result.removed.memory = tiers.memory.deleteWhere((k, e) => purgeLog.hides(k, e));
+    result.removed.memory = (await purgeByPattern(tiers.memory, spec)).removed;
+    if (tiers.edge) {
+      try {
+        const r = await withTimeout(purgeByPattern(tiers.edge, spec), TIMEOUT_MS, "edge purge");
+        result.removed.edge = r.removed;
+        if (r.reachedBy) result.hiddenByPurgeLog = [tiers.edge.name];
+      } catch (err) {
+        errors.push({ step: "edge", message: String(err?.message || err) });
+      }
+    }
   }
 
   if (spec.kind === "keys") result.keys = targets.map((t) => t.key);
@@ -217,12 +228,12 @@ export function invalidate(rc, records) {
   if (records.length === 0) return;
   metrics.invalidated(records.length);
   const at = Date.now();
-  for (const r of records) purgeLog.add({ ...r, at });
+  for (const r of records) isolate.purgeLog.add({ ...r, at });
   const tiers = tiersFor(rc.env, rc.cfg, rc.core, rc.url);
   const keys = records.filter((r) => r.kind === "key").map((r) => r.value);
   const prefixes = records.filter((r) => r.kind === "prefix").map((r) => r.value);
   for (const key of keys) tiers.memory.delete(key);
-  if (prefixes.length) tiers.memory.deleteWhere((k, e) => purgeLog.hides(k, e));
+  for (const prefix of prefixes) tiers.memory.purgePrefix(prefix);
   rc.log("info", "invalidated", { method: rc.request.method, records: records.length });
   rc.ctx.waitUntil((async () => {
     const steps = [];

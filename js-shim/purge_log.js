@@ -58,17 +58,15 @@ export class PurgeLog {
   }
 }
 
-export const purgeLog = new PurgeLog();
-
-// Applies records pulled from the control object: remembers them and drops the matching memory entries.
-// Returns how many memory entries were dropped.
-export function applyPurgeRecords(records, memory) {
+// Applies records pulled from the control object to `log` (the isolate's, isolate_context.js): remembers
+// them and drops the matching memory entries. Returns how many memory entries were dropped.
+export function applyPurgeRecords(log, records, memory) {
   if (!Array.isArray(records) || records.length === 0) return 0;
   const fresh = new PurgeLog();
   for (const r of records) {
-    purgeLog.add(r);
+    log.add(r);
     fresh.add(r);
-    if (r.seq > purgeLog.seq) purgeLog.seq = r.seq;
+    if (r.seq > log.seq) log.seq = r.seq;
   }
   return memory ? memory.deleteWhere((k, e) => fresh.hides(k, e)) : 0;
 }

@@ -26,6 +26,7 @@ import { logEvent } from "./responses.js";
 import { sha256Hex } from "./sha256_hex.js";
 import { withTimeout } from "./timeouts.js";
 import { intVar } from "./runtime_config.js";
+import { isolate } from "./isolate_context.js";
 
 // The RPC is on the path of every limited request; past this the request is served unlimited.
 const RPC_TIMEOUT_MS = 300;
@@ -50,17 +51,18 @@ const MAX_ALLOWANCES = 10_000;
 // RATE_LIMITER_SHARDS when unset (limiterObjectName).
 const DEFAULT_LIMITER_SHARDS = 16;
 
-// Per-isolate state.
-const stats = { checked: 0, limited: 0, limitedLocally: 0, failedOpen: 0, exempt: 0, servedFromSlice: 0, rpcs: 0 };
-// Unspent slices by identity|bucket → {left, untilMs, verdict}.
-const allowances = new Map();
-let lastFailureLogAt = 0;
-let failuresSinceLog = 0;
-// Denials the limiter answered, by identity|bucket → {resetAtMs, limit, window}: until the window turns the
-// answer cannot change (denied requests are not counted and counts only grow), so a client hammering
-// while limited is answered here without a round trip. Cleared when the limits change.
-const denials = new Map();
-let cachedPolicy = { report: null, env: null, policy: null };
+// Per-isolate state: isolate.rateLimiter (isolate_context.js), read as `limiter()` at the time of use:
+//   stats            counters for /api/v1/cache/health
+//   allowances       unspent slices by identity|bucket → {left, untilMs, verdict}
+//   lastFailureLogAt, failuresSinceLog   the failure log's rate limit
+//   denials          denials the limiter answered, by identity|bucket → {resetAtMs, limit, window}: until the
+//                    window turns the answer cannot change (denied requests are not counted and counts only
+//                    grow), so a client hammering while limited is answered here without a round trip.
+//                    Cleared when the limits change.
+//   cachedPolicy     the rules' limits turned into lookups, for one core report and env
+//   ipIdentities     hashed client addresses
+//   queues           per-key queues of calls to the limiter object
+const limiter = () => isolate.rateLimiter;
 
 // Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js): only a
 // VERIFIED credential names a client — a verified JWT's subject (counted across tokens and devices), or a
@@ -78,21 +80,20 @@ export async function clientIdentity(request, authInfo, canonicalIp) {
 
 // IP identities, remembered: a client sends many requests, and a SHA-256 through WebCrypto costs more
 // CPU than a cache hit's own work. Only IPs are kept (tokens are never held, hashed or not, as keys).
-// Bounded: the oldest tenth is forgotten when full (bounded_map.js).
-const ipIdentities = new Map();
+// Bounded: the oldest tenth is forgotten when full (bounded_map.js). Kept in limiter().ipIdentities.
 const MAX_IP_IDENTITIES = 10_000;
 const MAX_IP_CHARS = 45; // the longest textual IPv6 address
 
 async function ipIdentity(ip, canonicalIp) {
-  const known = ipIdentities.get(ip);
+  const known = limiter().ipIdentities.get(ip);
   if (known !== undefined) return known;
   // "2001:DB8::1", "2001:db8:0:0::1" and "::ffff:192.0.2.1"-style spellings are one address each.
   const canonical = (canonicalIp && canonicalIp(ip)) || ip;
   const id = `ip:${(await sha256Hex(`ip:${canonical}`)).slice(0, ID_HEX_CHARS)}`;
   // Without Cloudflare in front the header is the client's: only address-sized values are kept.
   if (ip.length > MAX_IP_CHARS) return id;
-  makeRoomIn(ipIdentities, MAX_IP_IDENTITIES);
-  ipIdentities.set(ip, id);
+  makeRoomIn(limiter().ipIdentities, MAX_IP_IDENTITIES);
+  limiter().ipIdentities.set(ip, id);
   return id;
 }
 
@@ -119,7 +120,8 @@ function limitsOf(entry) {
 // limiter off without a rules change; anything but "on"/"off" keeps it on (and says so once).
 function policyFor(rc) {
   const report = rc.core.report;
-  if (cachedPolicy.report === report && cachedPolicy.env === rc.env) return cachedPolicy.policy;
+  const state = limiter();
+  if (state.cachedPolicy.report === report && state.cachedPolicy.env === rc.env) return state.cachedPolicy.policy;
   const section = report?.rateLimits || { enabled: false };
   const mode = String(rc.env.RATE_LIMIT ?? "on").trim().toLowerCase();
   if (mode !== "on" && mode !== "off") {
@@ -134,12 +136,12 @@ function policyFor(rc) {
     bypass: section.bypass ? limitsOf(section.bypass) : null,
     classes,
   };
-  if (cachedPolicy.policy) {
+  if (state.cachedPolicy.policy) {
     // The limits may have changed: old denials and slices no longer hold.
-    denials.clear();
-    allowances.clear();
+    state.denials.clear();
+    state.allowances.clear();
   }
-  cachedPolicy = { report, env: rc.env, policy };
+  state.cachedPolicy = { report, env: rc.env, policy };
   return policy;
 }
 
@@ -164,16 +166,16 @@ function sliceFor(limits) {
 // replaces the slice (the old window's leftovers cannot be spent any more).
 function rememberAllowance(key, granted, verdict) {
   const untilMs = verdict.leaseUntilMs ?? verdict.resetAtMs;
-  const held = allowances.get(key);
+  const held = limiter().allowances.get(key);
   if (held && held.untilMs === untilMs) {
     held.left += granted;
     held.verdict = verdict;
     return held;
   }
   // A forgotten slice is simply lost (it was counted, so this errs on the strict side).
-  if (!held) makeRoomIn(allowances, MAX_ALLOWANCES);
+  if (!held) makeRoomIn(limiter().allowances, MAX_ALLOWANCES);
   const allowance = { left: granted, untilMs, verdict };
-  allowances.set(key, allowance);
+  limiter().allowances.set(key, allowance);
   return allowance;
 }
 
@@ -182,22 +184,22 @@ function hasLimit(limits) {
 }
 
 function failOpen(reason, err) {
-  stats.failedOpen++;
+  limiter().stats.failedOpen++;
   metrics.tierError("rateLimiter");
-  failuresSinceLog++;
+  limiter().failuresSinceLog++;
   const now = Date.now();
-  if (now - lastFailureLogAt < FAILURE_LOG_INTERVAL_MS) return NOT_LIMITED;
+  if (now - limiter().lastFailureLogAt < FAILURE_LOG_INTERVAL_MS) return NOT_LIMITED;
   logEvent("warn", "rate_limiter_failed_open", {
-    reason, message: err ? String(err?.message || err).slice(0, 200) : undefined, failures: failuresSinceLog,
+    reason, message: err ? String(err?.message || err).slice(0, 200) : undefined, failures: limiter().failuresSinceLog,
   });
-  lastFailureLogAt = now;
-  failuresSinceLog = 0;
+  limiter().lastFailureLogAt = now;
+  limiter().failuresSinceLog = 0;
   return NOT_LIMITED;
 }
 
 function rememberDenial(key, verdict) {
-  makeRoomIn(denials, MAX_DENIALS_REMEMBERED); // a forgotten denial is simply asked again
-  denials.set(key, { resetAtMs: verdict.resetAtMs, limit: verdict.limit, window: verdict.window });
+  makeRoomIn(limiter().denials, MAX_DENIALS_REMEMBERED); // a forgotten denial is simply asked again
+  limiter().denials.set(key, { resetAtMs: verdict.resetAtMs, limit: verdict.limit, window: verdict.window });
 }
 
 function headersOf(verdict, retryAfterS, bucket, rc) {
@@ -229,10 +231,10 @@ export async function checkRateLimit(rc, decision, identity) {
   if (!policy.on) return NOT_LIMITED;
   const bucket = bucketFor(policy, decision, rc.core.report);
   if (!bucket || !hasLimit(bucket.limits)) {
-    if (decision.rateBucket === ABI.kNone) stats.exempt++;
+    if (decision.rateBucket === ABI.kNone) limiter().stats.exempt++;
     return NOT_LIMITED;
   }
-  stats.checked++;
+  limiter().stats.checked++;
 
   // The identity may be passed lazily: hashing it is only worth doing once a limit applies.
   if (typeof identity === "function") identity = await identity();
@@ -246,19 +248,19 @@ export async function checkRateLimit(rc, decision, identity) {
 // From this isolate's memory, without a call: a denial until its window turns ({denied}), or a request from
 // the identity's unspent slice ({limited: false, headers}). null when the limiter object must be asked.
 function answeredLocally(rc, key, bucketName) {
-  const denied = denials.get(key);
+  const denied = limiter().denials.get(key);
   if (denied) {
     if (denied.resetAtMs > rc.now) {
-      stats.limited++;
-      stats.limitedLocally++;
+      limiter().stats.limited++;
+      limiter().stats.limitedLocally++;
       return { denied };
     }
-    denials.delete(key);
+    limiter().denials.delete(key);
   }
-  const slice = allowances.get(key);
+  const slice = limiter().allowances.get(key);
   if (slice && slice.left > 0 && rc.now < slice.untilMs) {
     slice.left--;
-    stats.servedFromSlice++;
+    limiter().stats.servedFromSlice++;
     const resetS = Math.max(1, Math.ceil((slice.verdict.resetAtMs - rc.now) / 1000));
     return { limited: false, headers: headersOf({ ...slice.verdict, remaining: slice.verdict.remaining + slice.left, resetS }, 0, bucketName, rc) };
   }
@@ -273,8 +275,7 @@ function answeredLocally(rc, key, bucketName) {
 //
 // workerd ties I/O to the request that started it and drops a finished request's continuations, so a call is
 // always made by a queued request that waits for it (one whose own answer is still pending), and a call
-// still marked in flight past its deadline is given up on rather than waited for.
-const queues = new Map();
+// still marked in flight past its deadline is given up on rather than waited for. Kept in limiter().queues.
 // A queued request waits at most this long (its own timer: workerd treats a request that waits only on
 // another request's I/O as hung), then is served without a verdict, as when the object does not answer.
 const QUEUE_WAIT_MS = 2 * RPC_TIMEOUT_MS + 100;
@@ -282,10 +283,10 @@ const GIVE_UP_MARGIN_MS = 100;
 const QUEUE_TIMED_OUT = Symbol("queue wait timed out");
 
 async function askLimiter(rc, key, identity, bucket) {
-  let queue = queues.get(key);
+  let queue = limiter().queues.get(key);
   if (!queue) {
     queue = { waiters: [], busy: null };
-    queues.set(key, queue);
+    limiter().queues.set(key, queue);
   }
   const me = { rc, result: null, wake: null };
   const settled = new Promise((resolve) => {
@@ -315,7 +316,7 @@ async function askLimiter(rc, key, identity, bucket) {
     return me.result;
   } finally {
     clearTimeout(timer);
-    if (queues.get(key) === queue && queue.waiters.length === 0 && !queue.busy) queues.delete(key);
+    if (limiter().queues.get(key) === queue && queue.waiters.length === 0 && !queue.busy) limiter().queues.delete(key);
   }
 }
 
@@ -360,7 +361,7 @@ async function serveQueue(key, queue, identity, bucket, sender) {
     }
     return;
   }
-  stats.limited += queue.waiters.length;
+  limiter().stats.limited += queue.waiters.length;
   rememberDenial(key, verdict);
   // Once per client and window in an isolate (later denials come from its memory): no log flood. The
   // client is named by its kind and 8 hex digits of its hash, enough to correlate lines.
@@ -379,7 +380,7 @@ async function callLimiter(rc, identity, bucket, want) {
     // A fresh stub per call: a stub that saw an error stays broken.
     const namespace = rc.env.RATE_LIMITER;
     const stub = namespace.get(namespace.idFromName(limiterObjectName(identity, policy.shards)));
-    stats.rpcs++;
+    limiter().stats.rpcs++;
     answer = await withTimeout(stub.hit(identity, bucket.name, bucket.limits, rc.now, want), RPC_TIMEOUT_MS, "rate limiter");
   } catch (err) {
     return { failed: /timed out/.test(String(err?.message)) ? "timeout" : "error", err };
@@ -451,14 +452,5 @@ export async function withRateLimit(rc, decision, serve) {
 }
 
 export function rateLimiterStats() {
-  return { ...stats, denialsRemembered: denials.size };
-}
-
-export function _resetRateLimiterForTests() {
-  denials.clear();
-  allowances.clear();
-  queues.clear();
-  lastFailureLogAt = 0;
-  failuresSinceLog = 0;
-  for (const k of Object.keys(stats)) stats[k] = 0;
+  return { ...limiter().stats, denialsRemembered: limiter().denials.size };
 }

@@ -1,7 +1,8 @@
 // One request's context on the serving path: the request, its env and config, the core instance, the time
 // it arrived, and the worker's standard answers (stamped headers, JSON errors, the 431 check) — plus the
 // debug descriptions of a decision. Nothing here decides anything.
-import { ABI } from "./core_bridge.js";
+// The generated ABI constants, not core_bridge.js (which loads the Wasm module): this file loads in plain Node.
+import * as ABI from "./generated/abi_layout.js";
 import { applyCors } from "./cors.js";
 import { metrics } from "./metrics.js";
 import { forwardedHeaderBytes } from "./origin_client.js";

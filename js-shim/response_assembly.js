@@ -1,7 +1,8 @@
 // Response assembly: the bytes the client gets, built from a stored entry (hits, stale answers, 304s) or
 // from an origin result (misses, pass-throughs). Which fields are sent, the Age, the conditional outcome
 // and whether anything is stored come from the core; this module copies them into a Response.
-import { ABI } from "./core_bridge.js";
+// The generated ABI constants, not core_bridge.js (which loads the Wasm module): this file loads in plain Node.
+import * as ABI from "./generated/abi_layout.js";
 import { applyCorsToFields } from "./cors.js";
 import { CACHE_STATUS, cacheStatusValue } from "./responses.js";
 import { debugHeaders, debugReason, keyHeaderValue } from "./request_context.js";

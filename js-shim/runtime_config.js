@@ -1,8 +1,7 @@
-// Reads the worker's vars once per env object into a plain, validated config. Values here are
+// Reads the worker's vars once per env object (isolate.runtimeConfigs) into a plain, validated config. Values here are
 // deployment settings (where the origin is, how much memory to use); cache policy lives in the core.
 import { DEFAULT_KV_WRITE_AFTER_REQUESTS } from "./tiers/kv_admission.js";
-
-const cache = new WeakMap();
+import { isolate } from "./isolate_context.js";
 
 // A decimal integer var within [min, max]; anything else (unset, empty, not a number, out of range) is
 // the fallback. Exported for the Durable Object classes' own vars (their env is the same object).
@@ -20,7 +19,7 @@ function listVar(env, name) {
 }
 
 export function runtimeConfig(env) {
-  let cfg = cache.get(env);
+  let cfg = isolate.runtimeConfigs.get(env);
   if (cfg) return cfg;
   let backend = null;
   try {
@@ -62,6 +61,6 @@ export function runtimeConfig(env) {
     // The path the worker is mounted under on its host, as written; the core validates it (src/mount_path.h).
     mountPath: env.MOUNT_PATH === undefined || env.MOUNT_PATH === null ? "" : String(env.MOUNT_PATH),
   });
-  cache.set(env, cfg);
+  isolate.runtimeConfigs.set(env, cfg);
   return cfg;
 }

@@ -4,7 +4,8 @@
 // fit and what to do when it does not, and which answers are errors. This module reads env[secret] and adds it
 // to the upstream request only — never to a key, a log line, a header or body sent to a client, a metric — asks
 // the quota counter (UpstreamQuotaDurableObject) and reports what it did.
-import { ABI } from "./core_bridge.js";
+// The generated ABI constants, not core_bridge.js (which loads the Wasm module): this file loads in plain Node.
+import * as ABI from "./generated/abi_layout.js";
 import { metrics } from "./metrics.js";
 import { OriginError } from "./origin_client.js";
 import { withTimeout } from "./timeouts.js";

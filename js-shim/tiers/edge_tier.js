@@ -4,13 +4,28 @@
 // Cache API covers the stale windows so stale entries stay available for stale-while-revalidate /
 // stale-if-error; freshness is still decided by the core from the envelope, never by the Cache API.
 // Note: on *.workers.dev the Cache API is a no-op (reads miss); it works on custom domains and locally.
-import { asBytes, corruptError, entryToEnvelope, envelopeToEntry, retentionSeconds } from "./shared_tier.js";
+// The Cache API cannot be listed, so this tier cannot purge by prefix or tag itself: purgePrefix/purgeTags
+// throw TierUnsupportedError, and such purges reach it through the purge log (purge_log.js), which every
+// isolate checks on each entry a tier returns — a matching entry stored before the purge is a miss and is
+// deleted then. Exact keys are deleted directly (purge.js).
+import { TIER_SCOPES, TierUnsupportedError, corruptError } from "./tier.js";
+import { asBytes, entryToEnvelope, envelopeToEntry, retentionSeconds } from "./entry_envelope.js";
 
 // Releases before envelope 3 kept the entry's metadata as JSON in this header and the body as the response
 // body: such responses are read as the previous format until they expire.
 const LEGACY_META_HEADER = "x-edge-cache-meta";
 const PATH_PREFIX = "/__edge-cache/v1/";
 const ENVELOPE_TYPE = "application/vnd.edge-cache.entry";
+const REACHED_BY_PURGE_LOG = "the Cache API cannot be listed; the purge log hides matching entries on read until they expire";
+
+const DESCRIPTION = Object.freeze({
+  name: "edge",
+  scope: TIER_SCOPES.dataCentre,
+  supports: Object.freeze({
+    storesBytes: true, purgePrefix: "purge-log", purgeTags: "purge-log", retention: "ttl-plus-stale-windows",
+    minRetentionS: 1, coalescing: false,
+  }),
+});
 
 function legacyEntry(key, meta, headers, body) {
   return {
@@ -64,5 +79,17 @@ export class EdgeTier {
 
   async delete(key) {
     return this.cache.delete(this.url(key));
+  }
+
+  purgePrefix() {
+    throw new TierUnsupportedError("edge", "purge by prefix", REACHED_BY_PURGE_LOG);
+  }
+
+  purgeTags() {
+    throw new TierUnsupportedError("edge", "purge by tag", REACHED_BY_PURGE_LOG);
+  }
+
+  describe() {
+    return DESCRIPTION;
   }
 }

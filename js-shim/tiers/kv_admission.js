@@ -10,6 +10,8 @@
 // A deferred write is made only with the very entry that was stored (same stored-at time) and within
 // PENDING_MAX_AGE_MS of that store: KV's copy outlives every isolate, so an old copy served from one
 // isolate's memory after a purge elsewhere must not go back into KV (the caller also asks the purge log).
+import { isolate } from "../isolate_context.js";
+
 export const DEFAULT_KV_WRITE_AFTER_REQUESTS = 2;
 const MAX_TRACKED_KEYS = 10_000;
 export const PENDING_MAX_AGE_MS = 60 * 60 * 1000;
@@ -75,11 +77,11 @@ export class KvWriteAdmission {
   }
 }
 
-// The isolate's instance, like the memory tier's: every tier set (user hosts, the cron's warm host)
-// counts into the same one, since they share the memory tier the deferred writes are served from.
-let isolateAdmission = null;
+// The isolate's instance (isolate_context.js), like the memory tier's: every tier set (user hosts, the cron's
+// warm host) counts into the same one, since they share the memory tier the deferred writes are served from.
 export function kvWriteAdmission(writeAfterRequests = DEFAULT_KV_WRITE_AFTER_REQUESTS) {
   const threshold = Math.max(1, writeAfterRequests | 0);
-  if (isolateAdmission === null || isolateAdmission.threshold !== threshold) isolateAdmission = new KvWriteAdmission(threshold);
-  return isolateAdmission;
+  const current = isolate.kvAdmission;
+  if (current !== null && current.threshold === threshold) return current;
+  return (isolate.kvAdmission = new KvWriteAdmission(threshold));
 }

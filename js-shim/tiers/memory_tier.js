@@ -1,8 +1,21 @@
 // The memory tier: a per-isolate LRU bounded by bytes (MEMORY_CACHE_BYTES). It is the hot path: a hit
-// here costs a Map lookup and no I/O. This module owns the only instance in the isolate.
-// Entries are the shim's plain entry objects: {key, status, headers, body (Uint8Array), storedAtMs,
-// ttlS, staleWhileRevalidateS, staleIfErrorS, classIndex, etag, lastModified, tags}.
+// here costs a Map lookup and no I/O, so its methods answer at once rather than with promises (the tier
+// interface allows both, tier.js). Entries are the shim's plain entry objects (tier.js Entry), kept as
+// they are: nothing to corrupt, and nothing expires — the least recently used go when the budget is full;
+// freshness is the core's. The isolate's one instance is owned by isolate_context.js.
+import { TIER_SCOPES } from "./tier.js";
+import { isolate } from "../isolate_context.js";
+
 const ENTRY_OVERHEAD_BYTES = 256;
+
+const DESCRIPTION = Object.freeze({
+  name: "memory",
+  scope: TIER_SCOPES.isolate,
+  supports: Object.freeze({
+    storesBytes: false, purgePrefix: "native", purgeTags: "native", retention: "until-evicted",
+    minRetentionS: 0, coalescing: false,
+  }),
+});
 
 function entrySize(entry) {
   let size = ENTRY_OVERHEAD_BYTES + entry.key.length * 2 + entry.body.byteLength;
@@ -69,13 +82,27 @@ export class MemoryTier {
     return removed;
   }
 
+  purgePrefix(prefix) {
+    return { removed: this.deleteWhere((k) => k.startsWith(prefix)) };
+  }
+
+  purgeTags(tags) {
+    const wanted = new Set(tags);
+    return { removed: this.deleteWhere((_, e) => Array.isArray(e.tags) && e.tags.some((t) => wanted.has(t))) };
+  }
+
+  describe() {
+    return DESCRIPTION;
+  }
+
   stats() {
     return { entries: this.map.size, bytes: this.bytes, budgetBytes: this.budget, evictions: this.evictions };
   }
 }
 
-let instance = null;
+// The isolate's memory tier, kept in isolate_context.js.
 export function memoryTier(budgetBytes) {
-  if (!instance || instance.budget !== budgetBytes) instance = new MemoryTier(budgetBytes);
-  return instance;
+  const current = isolate.memoryTier;
+  if (current && current.budget === budgetBytes) return current;
+  return (isolate.memoryTier = new MemoryTier(budgetBytes));
 }

@@ -1,15 +1,17 @@
-// The storage interface the serving path talks to. Every tier has the same shape:
-//   name, get(key) → entry | null, put(key, entry) (→ false when skipped on purpose), delete(key)
-// and may fail: a thrown error or a timeout is a miss for that request, counted, never a 5xx.
+// The tiers the serving path talks to, through the one tier interface (tier.js): get, put, delete, purge by
+// prefix / tag, describe. Any call may fail: a thrown error or a timeout is a miss for that request,
+// counted, never a 5xx.
 // Entries a tier returns are also checked against the purge log (purge_log.js): content stored
 // before a matching purge is a miss, wherever it comes from.
 // createCacheInstance is the one place that decides which tiers exist in this isolate.
-import { ABI } from "../core_bridge.js";
+// The generated constants, not core_bridge.js: this file loads in plain Node (tests/shim) without the Wasm module.
+import * as ABI from "../generated/abi_layout.js";
 import { metrics } from "../metrics.js";
-import { purgeLog } from "../purge_log.js";
+import { isolate } from "../isolate_context.js";
 import { memoryTier } from "./memory_tier.js";
 import { EdgeTier } from "./edge_tier.js";
-import { SHARED_TIMEOUT_MS, createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { createSharedTier, sharedTierChoice } from "./shared_tier.js";
+import { SHARED_TIMEOUT_MS } from "./durable_object_tier.js";
 import { withTimeout } from "../timeouts.js";
 
 const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.TierBit.DurableObject, kv: ABI.TierBit.Kv };
@@ -18,13 +20,11 @@ const TIER_BITS = { memory: ABI.TierBit.Memory, edge: ABI.TierBit.Edge, do: ABI.
 // shorter than that. Both are also cut to what is left of the request's miss budget (cache_handler.js).
 const EDGE_TIMEOUT_MS = 1000;
 
-const tierSets = new WeakMap();
-
 // The tier set for this env, host and core instance, built once and reused (the memory tier inside is
 // the isolate's single instance). A new core (after a trap) gets a new set: adapters hold the core.
 export function tiersFor(env, cfg, core, requestUrl) {
-  let byHost = tierSets.get(env);
-  if (!byHost) tierSets.set(env, (byHost = new Map()));
+  let byHost = isolate.tierSets.get(env);
+  if (!byHost) isolate.tierSets.set(env, (byHost = new Map()));
   const host = requestUrl.slice(0, requestUrl.indexOf("/", requestUrl.indexOf("//") + 2));
   let entry = byHost.get(host);
   if (!entry || entry.core !== core) {
@@ -50,11 +50,17 @@ export function createCacheInstance(env, cfg, core, requestUrl) {
     // KV's write admission (tiers/kv_admission.js), when KV is the shared tier and writes are deferred.
     kvAdmission: shared?.admission || null,
     describe() {
+      // Each tier's own description (tier.js: scope, what it supports) beside what this isolate knows of it.
+      const about = (tier) => {
+        if (!tier) return {};
+        const { scope, supports } = tier.describe();
+        return { scope, supports };
+      };
       return {
-        memory: { enabled: true, ...memory.stats() },
-        edge: { enabled: Boolean(edge) },
+        memory: { enabled: true, ...about(memory), ...memory.stats() },
+        edge: { enabled: Boolean(edge), ...about(edge) },
         shared: {
-          enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason,
+          enabled: Boolean(shared), kind: shared ? shared.name : "none", reason: choice.reason, ...about(shared),
           ...(shared?.admission ? { kvWriteAdmission: shared.admission.stats() } : {}),
         },
       };
@@ -71,8 +77,7 @@ export function tierAllowed(tiers, name, mask) {
 // would otherwise each ask the edge and the shard, and all but the first would wait in the shard for
 // the first one's lease, until its entry was written back (origin fetch + write) rather than until its
 // fetch was done. Joined, they get the entry the lookup found, or go on to join its origin fetch
-// (origin_fetch.js coalescedFetch) — one lookup and one lease per key per isolate.
-const slowLookups = new Map();
+// (origin_fetch.js coalescedFetch) — one lookup and one lease per key per isolate (isolate.slowLookups).
 const LOOKUP_FELL_THROUGH = Symbol("joined lookup did not finish in time");
 
 // lookupSlowTiersCoalesced, shared per key in this isolate. A request that joins gets {found, lease: null}:
@@ -81,6 +86,7 @@ const LOOKUP_FELL_THROUGH = Symbol("joined lookup did not finish in time");
 // workerd treats a request waiting only on another request's I/O as hung).
 export async function lookupSlowTiers(tiers, decision, ctx, log, leaseMs, deadlineMs = Infinity) {
   const key = decision.key;
+  const slowLookups = isolate.slowLookups;
   const running = slowLookups.get(key);
   if (running) {
     metrics.coalesced();
@@ -149,7 +155,7 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
       filled.push(tier);
       continue;
     }
-    if (entry && purgeLog.hides(decision.key, entry)) {
+    if (entry && isolate.purgeLog.hides(decision.key, entry)) {
       // Stored before a purge that matches it (another location's purge, or a prefix/tag purge the
       // Cache API could not enumerate): a miss, and the stale copy goes.
       metrics.purgeHidden();
@@ -167,10 +173,10 @@ export async function lookupSlowTiersCoalesced(tiers, decision, ctx, log, leaseM
   return { found: null, lease: null };
 }
 
-// Leases this isolate holds, by key: storeInTiers marks one as settled by its own shared-tier write.
-const heldLeases = new Map();
-
+// Leases this isolate holds, by key (isolate.heldLeases): storeInTiers marks one as settled by its own
+// shared-tier write.
 function trackLease(tier, decision, token, ctx, log) {
+  const heldLeases = isolate.heldLeases;
   const held = { token, storing: false, released: false };
   heldLeases.set(decision.key, held);
   const lease = {
@@ -217,7 +223,7 @@ export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowM
   if (!admission) return;
   if (servedBy === "kv") admission.servedFromKv(decision.key);
   else if (tierAllowed(tiers, "kv", decision.tiers) && admission.writeDue(decision.key, entry, nowMs) &&
-           !purgeLog.hides(decision.key, entry)) {
+           !isolate.purgeLog.hides(decision.key, entry)) {
     ctx.waitUntil(safePut(tiers.shared, decision.key, entry, log));
   }
 }
@@ -226,7 +232,7 @@ export function noteServedForKv(tiers, decision, entry, servedBy, ctx, log, nowM
 export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
   // Content fetched before a purge that matches it (the fetch was in flight during the purge) is not
   // stored anywhere: it would otherwise outlive the purge.
-  if (purgeLog.hides(decision.key, entry)) return;
+  if (isolate.purgeLog.hides(decision.key, entry)) return;
   if (tierAllowed(tiers, "memory", mask)) tiers.memory.put(decision.key, entry);
   for (const tier of tiers.slow) {
     if (!tierAllowed(tiers, tier.name, mask)) continue;
@@ -236,7 +242,7 @@ export function storeInTiers(tiers, decision, entry, mask, ctx, log) {
     }
     let lease = null;
     if (tier === tiers.shared) {
-      const held = heldLeases.get(decision.key);
+      const held = isolate.heldLeases.get(decision.key);
       if (held && !held.released) {
         held.storing = true;
         lease = held;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { root, startIsolates, startWorker, eventually } from "./harness.mjs";
 import { startDemoOrigin } from "../../demo-origin/server.mjs";
 import { limiterObjectName } from "../../js-shim/rate_limiter.js";
-import { LEASE_WAIT_MS, SHARED_TIMEOUT_MS } from "../../js-shim/tiers/shared_tier.js";
+import { LEASE_WAIT_MS, SHARED_TIMEOUT_MS } from "../../js-shim/tiers/durable_object_tier.js";
 
 
 const SHARDS = 4; // CACHE_DO_SHARDS in wrangler.dev.toml

@@ -121,6 +121,8 @@ test("purge by keys: served HIT, purged, next request is a MISS from the origin"
   assert.deepEqual(body.keys, [keyFor(path)]);
   assert.equal(body.removed.memory, 1);
   assert.equal(body.removed.shared, 1, "the DO entry was deleted");
+  assert.equal(body.removed.edge, 1, "exact keys are deleted from this location's edge cache");
+  assert.equal(body.hiddenByPurgeLog, undefined);
   assert.equal(body.propagated, true, "recorded in the purge log for other isolates");
   assert.deepEqual(body.rejected, [{ path: "/health", reason: "local:health" }]);
   assert.equal((await get(path)).status, "MISS");
@@ -141,6 +143,8 @@ test("purge by prefix: every key under the path goes, from memory, the DO and (v
   const body = await res.json();
   assert.equal(body.keyPrefix, keyFor("/v3/reference/options/contracts/"));
   assert.equal(body.removed.memory, 2);
+  // The edge tier cannot purge a prefix itself (tiers/tier.js): the answer says the purge log reaches it.
+  assert.deepEqual([body.removed.edge, body.hiddenByPurgeLog], [0, ["edge"]]);
   for (const p of inside) {
     // The edge copy of this location cannot be enumerated: the purge log hides it, so this is a miss.
     const r = await get(p);
@@ -164,6 +168,7 @@ test("purge by tags: entries carrying the tag go, others stay", async () => {
   const body = await res.json();
   assert.deepEqual(body.tags, ["ticker:NVDA"]);
   assert.equal(body.removed.memory, 2);
+  assert.deepEqual([body.removed.edge, body.hiddenByPurgeLog], [0, ["edge"]]);
   for (const p of tagged) {
     assert.equal((await get(p)).status, "MISS", p);
     assert.equal(w.origin.count(p), 2, p);

@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 import * as ABI from "../../js-shim/generated/abi_layout.js";
 import { jsonError } from "../../js-shim/responses.js";
 import {
-  _resetRateLimiterForTests, checkRateLimit, clientIdentity, limiterObjectName, rateLimiterStats, withRateLimit,
+  checkRateLimit, clientIdentity, limiterObjectName, rateLimiterStats, withRateLimit,
 } from "../../js-shim/rate_limiter.js";
+import { resetIsolateForTests } from "../../js-shim/isolate_context.js";
 
 const sha = (text) => createHash("sha256").update(text).digest("hex").slice(0, 32);
 const REPORT = {
@@ -67,7 +68,7 @@ function decision({ classIndex = 0, flags = 0, rateBucket } = {}) {
   return { classIndex, flags, rateBucket };
 }
 
-beforeEach(() => _resetRateLimiterForTests());
+beforeEach(() => resetIsolateForTests());
 
 test("clientIdentity: a verified JWT subject, then a verified token, then the IP, then anonymous — always hashed", async () => {
   const req = (headers) => new Request("https://edge.example/", { headers });
@@ -255,7 +256,7 @@ test("concurrent requests of one client share one call at a time; the grants are
   const remaining = answers.map((a) => Number(a.headers["x-ratelimit-remaining"])).sort((a, b) => b - a);
   assert.deepEqual(remaining, Array.from({ length: 12 }, (_, i) => 99 - i), "Remaining counts down without gaps");
   // 300 at once against 100: exactly the limit served, the rest refused (one isolate: no slice is lost).
-  _resetRateLimiterForTests();
+  resetIsolateForTests();
   const big = slicingNamespace();
   const burst = await Promise.all(Array.from({ length: 300 }, () => checkRateLimit(context({ env: { RATE_LIMITER: big }, report: SLICED }), decision(), "ip:big")));
   assert.equal(burst.filter((a) => !a.limited).length, 100);
