@@ -10,7 +10,7 @@ import { requireAdmin } from "./admin_auth.js";
 import { controlStub, syncNow } from "./control_sync.js";
 import { metrics } from "./metrics.js";
 import { historySeries, parseMinutes, todaySums } from "./metrics_history.js";
-import { purgeLog } from "./purge_log.js";
+import { isolate } from "./isolate_context.js";
 import { jsonResponse, stampWorkerHeaders } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { withTimeout } from "./timeouts.js";
@@ -117,7 +117,7 @@ export async function overview(rc) {
     },
     // Counting hits per key would add work to every hit, the one path this cache exists to keep cheap.
     topKeys: { measured: false, reason: "hits are not counted per key: that would add work to every cache hit" },
-    recentPurges: purgeLog.recent(RECENT_PURGES).map((p) => ({ kind: p.kind, value: p.value, at: iso(p.at) })),
-    purgeLog: { propagated: Boolean(controlStub(rc.env)), seq: purgeLog.seq },
+    recentPurges: isolate.purgeLog.recent(RECENT_PURGES).map((p) => ({ kind: p.kind, value: p.value, at: iso(p.at) })),
+    purgeLog: { propagated: Boolean(controlStub(rc.env)), seq: isolate.purgeLog.seq },
   }, 200, rc.cfg);
 }
