@@ -6,6 +6,7 @@
 import { ABI, withCore } from "./core_bridge.js";
 import { preflightResponse } from "./cors.js";
 import { metrics } from "./metrics.js";
+import { isolate } from "./isolate_context.js";
 import { CACHE_STATUS, cacheStatusValue, logEvent, stampWorkerHeaders } from "./responses.js";
 import { OriginError, originUrl, upstreamHeaders } from "./origin_client.js";
 import {
@@ -99,6 +100,8 @@ async function lookup(rc, decision) {
     switch (evaluation.freshness) {
       case ABI.Freshness.Fresh:
         metrics.hit(found.tier);
+        // The dashboard's top keys (top_keys.js): one Map get and set; nothing allocated for a key already counted.
+        isolate.topKeys.hit(decision.key);
         if (tiers.kvAdmission) noteServedForKv(tiers, decision, found.entry, found.tier, rc.ctx, rc.log, rc.now);
         return responseFromEntry(rc, found.entry, decision, CACHE_STATUS.HIT, { tier: found.tier, evaluation });
       case ABI.Freshness.StaleRevalidate:

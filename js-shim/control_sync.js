@@ -1,7 +1,8 @@
 // The isolate's link to the control object (the CONTROL_DO object named "metrics",
 // objects/control_durable_object.js): one round trip,
 // at most every METRICS_FLUSH_INTERVAL_MS (default 5 s), that
-//   - adds this isolate's counter deltas to the merged totals, and
+//   - adds this isolate's counter deltas to the merged totals, and its hits per key since the last flush (at most
+//     the top_keys.js FLUSH_MAX_KEYS largest) to today's top keys, and
 //   - pulls the purge records this isolate has not seen, dropping matching memory entries.
 // maybeFlushMetrics is cheap enough to call on every request: unless a flush is due it is one
 // timestamp comparison; when due, the round trip runs in ctx.waitUntil, off the response's path.
@@ -50,12 +51,15 @@ async function doSync(env, wantTotals) {
   const stub = controlStub(env);
   if (!stub) return null;
   const flush = metrics.beginFlush();
+  const keysFlush = isolate.topKeys.beginFlush();
   const sync = isolate.controlSync;
   const purgeLog = isolate.purgeLog;
   try {
     const res = await withTimeout(
-      stub.sync({ delta: flush.delta, sinceSeq: purgeLog.seq, firstSync: !sync.syncedOnce, wantTotals }), SYNC_TIMEOUT_MS, "control sync");
+      stub.sync({ delta: flush.delta, topKeys: keysFlush.deltas, sinceSeq: purgeLog.seq, firstSync: !sync.syncedOnce, wantTotals }),
+      SYNC_TIMEOUT_MS, "control sync");
     flush.commit(res.kvWritesToday);
+    keysFlush.commit();
     sync.syncedOnce = true;
     const cfg = runtimeConfig(env);
     const dropped = applyPurgeRecords(purgeLog, res.records, memoryTier(cfg.memoryCacheBytes));

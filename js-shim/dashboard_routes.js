@@ -3,7 +3,7 @@
 //   GET /api/v1/cache/dashboard         the page (js-shim/dashboard/page.html, bundled by scripts/build.mjs), under a
 //                                       Content-Security-Policy that allows its own inline style and script only
 //   GET /api/v1/cache/metrics/history   the merged counters minute by minute (metrics_history.js), admin token
-//   GET /api/v1/cache/overview          market state, rules, budgets, recent purges, admin token
+//   GET /api/v1/cache/overview          market state, rules, budgets, today's top keys by hits, recent purges, admin token
 // The core decides these routes like the other local ones; nothing here runs for any other request.
 import { DASHBOARD_CSP, DASHBOARD_HTML } from "./generated/dashboard_page.js";
 import { requireAdmin } from "./admin_auth.js";
@@ -11,6 +11,7 @@ import { controlStub, syncNow } from "./control_sync.js";
 import { metrics } from "./metrics.js";
 import { historySeries, parseMinutes, todaySums } from "./metrics_history.js";
 import { isolate } from "./isolate_context.js";
+import { OVERVIEW_KEYS } from "./top_keys.js";
 import { jsonResponse, stampWorkerHeaders } from "./responses.js";
 import { tiersFor } from "./tiers/tier_set.js";
 import { withTimeout } from "./timeouts.js";
@@ -88,11 +89,35 @@ function iso(ms) {
   return ms > 0 ? new Date(ms).toISOString() : null;
 }
 
+// Today's keys with the most hits (top_keys.js): every isolate's, from the control object, after this isolate's
+// sync; without a control object, or when it does not answer, this isolate's own counts, and the scope says so.
+async function topKeys(rc, stub) {
+  if (stub) {
+    try {
+      const { day, keys } = await withTimeout(stub.topKeys(OVERVIEW_KEYS), CONTROL_TIMEOUT_MS, "top keys");
+      return { keys, scope: { source: "control", day, note: "today (UTC), every isolate's hits as of its last flush" } };
+    } catch (err) {
+      rc.log("warn", "top_keys_failed", { message: String(err?.message || err) });
+      return {
+        keys: isolate.topKeys.top(OVERVIEW_KEYS),
+        scope: { source: "isolate", day: null, note: `this isolate's hits not yet flushed only: the control object did not answer (${String(err?.message || err)})` },
+      };
+    }
+  }
+  return {
+    keys: isolate.topKeys.top(OVERVIEW_KEYS),
+    scope: { source: "isolate", day: null, note: "this isolate's hits since it started only: no control object (Durable Objects are not bound or are switched off) merges isolates" },
+  };
+}
+
 export async function overview(rc) {
   const denied = await requireAdmin(rc, "/api/v1/cache/overview");
   if (denied) return denied;
   // The sync pulls the purge records other isolates wrote, so the list below is the control object's as of now.
   const [, storage] = await Promise.all([syncNow(rc.env), sharedStorage(rc)]);
+  const stub = controlStub(rc.env);
+  // After the sync: this isolate's hits are in the control object's table by now.
+  const keys = await topKeys(rc, stub);
   const nowMs = Date.now();
   const m = rc.core.marketState(nowMs);
   return jsonResponse({
@@ -115,9 +140,10 @@ export async function overview(rc) {
       kvWritesToday: metrics.kvWritesToday(),
       durableObjectStorage: storage,
     },
-    // Counting hits per key would add work to every hit, the one path this cache exists to keep cheap.
-    topKeys: { measured: false, reason: "hits are not counted per key: that would add work to every cache hit" },
+    // Fresh hits (Cache-Status HIT, any tier), most first, at most OVERVIEW_KEYS.
+    topKeys: keys.keys,
+    topKeysScope: keys.scope,
     recentPurges: isolate.purgeLog.recent(RECENT_PURGES).map((p) => ({ kind: p.kind, value: p.value, at: iso(p.at) })),
-    purgeLog: { propagated: Boolean(controlStub(rc.env)), seq: isolate.purgeLog.seq },
+    purgeLog: { propagated: Boolean(stub), seq: isolate.purgeLog.seq },
   }, 200, rc.cfg);
 }

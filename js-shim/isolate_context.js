@@ -12,6 +12,7 @@
 // Imports only modules that import nothing of the shim's, so this loads in plain Node and without cycles.
 import { PurgeLog } from "./purge_log.js";
 import { SingleFlight } from "./single_flight.js";
+import { HitCounter } from "./top_keys.js";
 
 export function createIsolateState() {
   return {
@@ -31,6 +32,9 @@ export function createIsolateState() {
     // control_sync.js: when the next metrics flush / purge-log pull is due (0: the first request syncs at
     // once), the queue that serialises syncs, whether one has succeeded, and the last one's outcome.
     controlSync: { nextSyncAt: 0, queue: Promise.resolve(), syncedOnce: false, lastSync: { at: null, ok: null, error: null } },
+    // top_keys.js: fresh hits per cache key since the last flush (bounded; counted in cache_handler.js, flushed by
+    // control_sync.js, listed by the dashboard's overview when there is no control object).
+    topKeys: new HitCounter(),
     // auth.js: the origin's verdicts on credentials, by hash(credential) + scope.
     originVerdicts: new Map(),
     // jwt_verify.js: JWT_SECRET imported as a CryptoKey once.

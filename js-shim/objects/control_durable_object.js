@@ -1,13 +1,16 @@
 // ControlDurableObject (bound as CONTROL_DO, SQLite-backed): the one control object of a deployment, named
 // "metrics" (control_sync.js CONTROL_OBJECT_NAME). It keeps
 //   - the merged per-isolate counters, which every isolate adds its deltas to (sync), and
-//   - the purge log, which isolates pull to drop purged entries from their memory and edge tiers.
+//   - the purge log, which isolates pull to drop purged entries from their memory and edge tiers, and
+//   - today's hits per cache key (UTC), merged from the isolates' flushes: one JSON row, at most
+//     top_keys.js DAY_MAX_KEYS keys, replaced when the day changes; the dashboard's overview lists its top.
 // The cache entries live in the shards (cache_shard_durable_object.js); this object never sees one.
 // Before it had a class of its own, the control object was the CacheDurableObject named "metrics": its data
 // is imported from there on the first call (legacy_control.js), so a deployment keeps its totals and log.
 import { DurableObject } from "cloudflare:workers";
 import { IMPORT_MARKER, importLegacyControl, legacyControlStub, legacyImportDone } from "./legacy_control.js";
 import { HistoryTable } from "../metrics_history.js";
+import { OVERVIEW_KEYS, TopKeysTable, validDeltas } from "../top_keys.js";
 
 // The purge log keeps this many records; isolates fetch at most this many per sync.
 const PURGE_LOG_MAX_RECORDS = 1000;
@@ -65,8 +68,9 @@ export class ControlDurableObject extends DurableObject {
   }
 
   // One round trip per isolate every few seconds: adds the isolate's counter deltas (flat
-  // {name: number}) to the totals and returns the purge records after sinceSeq.
-  async sync({ delta = {}, sinceSeq = 0, firstSync = false, wantTotals = false } = {}) {
+  // {name: number}) to the totals and its hits per key ([{key, hits}]; optional: isolates of an older version do
+  // not send it) to today's table, and returns the purge records after sinceSeq.
+  async sync({ delta = {}, topKeys = [], sinceSeq = 0, firstSync = false, wantTotals = false } = {}) {
     await this.ready();
     const totals = this.loadTotals();
     let changed = false;
@@ -84,6 +88,9 @@ export class ControlDurableObject extends DurableObject {
     if (changed) this.sql.exec("INSERT OR REPLACE INTO control (name, value) VALUES ('totals', ?)", JSON.stringify(this.pruneDays(totals)));
     // The dashboard's per-minute history (metrics_history.js): one more row write, for the current minute.
     if (changed) this.metricsHistoryTable().record(delta, Date.now());
+    // Hits per key: one more row write, only for a sync that brought some.
+    const keyDeltas = validDeltas(topKeys);
+    if (keyDeltas.length) this.topKeysTable().merge(keyDeltas, Date.now());
     const out = this.purgeRecords(sinceSeq);
     // Every isolate learns today's KV write total on each sync: it enforces the daily write budget.
     out.kvWritesToday = totals.counters[`kv.writes.${new Date().toISOString().slice(0, 10)}`] || 0;
@@ -127,6 +134,18 @@ export class ControlDurableObject extends DurableObject {
   async metricsHistory() {
     await this.ready();
     return this.metricsHistoryTable().read(Date.now());
+  }
+
+  // Today's hits per key (top_keys.js; the row is in the control table).
+  topKeysTable() {
+    this.keysTable ??= new TopKeysTable(this.sql);
+    return this.keysTable;
+  }
+
+  // Today's (UTC) keys with the most hits across every isolate that has flushed: {day, keys: [{key, hits}]}, most first.
+  async topKeys(limit = OVERVIEW_KEYS) {
+    await this.ready();
+    return this.topKeysTable().top(Date.now(), limit);
   }
 
   // Appends purge records ({kind: "key"|"prefix"|"tag", value}) and trims the log to its cap.

@@ -112,7 +112,14 @@ test("signed in, the page shows the figures the JSON endpoints give", { skip }, 
   assert.equal(await text("latency-p95"), latest.origin.latencyMs.p95 === null ? "no samples" : `≤ ${latest.origin.latencyMs.p95.toLocaleString("en-US")} ms`);
   assert.equal(history.today.savedOriginCalls, PATHS.length * HITS, "every hit saved an origin call");
   assert.equal(await text("market-state"), overview.market.open ? "Open" : "Closed");
-  assert.match(await text("top-keys"), /^Not measured: hits are not counted per key/);
+  // Top keys: the page's table is the overview's list, read after the page refreshed; the list is the traffic's.
+  const { topKeys, topKeysScope } = await json("/api/v1/cache/overview");
+  assert.deepEqual(topKeys.map((k) => k.hits), PATHS.map(() => HITS), "each path's hits, exactly");
+  for (const p of PATHS) assert.equal(topKeys.filter((k) => k.key.includes(p)).length, 1, p);
+  const rows = await page.$$eval("#top-keys tr", (trs) => trs.map((tr) => ({ key: tr.children[0].textContent, hits: Number(tr.children[1].dataset.value) })));
+  assert.deepEqual(rows, topKeys);
+  assert.equal(await page.$$eval("#top-keys .key", (els) => els.every((e) => e.children.length === 0)), true, "keys are text, not markup");
+  assert.match(await text("top-keys-note"), new RegExp(`^Today \\(${topKeysScope.day} UTC\\), all isolates`));
   // The charts are drawn by the page: a line for the rate, a bar per minute that had answers.
   assert.equal(await page.$$eval("#rps-chart polyline", (l) => l.length), 1);
   assert.ok((await page.$$eval("#share-chart rect", (r) => r.length)) >= 1);

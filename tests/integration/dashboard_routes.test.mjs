@@ -1,7 +1,7 @@
 // The operator's dashboard routes in workerd (js-shim/dashboard_routes.js): the page (its Content-Security-Policy,
 // its size, no outside resources, no token needed to load it), and the two admin JSON endpoints it reads —
 // /api/v1/cache/metrics/history (per-minute counters from the control object) and /api/v1/cache/overview
-// (market state from the core, rules, budgets, recent purges). The page itself is driven in Chromium by
+// (market state from the core, rules, budgets, today's top keys by hits, recent purges). The page itself is driven in Chromium by
 // dashboard.test.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -135,8 +135,8 @@ test("history: minutes out of range is a 400 naming the range", async () => {
   assert.equal(full.series.requests.length, 1440);
 });
 
-test("history without Durable Objects: not kept, and the answer says why", async () => {
-  const kvOnly = await startWorker({ origin: w.origin, withoutDurableObjects: true, vars: { ADMIN_TOKEN: TOKEN } });
+test("without Durable Objects: no history, and the answer says why; top keys are the isolate's own, and say so", async () => {
+  const kvOnly = await startWorker({ origin: w.origin, withoutDurableObjects: true, vars: { ADMIN_TOKEN: TOKEN, RATE_LIMIT: "off", DEBUG_HEADERS: "true" } });
   try {
     const res = await kvOnly.fetch("/api/v1/cache/metrics/history", { headers: { "x-admin-token": TOKEN } });
     assert.equal(res.status, 200);
@@ -146,6 +146,12 @@ test("history without Durable Objects: not kept, and the answer says why", async
     assert.equal(h.series, undefined, "no series is made up from this isolate's counters");
     const o = await (await kvOnly.fetch("/api/v1/cache/overview", { headers: { "x-admin-token": TOKEN } })).json();
     assert.equal(o.budgets.durableObjectStorage.tier, "kv");
+    // Top keys: this isolate's own counts, and the note says they are not merged.
+    const [keyA, keyB] = await hitPattern(kvOnly, ["/v3/reference/tickers/GOOG", 2], ["/v3/reference/tickers/AMZN", 3]);
+    const after = await (await kvOnly.fetch("/api/v1/cache/overview", { headers: { "x-admin-token": TOKEN } })).json();
+    assert.deepEqual(after.topKeys, [{ key: keyB, hits: 3 }, { key: keyA, hits: 2 }]);
+    assert.equal(after.topKeysScope.source, "isolate");
+    assert.match(after.topKeysScope.note, /this isolate's hits since it started only: no control object/);
   } finally {
     await kvOnly.close();
   }
@@ -168,7 +174,7 @@ test("overview: the market state from the core's calendar, consistent with itsel
   assert.equal(m.marketDate, new Date(now).toLocaleDateString("en-CA", { timeZone: "America/New_York" }));
 });
 
-test("overview: the rules in force are /health's; budgets; top keys are not measured, and say why", async () => {
+test("overview: the rules in force are /health's; budgets", async () => {
   const o = await (await admin("/api/v1/cache/overview")).json();
   const health = await (await w.fetch("/health")).json();
   assert.deepEqual(o.rules, { status: health.rules.status, source: health.rules.source, digest: health.rules.digest, problems: health.rules.problems });
@@ -179,8 +185,47 @@ test("overview: the rules in force are /health's; budgets; top keys are not meas
   assert.equal(d.tier, "do");
   await eventually(async () => (await (await admin("/api/v1/cache/overview")).json()).budgets.durableObjectStorage.entries >= 3);
   assert.equal(d.budgetBytes, 4 * 50 * 1024 * 1024, "four shards of the default 50 MB");
-  assert.equal(o.topKeys.measured, false);
-  assert.match(o.topKeys.reason, /every cache hit/);
+});
+
+// Key A: a MISS and `hitsA` hits; key B: a MISS and `hitsB` hits. Returns the two cache keys (the debug header).
+async function hitPattern(worker, [pathA, hitsA], [pathB, hitsB]) {
+  const keys = [];
+  for (const [path, hits] of [[pathA, hitsA], [pathB, hitsB]]) {
+    const miss = await worker.fetch(path);
+    assert.equal(miss.headers.get("cache-status"), "MISS", path);
+    keys.push(decodeURIComponent(miss.headers.get("x-cache-key")));
+    await miss.text();
+    for (let i = 0; i < hits; i++) {
+      const res = await worker.fetch(path);
+      assert.equal(res.headers.get("cache-status"), "HIT", path);
+      await res.text();
+    }
+  }
+  return keys;
+}
+
+test("overview: today's top keys by hits, merged by the control object, most first with exact counts", async () => {
+  const fresh = await startWorker({ origin: w.origin, vars: { ADMIN_TOKEN: TOKEN, RATE_LIMIT: "off", DEBUG_HEADERS: "true" } });
+  try {
+    const ask = async () => (await fresh.fetch("/api/v1/cache/overview", { headers: { "x-admin-token": TOKEN } })).json();
+    const before = await ask();
+    assert.deepEqual(before.topKeys, [], "no hits yet");
+    assert.equal(before.topKeysScope.source, "control");
+    const [keyA, keyB] = await hitPattern(fresh, ["/v3/reference/tickers/AAPL", 5], ["/v3/reference/tickers/MSFT", 2]);
+    assert.notEqual(keyA, keyB);
+    const o = await ask();
+    assert.deepEqual(o.topKeys, [{ key: keyA, hits: 5 }, { key: keyB, hits: 2 }]);
+    assert.equal(o.topKeysScope.source, "control");
+    assert.equal(o.topKeysScope.day, new Date().toISOString().slice(0, 10));
+    // Asked again: the hits were flushed once, not twice (the isolate's counts went with the first sync).
+    assert.deepEqual((await ask()).topKeys, [{ key: keyA, hits: 5 }, { key: keyB, hits: 2 }]);
+    // Only an admin sees them.
+    const denied = await fresh.fetch("/api/v1/cache/overview");
+    assert.equal(denied.status, 401);
+    assert.ok(!(await denied.text()).includes(keyA));
+  } finally {
+    await fresh.close();
+  }
 });
 
 test("overview: a purge is listed first among the recent purges, with its kind and time", async () => {
