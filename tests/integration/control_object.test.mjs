@@ -127,3 +127,37 @@ test("an old control object that cannot be read fails the call, imports nothing 
     await w.close();
   }
 });
+
+// An RPC result as plain data (the answer Miniflare hands back carries an inspect hook deepEqual would compare).
+const plain = async (answer) => JSON.parse(JSON.stringify(await answer));
+
+test("top keys: two isolates' flushes merge into today's table; an older isolate's sync without the field still works", async () => {
+  const state = tempDir("edge-cache-control-keys-");
+  try {
+    const w = await startWorker({ origin, persistDir: state.dir });
+    try {
+      const { control } = await objects(w);
+      assert.deepEqual(await plain(control.topKeys()), { day: today(), keys: [] });
+      await control.sync({ delta: { requests: 7 }, topKeys: [{ key: "A", hits: 5 }, { key: "B", hits: 2 }], firstSync: true });
+      // An isolate of the release before: no topKeys field. Its counters still count.
+      const older = await control.sync({ delta: { requests: 3 }, firstSync: true });
+      assert.equal(older.seq, 0);
+      // Another isolate, with a damaged entry among good ones: the good ones count, the sync succeeds.
+      await control.sync({ delta: { requests: 1 }, topKeys: [{ key: "B", hits: 4 }, { key: "", hits: 9 }, { key: "C", hits: -1 }, "junk"] });
+      assert.deepEqual(await plain(control.topKeys()), { day: today(), keys: [{ key: "B", hits: 6 }, { key: "A", hits: 5 }] });
+      assert.deepEqual((await plain(control.topKeys(1))).keys, [{ key: "B", hits: 6 }]);
+      assert.equal((await control.metricsTotals()).counters.requests, 11);
+    } finally {
+      await w.close();
+    }
+    // The table is in the object's storage: a restarted worker reads it back.
+    const again = await startWorker({ origin, persistDir: state.dir });
+    try {
+      assert.deepEqual((await plain((await objects(again)).control.topKeys())).keys, [{ key: "B", hits: 6 }, { key: "A", hits: 5 }]);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    state.remove();
+  }
+});
