@@ -37,11 +37,30 @@ export function topEntries(map, keep) {
   return [...map].sort(byHits).slice(0, Math.max(0, keep));
 }
 
-// Keeps the `keep` keys with the most hits, in place.
+// Keeps the `keep` keys with the most hits, in place (of keys tied at the cut, the ones counted first). Sorts the
+// counts alone, as numbers: a sort of [key, hits] pairs would compare strings for every tie, and after a burst of
+// one-off keys nearly all of them tie at 1.
 export function pruneCounts(map, keep) {
-  const kept = topEntries(map, keep);
-  map.clear();
-  for (const [key, hits] of kept) map.set(key, hits);
+  if (map.size <= keep) return;
+  if (keep <= 0) {
+    map.clear();
+    return;
+  }
+  const counts = new Float64Array(map.size);
+  let i = 0;
+  for (const hits of map.values()) counts[i++] = hits;
+  counts.sort();
+  const cut = counts[counts.length - keep]; // the keep-th largest count
+  let tiesKept = keep;
+  for (let j = counts.length - 1; j >= 0 && counts[j] > cut; j--) tiesKept--;
+  for (const [key, hits] of map) {
+    if (hits > cut) continue;
+    if (hits === cut && tiesKept > 0) {
+      tiesKept--;
+      continue;
+    }
+    map.delete(key);
+  }
 }
 
 // One isolate's hits per key since its last flush to the control object (or since the isolate started, when there

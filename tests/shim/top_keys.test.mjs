@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
-  DAY_MAX_KEYS, FLUSH_MAX_KEYS, HitCounter, MAX_KEY_LENGTH, TopKeysTable, emptyDay, mergeIntoDay, parseDay, topOfDay, validDeltas,
+  DAY_MAX_KEYS, FLUSH_MAX_KEYS, HitCounter, MAX_KEY_LENGTH, TopKeysTable, emptyDay, mergeIntoDay, parseDay, pruneCounts, topOfDay,
+  validDeltas,
 } from "../../js-shim/top_keys.js";
 
 const NOW = Date.UTC(2026, 11, 2, 12, 34, 56); // 2026-12-02
@@ -42,6 +43,16 @@ test("HitCounter counts hits per key; top() lists the most hit first, ties by ke
   c.hit("C");
   assert.deepEqual(c.top(10), [{ key: "A", hits: 5 }, { key: "B", hits: 2 }, { key: "D", hits: 2 }, { key: "C", hits: 1 }]);
   assert.deepEqual(c.top(2), [{ key: "A", hits: 5 }, { key: "B", hits: 2 }]);
+});
+
+test("pruneCounts keeps exactly `keep` keys: every count above the cut, then the first counted of those tied at it", () => {
+  const map = new Map([["a", 1], ["b", 5], ["c", 2], ["d", 2], ["e", 9], ["f", 2], ["g", 1]]);
+  pruneCounts(map, 4);
+  assert.deepEqual(Object.fromEntries(map), { b: 5, c: 2, d: 2, e: 9 });
+  pruneCounts(map, 10);
+  assert.equal(map.size, 4, "nothing to prune under the bound");
+  pruneCounts(map, 0);
+  assert.equal(map.size, 0);
 });
 
 test("HitCounter stays bounded: a new key at a full table keeps only the keepOnPrune most hit, and the heavy keys survive", () => {
