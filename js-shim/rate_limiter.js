@@ -13,26 +13,24 @@
 // the origin keeps the cache in front of it. Failing closed would turn every limiter hiccup into 429s for
 // everyone.
 //
-// Identities are hashes ("sub:<hex>", "token:<hex>", "ip:<hex>", or "anonymous"); raw tokens and IPs are
-// never logged, returned or stored. A hash of an IPv4 address can be reversed by trying every address:
-// it keeps addresses out of logs and storage listings, it does not anonymise them.
+// Who counts as a client (hashed identities, never raw tokens or addresses): client_identity.js.
 // The ABI constants directly (not through core_bridge.js, which loads the Wasm module), so this file
 // also loads in plain Node for its unit tests.
 import * as ABI from "./generated/abi_layout.js";
 import { makeRoomIn } from "./bounded_map.js";
-import { credentialMaterial } from "./credentials.js";
 import { metrics } from "./metrics.js";
 import { logEvent } from "./responses.js";
-import { sha256Hex } from "./sha256_hex.js";
 import { withTimeout } from "./timeouts.js";
 import { intVar } from "./runtime_config.js";
 import { isolate } from "./isolate_context.js";
+import { identitiesFor } from "./client_identity.js";
+
+// Who a request counts against (client_identity.js); re-exported for the tests and tools that import it from here.
+export { clientIdentity } from "./client_identity.js";
 
 // The RPC is on the path of every limited request; past this the request is served unlimited.
 const RPC_TIMEOUT_MS = 300;
 const FAILURE_LOG_INTERVAL_MS = 60_000;
-// Identity hashes are cut to 128 bits: plenty to keep clients apart, shorter keys.
-const ID_HEX_CHARS = 32;
 const MAX_DENIALS_REMEMBERED = 10_000;
 const HEADER_LIMIT = "x-ratelimit-limit";
 const HEADER_REMAINING = "x-ratelimit-remaining";
@@ -60,42 +58,9 @@ const DEFAULT_LIMITER_SHARDS = 16;
 //                    grow), so a client hammering while limited is answered here without a round trip.
 //                    Cleared when the limits change.
 //   cachedPolicy     the rules' limits turned into lookups, for one core report and env
-//   ipIdentities     hashed client addresses
+//   ipIdentities     hashed client addresses (client_identity.js)
 //   queues           per-key queues of calls to the limiter object
 const limiter = () => isolate.rateLimiter;
-
-// Who is asking, as a hash. authInfo is the auth step's identity ({sub?, tokenHash?}, see auth.js): only a
-// VERIFIED credential names a client — a verified JWT's subject (counted across tokens and devices), or a
-// credential the origin accepted. An unverified one does not: otherwise every junk Authorization value would be
-// a fresh quota (issue #14, F6). So every other request is its client address as Cloudflare saw it, in one
-// spelling (canonicalIp: the core's), otherwise "anonymous" (one shared bucket: only reachable without
-// Cloudflare in front).
-export async function clientIdentity(request, authInfo, canonicalIp) {
-  if (authInfo?.sub) return `sub:${(await sha256Hex(`sub:${authInfo.sub}`)).slice(0, ID_HEX_CHARS)}`;
-  if (authInfo?.tokenHash) return `token:${String(authInfo.tokenHash).slice(0, ID_HEX_CHARS)}`;
-  const ip = request.headers.get("cf-connecting-ip");
-  if (ip) return ipIdentity(ip.trim(), canonicalIp);
-  return "anonymous";
-}
-
-// IP identities, remembered: a client sends many requests, and a SHA-256 through WebCrypto costs more
-// CPU than a cache hit's own work. Only IPs are kept (tokens are never held, hashed or not, as keys).
-// Bounded: the oldest tenth is forgotten when full (bounded_map.js). Kept in limiter().ipIdentities.
-const MAX_IP_IDENTITIES = 10_000;
-const MAX_IP_CHARS = 45; // the longest textual IPv6 address
-
-async function ipIdentity(ip, canonicalIp) {
-  const known = limiter().ipIdentities.get(ip);
-  if (known !== undefined) return known;
-  // "2001:DB8::1", "2001:db8:0:0::1" and "::ffff:192.0.2.1"-style spellings are one address each.
-  const canonical = (canonicalIp && canonicalIp(ip)) || ip;
-  const id = `ip:${(await sha256Hex(`ip:${canonical}`)).slice(0, ID_HEX_CHARS)}`;
-  // Without Cloudflare in front the header is the client's: only address-sized values are kept.
-  if (ip.length > MAX_IP_CHARS) return id;
-  makeRoomIn(limiter().ipIdentities, MAX_IP_IDENTITIES);
-  limiter().ipIdentities.set(ip, id);
-  return id;
-}
 
 // Which object counts an identity. shards = 0: one object per identity — placed near the client's first
 // request, but every new client costs a new object (its first call creates it). shards = n: the identity's
@@ -405,20 +370,6 @@ function checkedVerdict(v, want) {
   if (!Number.isSafeInteger(granted) || granted < 1 || granted > want) return null;
   const leaseUntilMs = typeof v.leaseUntilMs === "number" && Number.isFinite(v.leaseUntilMs) ? Math.min(v.leaseUntilMs, v.resetAtMs) : v.resetAtMs;
   return { allowed: true, limit: v.limit, window: v.window, resetAtMs: v.resetAtMs, remaining: v.remaining, granted, leaseUntilMs };
-}
-
-// The identities a request counts against. A verified client is itself (auth.js). Any other request is its
-// address — and, when it carries credentials nobody verified, that credential as well (issue #14: a junk
-// token from one address is limited by the address, F6; one token from many addresses by the token, F15).
-// The credential is hashed from its canonical form (credentials.js), so spellings of it are one identity.
-async function identitiesFor(rc, decision) {
-  const primary = await clientIdentity(rc.request, rc.authIdentity, (ip) => rc.core.canonicalIp?.(ip));
-  if (rc.authIdentity?.sub || rc.authIdentity?.tokenHash) return [primary];
-  if ((decision.flags & ABI.DecisionFlag.Credentials) === 0 || !rc.core.credentials) return [primary];
-  const material = credentialMaterial(rc.request, rc.url, rc.core.credentials);
-  if (!material) return [primary];
-  // The same hash auth.js gives a credential, so one the origin accepts later keeps its count.
-  return [primary, `token:${(await sha256Hex(`credential:${material}`)).slice(0, ID_HEX_CHARS)}`];
 }
 
 // The serving actions, rate limited: counts the request against each of its identities, answers 429 when
