@@ -14,7 +14,7 @@ const LEASE_BATCH_TIMEOUT_MS = 1000;
 const STORE_BATCH_TIMEOUT_MS = 4000;
 // Bounded wait for another isolate's origin fetch (the DO caps it at 5 s too). Past it the waiter fetches
 // for itself (one extra origin request per waiting isolate when the origin is slower than this), or takes
-// the lease over when its holder never delivered (cache_durable_object.js). The whole getOrLease call is
+// the lease over when its holder never delivered (objects/cache_shard_durable_object.js). The whole getOrLease call is
 // held to the shared tier's 1.5 s deadline (tier_set.js): a hung shard costs a miss that much, no more.
 export const LEASE_WAIT_MS = 1000;
 // The deadline of every call into the shared tier, getOrLease included (tier_set.js).
