@@ -62,7 +62,13 @@ async function traced(args, { ready, timeoutMs = 120_000, env = process.env }) {
   } finally {
     // strace's only child is node; stopping it lets strace exit after the whole tree is gone.
     const node = spawnSync("pgrep", ["-P", String(child.pid)], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
-    for (const pid of node) process.kill(Number(pid), "SIGTERM");
+    for (const pid of node) {
+      try {
+        process.kill(Number(pid), "SIGTERM");
+      } catch (err) {
+        if (err.code !== "ESRCH") throw err; // it finished on its own between pgrep and kill
+      }
+    }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     if (child.exitCode === null) child.kill("SIGKILL");
   }
