@@ -22,7 +22,7 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import autocannon from "autocannon";
 import { cpuDelta, cpuOf, selfCpuMs } from "./lib/proc.mjs";
-import { chartSvg, fmt, markdownTable, summarize, table } from "./lib/report.mjs";
+import { chartSvg, countBy, fmt, markdownTable, summarize, table } from "./lib/report.mjs";
 import { root, startOriginProcess, startWorkerTarget, wasmPath } from "./lib/targets.mjs";
 import {
   GUARD_MS, PLAIN_JS_TTL_OVERRIDES, REALTIME_CLOSED_MAX_S, TRACE_TTLS, idealOriginRequests, planTrace, replay, shortRules,
@@ -178,12 +178,6 @@ async function stampede(baseUrl, path, n, warmPath) {
   } finally {
     agent.destroy();
   }
-}
-
-function countBy(list, key) {
-  const out = {};
-  for (const x of list) out[key(x)] = (out[key(x)] || 0) + 1;
-  return out;
 }
 
 // ---- scenarios -------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { cpuDelta, cpuOf } from "./proc.mjs";
-import { summarize } from "./report.mjs";
+import { countBy, summarize } from "./report.mjs";
 import { startWorkerTarget } from "./targets.mjs";
 import { rng } from "./workload.mjs";
 
@@ -131,12 +131,6 @@ export async function sendAll(baseUrl, requests, connections) {
   } finally {
     agent.destroy();
   }
-}
-
-function countBy(list, key) {
-  const out = {};
-  for (const x of list) out[key(x)] = (out[key(x)] || 0) + 1;
-  return out;
 }
 
 function percentiles(values) {

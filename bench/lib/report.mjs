@@ -17,6 +17,13 @@ export function summarize(values) {
   return { median: m, min, max, spreadPct: m ? ((max - min) / m) * 100 : null, n: v.length };
 }
 
+// How many items of `list` fall under each value of key(item): {value: count}.
+export function countBy(list, key) {
+  const out = {};
+  for (const x of list) out[key(x)] = (out[key(x)] || 0) + 1;
+  return out;
+}
+
 export function fmt(x, digits = 1) {
   if (x === null || x === undefined || Number.isNaN(x)) return "-";
   if (typeof x !== "number") return String(x);
